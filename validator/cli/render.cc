@@ -1,0 +1,221 @@
+#include "render.h"
+
+#include <cstdint>
+
+#include "stguard/validate.h"
+
+namespace stguard::cli {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  size_t length;
+  uint32_t code;
+  uint32_t min_code;
+  if (b < 0x80) return 1;
+  if ((b & 0xE0) == 0xC0) {
+    length = 2, code = b & 0x1Fu, min_code = 0x80;
+  } else if ((b & 0xF0) == 0xE0) {
+    length = 3, code = b & 0x0Fu, min_code = 0x800;
+  } else if ((b & 0xF8) == 0xF0) {
+    length = 4, code = b & 0x07u, min_code = 0x10000;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < length) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (c & 0x3Fu);
+  }
+  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+void AppendHexEscape(std::string& out, unsigned char c) {
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 15];
+}
+
+const char* SeverityColor(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return "\033[31m";
+    case Severity::kWarning:
+      return "\033[33m";
+    case Severity::kInfo:
+      return "\033[36m";
+  }
+  return "";
+}
+
+struct Counts {
+  size_t errors = 0, warnings = 0, infos = 0;
+};
+
+Counts CountFindings(const Report& report) {
+  Counts counts;
+  for (const Finding& f : report.findings) {
+    if (f.severity == Severity::kError) ++counts.errors;
+    if (f.severity == Severity::kWarning) ++counts.warnings;
+    if (f.severity == Severity::kInfo) ++counts.infos;
+  }
+  return counts;
+}
+
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::string JsonString(std::string_view bytes) {
+  std::string out = "\"";
+  for (size_t i = 0; i < bytes.size();) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    const size_t length = Utf8SequenceLength(bytes, i);
+    if (length == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out.append(bytes.substr(i, length));
+    }
+    i += length;
+  }
+  out += '"';
+  return out;
+}
+
+std::string TerminalSafe(std::string_view bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size();) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    const size_t length = Utf8SequenceLength(bytes, i);
+    if (length == 0 || c < 0x20 || c == 0x7F || c == '\\') {
+      if (c == '\\') {
+        out += "\\\\";
+      } else {
+        AppendHexEscape(out, c);
+      }
+      ++i;
+      continue;
+    }
+    // C1 controls U+0080..U+009F are encoded C2 80..C2 9F.
+    if (length == 2 && c == 0xC2 && static_cast<unsigned char>(bytes[i + 1]) <= 0x9F) {
+      AppendHexEscape(out, c);
+      AppendHexEscape(out, static_cast<unsigned char>(bytes[i + 1]));
+      i += 2;
+      continue;
+    }
+    out.append(bytes.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string RenderText(const FileResult& result, bool color) {
+  const char* bold = color ? "\033[1m" : "";
+  const char* reset = color ? "\033[0m" : "";
+  std::string out = std::string(bold) + TerminalSafe(result.path) + reset + ": ";
+  if (!result.io_ok) {
+    out += std::string(color ? SeverityColor(Severity::kError) : "") + "ERROR" + reset +
+           " cannot read: " + TerminalSafe(result.io_error) + "\n";
+    return out;
+  }
+  const Report& report = result.report;
+  const Counts counts = CountFindings(report);
+  const bool accepted = report.verdict == Verdict::kAccept;
+  out += std::string(color ? (accepted ? "\033[32m" : "\033[31m") : "") +
+         (accepted ? "ACCEPT" : "REJECT") + reset + " (" + Plural(counts.errors, "error") +
+         ", " + Plural(counts.warnings, "warning") + "; " + std::to_string(report.tensor_count) +
+         " tensors, header " + std::to_string(report.header_bytes) + " bytes, file " +
+         std::to_string(report.file_size) + " bytes)\n";
+  for (const Finding& f : report.findings) {
+    const CodeInfo& info = stguard::Info(f.code);
+    out += "  ";
+    out += color ? SeverityColor(f.severity) : "";
+    std::string severity(SeverityName(f.severity));
+    severity.resize(7, ' ');
+    out += severity;
+    out += reset;
+    out += " " + std::to_string(static_cast<unsigned>(f.code)) + " " + std::string(info.id) +
+           " at byte " + std::to_string(f.offset);
+    if (f.tensor) out += " tensor \"" + TerminalSafe(*f.tensor) + "\"";
+    out += ": " + TerminalSafe(f.message) + "\n";
+  }
+  return out;
+}
+
+std::string RenderTextSummary(const std::vector<FileResult>& results, const Policy& policy,
+                              bool color) {
+  size_t accepted = 0, rejected = 0, unreadable = 0;
+  for (const FileResult& r : results) {
+    if (!r.io_ok) {
+      ++unreadable;
+    } else if (r.report.verdict == Verdict::kAccept) {
+      ++accepted;
+    } else {
+      ++rejected;
+    }
+  }
+  const char* bold = color ? "\033[1m" : "";
+  const char* reset = color ? "\033[0m" : "";
+  return std::string(bold) + Plural(results.size(), "file") + " checked with policy " +
+         TerminalSafe(policy.name) + ": " + std::to_string(accepted) + " accepted, " +
+         std::to_string(rejected) + " rejected, " + std::to_string(unreadable) + " unreadable" +
+         reset + "\n";
+}
+
+std::string RenderJson(const std::vector<FileResult>& results, const Policy& policy) {
+  std::string out = "{\"tool\":{\"name\":\"stguard\",\"version\":" + JsonString(Version()) +
+                    "},\"policy\":" + JsonString(policy.name) + ",\"files\":[";
+  bool first_file = true;
+  for (const FileResult& r : results) {
+    if (!r.io_ok) continue;
+    out += first_file ? "\n" : ",\n";
+    first_file = false;
+    const Report& report = r.report;
+    out += "{\"path\":" + JsonString(r.path) + ",\"verdict\":" +
+           JsonString(VerdictName(report.verdict)) +
+           ",\"file_size\":" + std::to_string(report.file_size) +
+           ",\"header_bytes\":" + std::to_string(report.header_bytes) +
+           ",\"tensor_count\":" + std::to_string(report.tensor_count) + ",\"findings\":[";
+    bool first_finding = true;
+    for (const Finding& f : report.findings) {
+      out += first_finding ? "" : ",";
+      first_finding = false;
+      out += "{\"code\":" + std::to_string(static_cast<unsigned>(f.code)) +
+             ",\"id\":" + JsonString(stguard::Info(f.code).id) +
+             ",\"severity\":" + JsonString(SeverityName(f.severity)) +
+             ",\"offset\":" + std::to_string(f.offset) +
+             ",\"tensor\":" + (f.tensor ? JsonString(*f.tensor) : std::string("null")) +
+             ",\"message\":" + JsonString(f.message) + "}";
+    }
+    out += "]}";
+  }
+  out += "],\"errors\":[";
+  bool first_error = true;
+  for (const FileResult& r : results) {
+    if (r.io_ok) continue;
+    out += first_error ? "\n" : ",\n";
+    first_error = false;
+    out += "{\"path\":" + JsonString(r.path) + ",\"error\":" + JsonString(r.io_error) + "}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+}  // namespace stguard::cli

@@ -1,0 +1,88 @@
+// A Policy is a plain value: what the validator rejects, warns about or
+// ignores, and the limits it enforces. Built-ins: "compat", "default",
+// "strict"; files in policies/ extend them (see policies/README.md).
+#ifndef STGUARD_POLICY_H_
+#define STGUARD_POLICY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "stguard/dtype.h"
+
+namespace stguard {
+
+// What happens when a configurable rule is broken. Ordered: a stricter
+// action has a larger value.
+enum class Action : uint8_t { kIgnore = 0, kWarn = 1, kReject = 2 };
+
+std::string_view ActionName(Action action);
+
+inline constexpr uint64_t kNoLimit = UINT64_MAX;
+// The reference rejects headers above this size; no policy may allow more.
+inline constexpr uint64_t kMaxHeaderBytesCeiling = 100'000'000;
+// The reference rejects JSON nested 128 levels or more.
+inline constexpr uint32_t kMaxJsonDepthCeiling = 127;
+inline constexpr uint32_t kAllDtypesMask = (1u << kDtypeCount) - 1;
+
+struct Policy {
+  std::string name = "compat";
+  std::string description;
+
+  // header framing and text
+  uint64_t max_header_bytes = kMaxHeaderBytesCeiling;
+  uint32_t max_json_depth = kMaxJsonDepthCeiling;
+  Action leading_whitespace = Action::kWarn;
+  Action padding_not_spaces = Action::kWarn;
+  Action header_length_unaligned = Action::kIgnore;
+
+  // schema: forms the reference tolerates but other parsers read differently
+  Action metadata_null = Action::kWarn;
+  Action tensor_entry_array = Action::kWarn;
+  Action dtype_object_form = Action::kWarn;
+  Action unknown_fields = Action::kWarn;
+  Action duplicate_tensor_names = Action::kWarn;
+  Action duplicate_metadata_keys = Action::kWarn;
+  Action empty_tensor_names = Action::kWarn;
+  Action control_chars_in_names = Action::kWarn;
+  Action control_chars_in_metadata = Action::kWarn;
+  Action path_like_names = Action::kIgnore;
+
+  // limits: exceeding one is always an error; kNoLimit disables it
+  uint64_t max_tensors = kNoLimit;
+  uint64_t max_rank = kNoLimit;
+  uint64_t max_name_bytes = kNoLimit;
+  uint64_t max_metadata_entries = kNoLimit;
+  uint64_t max_metadata_value_bytes = kNoLimit;
+
+  // dtypes: bit i set allows Dtype(i)
+  uint32_t allowed_dtypes = kAllDtypesMask;
+
+  // data layout
+  Action tensor_offset_unaligned = Action::kIgnore;
+
+  bool operator==(const Policy&) const = default;
+};
+
+// nullopt for an unknown name.
+std::optional<Policy> BuiltinPolicy(std::string_view name);
+
+struct PolicyLoadResult {
+  std::optional<Policy> policy;
+  std::string error;  // set when policy is empty: one line, says what and where
+};
+
+// Parses policy JSON text. `extends` names a built-in or a file; files are
+// resolved relative to `base_dir`.
+PolicyLoadResult ParsePolicy(std::string_view json_text, const std::string& base_dir);
+PolicyLoadResult LoadPolicyFile(const std::string& path);
+// A built-in name, or else a path to a policy file.
+PolicyLoadResult ResolvePolicy(const std::string& name_or_path);
+
+// Serializes every knob (no `extends`): loading the result gives an equal policy.
+std::string PolicyToJson(const Policy& policy);
+
+}  // namespace stguard
+
+#endif  // STGUARD_POLICY_H_

@@ -1,0 +1,42 @@
+// Where the bytes come from. The pipeline asks for the size and for exact
+// ranges, so a file source reads the 8-byte prefix and the header only.
+#ifndef STGUARD_SRC_BYTE_SOURCE_H_
+#define STGUARD_SRC_BYTE_SOURCE_H_
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "checked_math.h"
+
+namespace stguard::internal {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual uint64_t size() const = 0;
+  // Reads exactly `length` bytes at `offset` into `out`. Returns false (and
+  // sets error()) when that range cannot be read.
+  virtual bool ReadAt(uint64_t offset, uint64_t length, char* out) = 0;
+  virtual std::string error() const { return {}; }
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  uint64_t size() const override { return bytes_.size(); }
+  bool ReadAt(uint64_t offset, uint64_t length, char* out) override {
+    const std::optional<uint64_t> end = CheckedAdd(offset, length);
+    if (!end || *end > bytes_.size()) return false;
+    if (length > 0) std::memcpy(out, bytes_.data() + offset, length);
+    return true;
+  }
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
+
+}  // namespace stguard::internal
+
+#endif  // STGUARD_SRC_BYTE_SOURCE_H_

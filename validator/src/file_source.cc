@@ -1,0 +1,59 @@
+#include "file_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace stguard::internal {
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool FileSource::Open(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    error_ = std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) {
+    error_ = std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error_ = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+    return false;
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  return true;
+}
+
+bool FileSource::ReadAt(uint64_t offset, uint64_t length, char* out) {
+  const std::optional<uint64_t> end = CheckedAdd(offset, length);
+  if (!end || *end > size_) {
+    error_ = "read past the end of the file";
+    return false;
+  }
+  while (length > 0) {
+    const ssize_t got = ::pread(fd_, out, length, static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      error_ = std::strerror(errno);
+      return false;
+    }
+    if (got == 0) {
+      error_ = "file shrank while being read";
+      return false;
+    }
+    out += got;
+    offset += static_cast<uint64_t>(got);
+    length -= static_cast<uint64_t>(got);
+  }
+  return true;
+}
+
+}  // namespace stguard::internal

@@ -1,0 +1,70 @@
+#include "finding_sink.h"
+
+#include <algorithm>
+
+namespace stguard::internal {
+
+void FindingSink::Add(Code code, Severity severity, uint64_t offset,
+                      std::optional<std::string_view> tensor, std::string message) {
+  if (severity == Severity::kError) has_error_ = true;
+  const size_t slot = static_cast<size_t>(code) % kSlots;
+  const uint32_t seen = counts_[slot];
+  if (seen < UINT32_MAX) counts_[slot] = seen + 1;
+  if (seen >= max_per_code_) {
+    worst_dropped_[slot] = std::max(worst_dropped_[slot], severity);
+    return;
+  }
+  // Offsets point inside the file; an empty file has only offset 0.
+  if (file_size_ == 0) {
+    offset = 0;
+  } else if (offset >= file_size_) {
+    offset = file_size_ - 1;
+  }
+  std::optional<std::string> reported;
+  if (tensor) reported = ReportedName(*tensor);
+  findings_.push_back(Finding{code, severity, offset, std::move(reported), std::move(message)});
+}
+
+void FindingSink::AddAction(Code code, Action action, uint64_t offset,
+                            std::optional<std::string_view> tensor, std::string message) {
+  switch (action) {
+    case Action::kIgnore:
+      return;
+    case Action::kWarn:
+      Add(code, Severity::kWarning, offset, tensor, std::move(message));
+      return;
+    case Action::kReject:
+      Add(code, Severity::kError, offset, tensor, std::move(message));
+      return;
+  }
+}
+
+std::vector<Finding> FindingSink::Finish() {
+  std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
+    if (a.offset != b.offset) return a.offset < b.offset;
+    return a.code < b.code;
+  });
+  for (const CodeInfo& info : AllCodes()) {
+    const size_t slot = static_cast<size_t>(info.code) % kSlots;
+    if (counts_[slot] <= max_per_code_) continue;
+    // The truncation note carries the worst severity it hides, so a reader
+    // of the truncated list still sees why the file was rejected.
+    findings_.push_back(Finding{
+        Code::kFindingsTruncated, Severity::kInfo, 0, std::nullopt,
+        std::to_string(counts_[slot] - max_per_code_) + " more findings of code " +
+            std::to_string(static_cast<unsigned>(info.code)) + " (" + std::string(info.id) +
+            ", worst severity " + std::string(SeverityName(worst_dropped_[slot])) +
+            ") not listed"});
+  }
+  return std::move(findings_);
+}
+
+std::string ReportedName(std::string_view name) {
+  if (name.size() <= kMaxReportedNameBytes) return std::string(name);
+  size_t cut = kMaxReportedNameBytes;
+  // Step back over UTF-8 continuation bytes (10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(name.substr(0, cut)) + "...";
+}
+
+}  // namespace stguard::internal

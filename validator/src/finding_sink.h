@@ -1,0 +1,63 @@
+// Collects findings with a bounded count per code, so a hostile header with
+// a million broken entries yields a report of bounded size.
+#ifndef STGUARD_SRC_FINDING_SINK_H_
+#define STGUARD_SRC_FINDING_SINK_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stguard/policy.h"
+#include "stguard/report.h"
+
+namespace stguard::internal {
+
+class FindingSink {
+ public:
+  FindingSink(uint32_t max_per_code, uint64_t file_size)
+      : max_per_code_(max_per_code), file_size_(file_size) {}
+
+  // True when a finding of `code` would still be kept: callers skip building
+  // messages otherwise.
+  bool Wants(Code code) const { return count(code) < max_per_code_; }
+
+  void Add(Code code, Severity severity, uint64_t offset,
+           std::optional<std::string_view> tensor, std::string message);
+  // A rule governed by a policy action: kIgnore records nothing.
+  void AddAction(Code code, Action action, uint64_t offset,
+                 std::optional<std::string_view> tensor, std::string message);
+  void Error(Code code, uint64_t offset, std::string message) {
+    Add(code, Severity::kError, offset, std::nullopt, std::move(message));
+  }
+  void TensorError(Code code, uint64_t offset, std::string_view tensor, std::string message) {
+    Add(code, Severity::kError, offset, tensor, std::move(message));
+  }
+
+  bool has_error() const { return has_error_; }
+  // Moves the findings out, sorted by offset then code, with one
+  // kFindingsTruncated finding per code that overflowed its budget.
+  std::vector<Finding> Finish();
+
+ private:
+  uint32_t count(Code code) const { return counts_[static_cast<size_t>(code) % kSlots]; }
+
+  static constexpr size_t kSlots = 1000;  // codes are < 1000
+  uint32_t max_per_code_;
+  uint64_t file_size_;
+  bool has_error_ = false;
+  std::array<uint32_t, kSlots> counts_{};
+  std::array<Severity, kSlots> worst_dropped_{};
+  std::vector<Finding> findings_;
+};
+
+// Printable form of a decoded name for reports: at most
+// kMaxReportedNameBytes, cut at a UTF-8 character boundary, "..." appended
+// when cut. Control characters are kept: renderers escape them.
+std::string ReportedName(std::string_view name);
+
+}  // namespace stguard::internal
+
+#endif  // STGUARD_SRC_FINDING_SINK_H_

@@ -1,0 +1,432 @@
+#include "header_json.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace stguard::internal {
+namespace {
+
+bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The smallest integer that rounds to infinity as a double: 2^1024 - 2^970
+// (the midpoint between DBL_MAX and 2^1024, which ties to infinity).
+constexpr std::string_view kFloatOverflowThreshold =
+    "17976931348623158079372897140530341507993413271003782693617377898044496829276475094664"
+    "90179775872070963302864166928879109465555478519404026306574886715058206819089020007083"
+    "83676273854845817711531764475730270069855571366959622842914819860834936475292719074168"
+    "444365510704342711559699508093042880177904174497792";
+static_assert(kFloatOverflowThreshold.size() == 309);
+
+// Does an integer literal (digits only, no sign, no leading zero) round to
+// infinity as a double? Exact, by comparing with the threshold.
+bool IntegerDigitsOverflowDouble(std::string_view digits) {
+  if (digits.size() != kFloatOverflowThreshold.size()) {
+    return digits.size() > kFloatOverflowThreshold.size();
+  }
+  return digits >= kFloatOverflowThreshold;
+}
+
+// Does a number literal with a fraction or exponent round to infinity?
+// Works on any length: keeps the first significant digits and the decimal
+// exponent (saturated), then lets strtod round a short normalized form.
+bool FloatLiteralOverflows(std::string_view token) {
+  size_t i = 0;
+  if (i < token.size() && token[i] == '-') ++i;
+  std::string significant;  // significant digits, at most kKeep
+  constexpr size_t kKeep = 400;
+  int64_t point_exponent = 0;  // decimal exponent implied by the digits' position
+  bool seen_nonzero = false;
+  bool in_fraction = false;
+  for (; i < token.size(); ++i) {
+    const char c = token[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    if (!seen_nonzero && c == '0') {
+      if (in_fraction) --point_exponent;  // leading zeros after the point
+      continue;
+    }
+    seen_nonzero = true;
+    if (significant.size() < kKeep) {
+      significant.push_back(c);
+    } else if (c != '0' && significant.back() == '0') {
+      significant.back() = '1';  // sticky: something non-zero was dropped
+    }
+    if (!in_fraction) ++point_exponent;
+  }
+  if (!seen_nonzero) return false;  // zero never overflows
+  int64_t exponent = 0;
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) negative = token[i++] == '-';
+    for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
+      if (exponent < 100'000'000) exponent = exponent * 10 + (token[i] - '0');
+    }
+    if (negative) exponent = -exponent;
+  }
+  // value = 0.significant * 10^(point_exponent + exponent)
+  const int64_t decimal_exponent = point_exponent + exponent;
+  if (decimal_exponent > 310) return true;
+  if (decimal_exponent < 308) return false;
+  const std::string normalized =
+      "0." + significant + "e" + std::to_string(decimal_exponent);
+  return std::isinf(std::strtod(normalized.c_str(), nullptr));
+}
+
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+
+// What the raw-text scan found. Positions are header positions; npos when
+// nothing was found.
+struct ScanResult {
+  static constexpr size_t npos = std::string_view::npos;
+  size_t bad_string = npos;       // bad escape, lone surrogate, raw control char, unclosed
+  size_t too_deep = npos;         // first bracket past the depth limit
+  size_t bad_number = npos;       // malformed number literal
+  size_t number_overflow = npos;  // number rounding to infinity
+  size_t bad_token = npos;        // byte that cannot start any JSON token
+  size_t trailing = npos;         // first non-whitespace byte after the first value
+  std::vector<std::pair<size_t, size_t>> wide_integers;
+};
+
+class RawScanner {
+ public:
+  RawScanner(std::string_view text, uint32_t max_depth) : text_(text), max_depth_(max_depth) {}
+
+  ScanResult Run() {
+    size_t depth = 0;
+    bool value_complete = false;  // the first top-level value has ended
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (IsJsonWhitespace(c)) {
+        ++pos_;
+        continue;
+      }
+      if (value_complete) Note(result_.trailing, pos_);
+      if (c == '"') {
+        ScanString();
+      } else if (c == '{' || c == '[') {
+        if (++depth > max_depth_) Note(result_.too_deep, pos_);
+        ++pos_;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) {
+          Note(result_.bad_token, pos_);
+        } else {
+          --depth;
+        }
+        ++pos_;
+      } else if (c == ',' || c == ':') {
+        ++pos_;
+      } else if (c == '-' || IsAsciiDigit(c)) {
+        ScanNumber();
+      } else if (c == 't' || c == 'f' || c == 'n') {
+        ScanLiteral();
+      } else {
+        Note(result_.bad_token, pos_);
+        ++pos_;
+      }
+      if (depth == 0) value_complete = true;
+    }
+    return std::move(result_);
+  }
+
+ private:
+  static void Note(size_t& slot, size_t pos) {
+    if (slot == ScanResult::npos) slot = pos;
+  }
+
+  static int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // Reads "XXXX" at p; -1 when not four hex digits.
+  long Hex4(size_t p) const {
+    if (p + 4 > text_.size()) return -1;
+    long value = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const int digit = HexValue(text_[p + k]);
+      if (digit < 0) return -1;
+      value = value * 16 + digit;
+    }
+    return value;
+  }
+
+  void ScanString() {
+    const size_t start = pos_++;
+    while (pos_ < text_.size()) {
+      const unsigned char c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return;
+      }
+      if (c < 0x20) {
+        Note(result_.bad_string, pos_);
+        ++pos_;
+        continue;
+      }
+      if (c != '\\') {
+        ++pos_;
+        continue;
+      }
+      const size_t escape = pos_;
+      if (pos_ + 1 >= text_.size()) break;
+      const char e = text_[pos_ + 1];
+      if (e == 'u') {
+        const long unit = Hex4(pos_ + 2);
+        if (unit < 0) {
+          Note(result_.bad_string, escape);
+          pos_ += 2;
+          continue;
+        }
+        pos_ += 6;
+        if (unit >= 0xDC00 && unit <= 0xDFFF) {
+          Note(result_.bad_string, escape);  // lone trailing surrogate
+        } else if (unit >= 0xD800 && unit <= 0xDBFF) {
+          const bool paired = pos_ + 1 < text_.size() && text_[pos_] == '\\' &&
+                              text_[pos_ + 1] == 'u';
+          const long low = paired ? Hex4(pos_ + 2) : -1;
+          if (low >= 0xDC00 && low <= 0xDFFF) {
+            pos_ += 6;
+          } else {
+            Note(result_.bad_string, escape);  // lone leading surrogate
+          }
+        }
+        continue;
+      }
+      if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') Note(result_.bad_string, escape);
+      pos_ += 2;
+    }
+    Note(result_.bad_string, start);  // unclosed
+    pos_ = text_.size();
+  }
+
+  void ScanNumber() {
+    const size_t begin = pos_;
+    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
+           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
+      ++pos_;
+    }
+    const std::string_view token = text_.substr(begin, pos_ - begin);
+    // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    size_t i = 0;
+    const bool negative = token[0] == '-';
+    if (negative) ++i;
+    const size_t int_begin = i;
+    if (i < token.size() && token[i] == '0') {
+      ++i;
+    } else {
+      while (i < token.size() && IsAsciiDigit(token[i])) ++i;
+    }
+    const size_t int_end = i;
+    bool is_integer = true;
+    bool ok = int_end > int_begin;
+    if (ok && i < token.size() && token[i] == '.') {
+      is_integer = false;
+      const size_t frac_begin = ++i;
+      while (i < token.size() && IsAsciiDigit(token[i])) ++i;
+      ok = i > frac_begin;
+    }
+    if (ok && i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+      is_integer = false;
+      ++i;
+      if (i < token.size() && (token[i] == '+' || token[i] == '-')) ++i;
+      const size_t exp_begin = i;
+      while (i < token.size() && IsAsciiDigit(token[i])) ++i;
+      ok = i > exp_begin;
+    }
+    if (!ok || i != token.size()) {
+      Note(result_.bad_number, begin);
+      return;
+    }
+    if (!is_integer) {
+      if (FloatLiteralOverflows(token)) Note(result_.number_overflow, begin);
+      return;
+    }
+    const std::string_view digits = token.substr(int_begin, int_end - int_begin);
+    // 2^64-1 has 20 digits, 2^63 has 19: anything shorter fits.
+    constexpr std::string_view kU64Max = "18446744073709551615";
+    constexpr std::string_view kI64MinMagnitude = "9223372036854775808";
+    const std::string_view limit = negative ? kI64MinMagnitude : kU64Max;
+    const bool fits = digits.size() < limit.size() ||
+                      (digits.size() == limit.size() && digits <= limit);
+    if (fits) return;
+    if (IntegerDigitsOverflowDouble(digits)) {
+      Note(result_.number_overflow, begin);
+    } else {
+      result_.wide_integers.emplace_back(begin, pos_);
+    }
+  }
+
+  void ScanLiteral() {
+    const size_t begin = pos_;
+    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
+           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
+      ++pos_;
+    }
+    const std::string_view token = text_.substr(begin, pos_ - begin);
+    if (token != "true" && token != "false" && token != "null") Note(result_.bad_token, begin);
+  }
+
+  std::string_view text_;
+  uint32_t max_depth_;
+  size_t pos_ = 0;
+  ScanResult result_;
+};
+
+// Rewrites each wide integer as a float literal of the same length, so that
+// simdjson reads it (as a double, like the reference) and positions stay put.
+void RewriteWideIntegers(char* header, const std::vector<std::pair<size_t, size_t>>& spans) {
+  for (const auto& [begin, end] : spans) {
+    size_t p = begin;
+    if (header[p] == '-') ++p;
+    header[p++] = '0';
+    header[p++] = 'e';
+    for (; p < end; ++p) header[p] = '0';
+  }
+}
+
+// Picks the code and offset that explain a parse failure: the earliest
+// problem the raw scan found, or else simdjson's own category.
+void ReportParseFailure(simdjson::error_code error, const ScanResult& scan, uint64_t file_offset,
+                        size_t header_size, const Policy& policy, FindingSink& sink) {
+  struct Candidate {
+    size_t pos;
+    Code code;
+    const char* what;
+  };
+  const Candidate candidates[] = {
+      {scan.bad_string, Code::kJsonInvalidString,
+       "string with a bad escape, a lone surrogate, a raw control character, or unclosed"},
+      {scan.too_deep, Code::kJsonTooDeep, nullptr},
+      {scan.number_overflow, Code::kJsonNumberOverflow, "number rounds to infinity as a double"},
+      {scan.bad_number, Code::kJsonSyntax, "malformed number"},
+      {scan.trailing, Code::kHeaderTrailingContent, "content after the header's JSON value"},
+      {scan.bad_token, Code::kJsonSyntax, "unexpected character"},
+  };
+  const Candidate* best = nullptr;
+  for (const Candidate& c : candidates) {
+    if (c.pos != ScanResult::npos && (best == nullptr || c.pos < best->pos)) best = &c;
+  }
+  if (best != nullptr) {
+    std::string message = best->what != nullptr
+                              ? std::string(best->what)
+                              : "nesting deeper than " + std::to_string(policy.max_json_depth) +
+                                    " levels";
+    sink.Error(best->code, file_offset + best->pos, std::move(message));
+    return;
+  }
+  switch (error) {
+    case simdjson::DEPTH_ERROR:
+      sink.Error(Code::kJsonTooDeep, file_offset,
+                 "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels");
+      return;
+    case simdjson::MEMALLOC:
+    case simdjson::CAPACITY:
+      sink.Error(Code::kResourceExhausted, file_offset,
+                 std::string("JSON parser: ") + simdjson::error_message(error));
+      return;
+    case simdjson::EMPTY:
+      sink.Error(Code::kJsonSyntax, file_offset,
+                 header_size == 0 ? "header is empty (N = 0)" : "header holds only whitespace");
+      return;
+    default:
+      sink.Error(Code::kJsonSyntax, file_offset,
+                 std::string("invalid JSON: ") + simdjson::error_message(error));
+      return;
+  }
+}
+
+}  // namespace
+
+size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size) {
+  size_t i = 0;
+  while (i < size) {
+    const uint8_t b = bytes[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    uint32_t min_code;
+    uint32_t code;
+    if ((b & 0xE0) == 0xC0) {
+      length = 2, min_code = 0x80, code = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      length = 3, min_code = 0x800, code = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      length = 4, min_code = 0x10000, code = b & 0x07;
+    } else {
+      return i;
+    }
+    if (size - i < length) return i;
+    for (size_t k = 1; k < length; ++k) {
+      if ((bytes[i + k] & 0xC0) != 0x80) return i;
+      code = (code << 6) | (bytes[i + k] & 0x3F);
+    }
+    if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+    i += length;
+  }
+  return size;
+}
+
+bool ParseHeaderJson(char* header, size_t size, uint64_t file_offset, const Policy& policy,
+                     simdjson::dom::parser& parser, FindingSink& sink, HeaderJson& out) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(header);
+  if (!simdjson::validate_utf8(header, size)) {
+    sink.Error(Code::kHeaderInvalidUtf8, file_offset + FirstInvalidUtf8(bytes, size),
+               "invalid UTF-8 sequence");
+    return false;
+  }
+  if (size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
+    sink.Error(Code::kHeaderBom, file_offset, "UTF-8 byte order mark before the JSON");
+    return false;
+  }
+  size_t first = 0;
+  while (first < size && IsJsonWhitespace(header[first])) ++first;
+  if (first > 0 && first < size) {
+    sink.AddAction(Code::kHeaderLeadingWhitespace, policy.leading_whitespace, file_offset,
+                   {}, std::to_string(first) + " whitespace bytes before the JSON value");
+  }
+
+  if (parser.allocate(size, policy.max_json_depth) != simdjson::SUCCESS) {
+    sink.Error(Code::kResourceExhausted, file_offset, "cannot allocate the JSON parser");
+    return false;
+  }
+  simdjson::error_code error = parser.parse(header, size, false).get(out.root);
+  if (error == simdjson::SUCCESS) {
+    // Trailing whitespace: writers pad with spaces.
+    size_t last = size;
+    while (last > 0 && IsJsonWhitespace(header[last - 1])) --last;
+    for (size_t p = last; p < size; ++p) {
+      if (header[p] != ' ') {
+        sink.AddAction(Code::kHeaderPaddingNotSpaces, policy.padding_not_spaces,
+                       file_offset + p, {}, "header padding holds tab, CR or LF");
+        break;
+      }
+    }
+    return true;
+  }
+
+  ScanResult scan = RawScanner(std::string_view(header, size), policy.max_json_depth).Run();
+  if (error == simdjson::NUMBER_ERROR &&
+      !scan.wide_integers.empty() && scan.number_overflow == ScanResult::npos &&
+      scan.bad_number == ScanResult::npos) {
+    RewriteWideIntegers(header, scan.wide_integers);
+    error = parser.parse(header, size, false).get(out.root);
+    if (error == simdjson::SUCCESS) {
+      out.wide_integers = std::move(scan.wide_integers);
+      return true;
+    }
+  }
+  ReportParseFailure(error, scan, file_offset, size, policy, sink);
+  return false;
+}
+
+}  // namespace stguard::internal
