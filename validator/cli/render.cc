@@ -104,12 +104,8 @@ std::string TerminalSafe(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
     const auto c = static_cast<unsigned char>(bytes[i]);
     const size_t length = Utf8SequenceLength(bytes, i);
-    if (length == 0 || c < 0x20 || c == 0x7F || c == '\\') {
-      if (c == '\\') {
-        out += "\\\\";
-      } else {
-        AppendHexEscape(out, c);
-      }
+    if (length == 0 || c < 0x20 || c == 0x7F) {
+      AppendHexEscape(out, c);
       ++i;
       continue;
     }
@@ -140,8 +136,7 @@ std::string RenderText(const FileResult& result, bool color) {
   const bool accepted = report.verdict == Verdict::kAccept;
   out += std::string(color ? (accepted ? "\033[32m" : "\033[31m") : "") +
          (accepted ? "ACCEPT" : "REJECT") + reset + " (" + Plural(counts.errors, "error") +
-         ", " + Plural(counts.warnings, "warning") + "; " + std::to_string(report.tensor_count) +
-         " tensors, header " + std::to_string(report.header_bytes) + " bytes, file " +
+         ", " + Plural(counts.warnings, "warning") + "; " + Plural(report.tensor_count, "tensor") + ", header " + std::to_string(report.header_bytes) + " bytes, file " +
          std::to_string(report.file_size) + " bytes)\n";
   for (const Finding& f : report.findings) {
     const CodeInfo& info = stguard::Info(f.code);

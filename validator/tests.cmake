@@ -1,0 +1,1 @@
+# Unit tests beside the sources (validator/src/*_test.cc).
