@@ -1,0 +1,201 @@
+// The stguard CLI as a user meets it: exit codes, the JSON document's shape,
+// text output, explain, policies, usage errors.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "safetensors_builder.h"
+
+namespace stguard {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+};
+
+CliRun Stguard(const std::string& args) {
+  const std::string command = std::string(STGUARD_CLI_PATH) + " " + args + " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kCorpus = STGUARD_CORPUS_DIR;
+const std::string kGood = kCorpus + "/examples/accepted/gpt2_float32.safetensors";
+const std::string kBad = kCorpus + "/reference/adversarial/off_overlap.safetensors";
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("stguard_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ExitZeroWhenEveryFileIsAccepted) {
+  EXPECT_EQ(Stguard("check " + kGood).exit_code, 0);
+  EXPECT_EQ(Stguard("check " + kCorpus + "/examples/accepted").exit_code, 0);
+}
+
+TEST_F(CliTest, ExitOneWhenAnyFileIsRejected) {
+  EXPECT_EQ(Stguard("check " + kBad).exit_code, 1);
+  EXPECT_EQ(Stguard("check " + kGood + " " + kBad).exit_code, 1);
+  EXPECT_EQ(Stguard("check " + kCorpus + "/examples/rejected").exit_code, 1);
+}
+
+TEST_F(CliTest, ExitTwoForIoAndUsageErrors) {
+  EXPECT_EQ(Stguard("check " + kGood + " " + (dir_ / "missing.safetensors").string()).exit_code,
+            2);
+  EXPECT_EQ(Stguard("check").exit_code, 2);
+  EXPECT_EQ(Stguard("check --format yaml " + kGood).exit_code, 2);
+  EXPECT_EQ(Stguard("check --bogus " + kGood).exit_code, 2);
+  EXPECT_EQ(Stguard("frobnicate").exit_code, 2);
+  EXPECT_EQ(Stguard("").exit_code, 2);
+  // A directory holding no *.safetensors is a usage error, not a pass.
+  EXPECT_EQ(Stguard("check " + dir_.string()).exit_code, 2);
+}
+
+TEST_F(CliTest, BadPoliciesExitTwoWithAMessage) {
+  const std::string unknown = Write("p1.json", R"({"extends":"default","no_such_knob":1})");
+  const std::string wrong_type = Write("p2.json", R"({"extends":"default","max_rank":"ten"})");
+  const std::string out_of_range = Write("p3.json", R"({"extends":"default","max_json_depth":500})");
+  const std::string cycle = Write("p4.json", R"({"extends":"p4.json"})");
+  const std::string duplicate =
+      Write("p5.json", R"({"extends":"default","max_rank":3,"max_rank":4})");
+  for (const std::string& p : {unknown, wrong_type, out_of_range, cycle, duplicate}) {
+    EXPECT_EQ(Stguard("check --policy " + p + " " + kGood).exit_code, 2) << p;
+  }
+  EXPECT_EQ(Stguard("check --policy nonexistent " + kGood).exit_code, 2);
+  const std::string command = std::string(STGUARD_CLI_PATH) + " check --policy " + unknown +
+                              " " + kGood + " 2>&1 >/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[512] = {};
+  const size_t n = fread(buffer, 1, sizeof buffer - 1, pipe);
+  pclose(pipe);
+  EXPECT_NE(std::string(buffer, n).find("unknown knob 'no_such_knob'"), std::string::npos);
+}
+
+TEST_F(CliTest, PolicyFileChangesTheVerdict) {
+  // Only F16/BF16 allowed: the float32 GPT-2 is rejected with dtype-not-allowed.
+  const std::string policy = kCorpus + "/../policies/example-hub-f16-only.json";
+  const CliRun run = Stguard("check --format json --policy " + policy + " " + kGood);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.out.find("\"dtype-not-allowed\""), std::string::npos);
+}
+
+TEST_F(CliTest, JsonDocumentHasTheDocumentedShape) {
+  const CliRun run = Stguard("check --format json --policy default " + kGood + " " + kBad + " " +
+                          (dir_ / "missing.safetensors").string());
+  EXPECT_EQ(run.exit_code, 2);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(run.out).get(doc), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(std::string_view(doc["policy"]), "default");
+  EXPECT_EQ(std::string_view(doc["tool"]["name"]), "stguard");
+  simdjson::dom::array files = doc["files"];
+  ASSERT_EQ(files.size(), 2u);
+  bool saw_reject = false;
+  for (simdjson::dom::element file : files) {
+    const std::string_view verdict = file["verdict"];
+    EXPECT_TRUE(verdict == "accept" || verdict == "reject");
+    EXPECT_TRUE(file["path"].is_string());
+    for (simdjson::dom::element finding : simdjson::dom::array(file["findings"])) {
+      EXPECT_TRUE(finding["code"].is_uint64() || finding["code"].is_int64());
+      EXPECT_TRUE(finding["id"].is_string());
+      const std::string_view severity = finding["severity"];
+      EXPECT_TRUE(severity == "error" || severity == "warning" || severity == "info");
+      EXPECT_TRUE(finding["offset"].is_uint64() || finding["offset"].is_int64());
+      EXPECT_TRUE(finding["tensor"].is_string() || finding["tensor"].is_null());
+      EXPECT_TRUE(finding["message"].is_string());
+    }
+    if (verdict == "reject") {
+      saw_reject = true;
+      simdjson::dom::element first = simdjson::dom::array(file["findings"]).at(0);
+      EXPECT_EQ(std::string_view(first["id"]), "data-overlap");
+      EXPECT_EQ(int64_t(first["code"]), 604);
+      EXPECT_EQ(std::string_view(first["tensor"]), "b");
+    }
+  }
+  EXPECT_TRUE(saw_reject);
+  simdjson::dom::array errors = doc["errors"];
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(std::string(std::string_view(errors.at(0)["path"])).find("missing"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, DirectoriesAreWalkedForSafetensorsFiles) {
+  const std::string good = testing::PadToEight(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})");
+  std::string file(testing::Prefix(good.size()) + good + "xy");
+  Write("models/one/model.safetensors", file);
+  Write("models/two/model.safetensors", file);
+  Write("models/notes.txt", "not a model");
+  const CliRun run = Stguard("check --format json " + (dir_ / "models").string());
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(run.out).get(doc), simdjson::SUCCESS);
+  EXPECT_EQ(simdjson::dom::array(doc["files"]).size(), 2u);
+}
+
+TEST_F(CliTest, TextOutputEscapesHostileNames) {
+  // A tensor name holding ESC [ 2 J (clear screen) must not reach the terminal raw.
+  const std::string header = testing::PadToEight(
+      R"({"\u001b[2Jx":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})");
+  const std::string path = Write("hostile.safetensors", testing::Prefix(header.size()) + header + "z");
+  const CliRun run = Stguard("check --policy default " + path);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out.find('\x1b'), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\\x1b[2Jx"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, ExplainPrintsACodeByNumberOrId) {
+  const CliRun by_number = Stguard("explain 311");
+  EXPECT_EQ(by_number.exit_code, 0);
+  EXPECT_NE(by_number.out.find("duplicate-tensor-name"), std::string::npos);
+  EXPECT_NE(by_number.out.find("duplicate_tensor_names"), std::string::npos);
+  const CliRun by_id = Stguard("explain data-trailing-bytes");
+  EXPECT_EQ(by_id.exit_code, 0);
+  EXPECT_NE(by_id.out.find("607"), std::string::npos);
+  EXPECT_EQ(Stguard("explain 999").exit_code, 2);
+}
+
+TEST_F(CliTest, HelpAndVersion) {
+  const CliRun help = Stguard("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: stguard check"), std::string::npos);
+  const CliRun version = Stguard("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("stguard ", 0), 0u);
+}
+
+TEST_F(CliTest, PolicyCommandPrintsAReloadablePolicy) {
+  const CliRun run = Stguard("policy strict");
+  EXPECT_EQ(run.exit_code, 0);
+  const std::string path = Write("strict-copy.json", run.out);
+  EXPECT_EQ(Stguard("policy " + path).out, run.out);
+}
+
+}  // namespace
+}  // namespace stguard

@@ -1,0 +1,85 @@
+// Differential test: the compat policy must reach the reference's verdict
+// (safetensors 0.8.0, safe_open) on every file of the shared adversarial
+// set, in memory and from disk.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "safetensors_builder.h"
+#include "stguard/validate.h"
+
+namespace stguard {
+namespace {
+
+const std::string kAdversarialDir = std::string(STGUARD_CORPUS_DIR) + "/reference/adversarial";
+const std::string kVerdicts = std::string(STGUARD_CORPUS_DIR) + "/reference/verdicts.tsv";
+
+// case name -> true when the reference opened the file.
+std::map<std::string, bool> LoadVerdicts() {
+  std::map<std::string, bool> verdicts;
+  std::ifstream in(kVerdicts);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("case\t", 0) == 0) continue;
+    std::istringstream fields(line);
+    std::string name, open;
+    std::getline(fields, name, '\t');
+    std::getline(fields, open, '\t');
+    verdicts[name] = open == "OK";
+  }
+  return verdicts;
+}
+
+std::string Describe(const Report& report) {
+  std::string out;
+  for (const Finding& f : report.findings) {
+    out += "  " + std::string(SeverityName(f.severity)) + " " + std::string(Info(f.code).id) +
+           " @" + std::to_string(f.offset) + ": " + f.message + "\n";
+  }
+  return out;
+}
+
+TEST(ReferenceDifferential, CompatAgreesWithReferenceOnEveryFile) {
+  const std::map<std::string, bool> verdicts = LoadVerdicts();
+  ASSERT_EQ(verdicts.size(), 1611u) << "verdicts.tsv incomplete";
+  const Policy compat = *BuiltinPolicy("compat");
+  size_t agreed = 0, accepted = 0;
+  for (const auto& [name, reference_accepts] : verdicts) {
+    const std::string path = kAdversarialDir + "/" + name + ".safetensors";
+    const FileReport from_file = ValidateFile(path, compat);
+    ASSERT_TRUE(from_file.io_ok) << path << ": " << from_file.io_error;
+    const bool we_accept = from_file.report.verdict == Verdict::kAccept;
+    EXPECT_EQ(we_accept, reference_accepts)
+        << name << ": reference " << (reference_accepts ? "accepts" : "rejects") << ", compat "
+        << (we_accept ? "accepts" : "rejects") << "\n"
+        << Describe(from_file.report);
+    // The same bytes in memory give the same verdict and findings.
+    const std::vector<uint8_t> bytes = testing::ReadFileBytes(path);
+    const Report in_memory = ValidateBuffer(bytes, compat);
+    EXPECT_EQ(in_memory.verdict, from_file.report.verdict) << name;
+    EXPECT_EQ(in_memory.findings.size(), from_file.report.findings.size()) << name;
+    if (we_accept == reference_accepts) ++agreed;
+    if (we_accept) ++accepted;
+  }
+  std::cout << "compat agrees with safetensors 0.8.0 on " << agreed << " of " << verdicts.size()
+            << " adversarial files (" << accepted << " accepted)\n";
+  EXPECT_EQ(agreed, verdicts.size());
+}
+
+TEST(ReferenceDifferential, EveryAdversarialFileHasAVerdict) {
+  const std::map<std::string, bool> verdicts = LoadVerdicts();
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kAdversarialDir)) {
+    if (entry.path().extension() != ".safetensors") continue;
+    ++files;
+    EXPECT_TRUE(verdicts.count(entry.path().stem().string())) << entry.path();
+  }
+  EXPECT_EQ(files, verdicts.size());
+}
+
+}  // namespace
+}  // namespace stguard
