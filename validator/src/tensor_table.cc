@@ -90,7 +90,6 @@ class TableBuilder {
       return true;
     }
     cursor_.Enter();
-    uint32_t index = 0;
     uint64_t tensor_entries = 0;
     bool metadata_seen = false;
     std::vector<TensorEntry> entries;
@@ -110,7 +109,6 @@ class TableBuilder {
         }
         TensorEntry entry;
         entry.name = member.key;
-        entry.member_index = index;
         entry.key_pos = static_cast<uint32_t>(key_pos);
         CheckName(entry);
         if (ParseTensorEntry(member.value, entry)) {
@@ -119,7 +117,6 @@ class TableBuilder {
           table_.complete = false;
         }
       }
-      ++index;
       if (cursor_.desynced()) break;
     }
     cursor_.Leave();
@@ -512,7 +509,8 @@ class TableBuilder {
   }
 
   // The reference keeps the last entry of each name. Reports the others and
-  // leaves one entry per name, in header order.
+  // leaves one entry per name, in header order, compacting in place (the
+  // table can hold millions of entries).
   void KeepLastOfEachName(std::vector<TensorEntry>& entries) {
     std::vector<uint32_t> order(entries.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -520,12 +518,13 @@ class TableBuilder {
       if (entries[a].name != entries[b].name) return entries[a].name < entries[b].name;
       return a < b;
     });
-    std::vector<bool> shadowed(entries.size(), false);
+    bool any_shadowed = false;
     for (size_t i = 0; i + 1 < order.size(); ++i) {
-      const TensorEntry& earlier = entries[order[i]];
+      TensorEntry& earlier = entries[order[i]];
       const TensorEntry& later = entries[order[i + 1]];
       if (earlier.name != later.name) continue;
-      shadowed[order[i]] = true;
+      earlier.shadowed = true;
+      any_shadowed = true;
       sink_.AddAction(Code::kDuplicateTensorName, policy_.duplicate_tensor_names,
                       At(later.key_pos), later.name,
                       sink_.Wants(Code::kDuplicateTensorName)
@@ -534,10 +533,13 @@ class TableBuilder {
                                 " (the reference keeps the last)"
                           : std::string());
     }
-    table_.tensors.reserve(entries.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (!shadowed[i]) table_.tensors.push_back(entries[i]);
+    order = {};
+    if (any_shadowed) {
+      entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                   [](const TensorEntry& e) { return e.shadowed; }),
+                    entries.end());
     }
+    table_.tensors = std::move(entries);
   }
 
   const HeaderJson& json_;

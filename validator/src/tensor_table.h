@@ -25,7 +25,7 @@ struct TensorEntry {
   uint64_t byte_size = 0;          // valid unless size_overflow or partial_byte
   bool size_overflow = false;      // elements x bits overflowed u64
   bool partial_byte = false;       // bit count not a multiple of 8
-  uint32_t member_index = 0;       // position among the header's members
+  bool shadowed = false;           // a later entry has the same name
   // Header positions (add the header's file offset for file offsets).
   uint32_t key_pos = 0;
   uint32_t shape_pos = 0;

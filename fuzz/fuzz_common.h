@@ -1,0 +1,58 @@
+// Helpers shared by the fuzz targets: the built-in policies, report
+// comparison, the invariants every report must satisfy, and the canonical
+// re-serialization of a tensor table. Any broken invariant calls Fail(),
+// which prints the reason and aborts, so libFuzzer/AFL++ record a crash.
+#ifndef STGUARD_FUZZ_FUZZ_COMMON_H_
+#define STGUARD_FUZZ_FUZZ_COMMON_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stguard/policy.h"
+#include "stguard/report.h"
+#include "stguard/validate.h"
+
+namespace stguard_fuzz {
+
+// Prints "stguard fuzz invariant broken: <what>" to stderr and aborts.
+[[noreturn]] void Fail(const std::string& what);
+
+// The three built-ins, loaded once, ordered from laxest to strictest.
+const stguard::Policy& BuiltinByIndex(int index);  // 0 compat, 1 default, 2 strict
+inline constexpr int kBuiltinCount = 3;
+
+bool IsKnownCode(stguard::Code code);
+
+// Empty when equal; otherwise says what differs. `compare_tensors` false
+// ignores Report::tensors (for a run without collect_tensors).
+std::string DiffReports(const stguard::Report& a, const stguard::Report& b, bool compare_tensors);
+
+// Every finding has a known code and an offset inside the file (0 for an
+// empty file); an accepted report has no error finding.
+void CheckFindings(const stguard::Report& report, const char* what);
+
+// For an accepted report validated with collect_tensors: the tensors lie in
+// the data section, do not overlap and tile it exactly from 0 to its size.
+void CheckAcceptedLayout(const stguard::Report& report, const char* what);
+
+// JSON string literal (with quotes) for decoded text: escapes '"', '\\' and
+// control characters below 0x20; other bytes are copied.
+void AppendJsonString(std::string& out, std::string_view text);
+
+// Canonical header for a tensor table: {"name":{"dtype":"F32","shape":[..],
+// "data_offsets":[b,e]},...} in table order, space-padded to a multiple of 8.
+std::string CanonicalHeader(const std::vector<stguard::TensorRecord>& tensors);
+
+// 8-byte little-endian prefix + header + data.
+std::vector<uint8_t> Frame(std::string_view header, std::span<const uint8_t> data);
+
+uint64_t ReadLe64(const uint8_t* p);
+void WriteLe64(uint8_t* p, uint64_t value);
+
+}  // namespace stguard_fuzz
+
+#endif  // STGUARD_FUZZ_FUZZ_COMMON_H_
