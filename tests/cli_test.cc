@@ -197,5 +197,13 @@ TEST_F(CliTest, PolicyCommandPrintsAReloadablePolicy) {
   EXPECT_EQ(Stguard("policy " + path).out, run.out);
 }
 
+TEST_F(CliTest, DocsCodesListIsCurrent) {
+  const CliRun run = Stguard("codes");
+  EXPECT_EQ(run.exit_code, 0);
+  std::ifstream in(kCorpus + "/../docs/codes.md", std::ios::binary);
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(doc, run.out) << "regenerate with: stguard codes > docs/codes.md";
+}
+
 }  // namespace
 }  // namespace stguard
