@@ -20,6 +20,9 @@ class ByteSource {
   // sets error()) when that range cannot be read.
   virtual bool ReadAt(uint64_t offset, uint64_t length, char* out) = 0;
   virtual std::string error() const { return {}; }
+  // All bytes, when they are already in memory (no copy needed); nullptr
+  // when they must be read with ReadAt.
+  virtual const char* Data() const { return nullptr; }
 };
 
 class MemorySource final : public ByteSource {
@@ -32,6 +35,7 @@ class MemorySource final : public ByteSource {
     if (length > 0) std::memcpy(out, bytes_.data() + offset, length);
     return true;
   }
+  const char* Data() const override { return reinterpret_cast<const char*>(bytes_.data()); }
 
  private:
   std::span<const uint8_t> bytes_;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <algorithm>
 #include <string>
 
 namespace stguard::internal {
@@ -110,6 +112,7 @@ class RawScanner {
       if (c == '"') {
         ScanString();
       } else if (c == '{' || c == '[') {
+        if (depth < kMaxTrackedDepth) open_[depth] = c;
         if (++depth > max_depth_) Note(result_.too_deep, pos_);
         ++pos_;
       } else if (c == '}' || c == ']') {
@@ -117,6 +120,10 @@ class RawScanner {
           Note(result_.bad_token, pos_);
         } else {
           --depth;
+          // A ']' closing a '{' (or the reverse) is a syntax error here.
+          if (depth < kMaxTrackedDepth && (open_[depth] == '{') != (c == '}')) {
+            Note(result_.bad_token, pos_);
+          }
         }
         ++pos_;
       } else if (c == ',' || c == ':') {
@@ -274,6 +281,10 @@ class RawScanner {
     if (token != "true" && token != "false" && token != "null") Note(result_.bad_token, begin);
   }
 
+  // Opening brackets of the enclosing containers, as far as the deepest
+  // depth any policy allows (deeper is an error anyway).
+  static constexpr size_t kMaxTrackedDepth = kMaxJsonDepthCeiling + 1;
+  char open_[kMaxTrackedDepth] = {};
   std::string_view text_;
   uint32_t max_depth_;
   size_t pos_ = 0;
@@ -292,56 +303,183 @@ void RewriteWideIntegers(char* header, const std::vector<std::pair<size_t, size_
   }
 }
 
-// Picks the code and offset that explain a parse failure: the earliest
-// problem the raw scan found, or else simdjson's own category.
-void ReportParseFailure(simdjson::error_code error, const ScanResult& scan, uint64_t file_offset,
-                        size_t header_size, const Policy& policy, FindingSink& sink) {
-  struct Candidate {
-    size_t pos;
-    Code code;
-    const char* what;
-  };
-  const Candidate candidates[] = {
+// A problem found at a header position, for ReportFailure.
+struct Problem {
+  size_t pos = ScanResult::npos;
+  Code code = Code::kJsonSyntax;
+  std::string message;
+};
+
+// Reports the earliest of: what the raw scan of `text` found, and `known`
+// (a problem the caller already located). Positions in `text` map to file
+// offsets by adding `text_file_offset`. Falls back to simdjson's category.
+void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t text_file_offset,
+                   const Problem& known, const Policy& policy, FindingSink& sink) {
+  const ScanResult scan = RawScanner(text, policy.max_json_depth).Run();
+  const std::string depth_message =
+      "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels";
+  const Problem candidates[] = {
       {scan.bad_string, Code::kJsonInvalidString,
        "string with a bad escape, a lone surrogate, a raw control character, or unclosed"},
-      {scan.too_deep, Code::kJsonTooDeep, nullptr},
+      {scan.too_deep, Code::kJsonTooDeep, depth_message},
       {scan.number_overflow, Code::kJsonNumberOverflow, "number rounds to infinity as a double"},
       {scan.bad_number, Code::kJsonSyntax, "malformed number"},
       {scan.trailing, Code::kHeaderTrailingContent, "content after the header's JSON value"},
       {scan.bad_token, Code::kJsonSyntax, "unexpected character"},
+      known,
   };
-  const Candidate* best = nullptr;
-  for (const Candidate& c : candidates) {
+  const Problem* best = nullptr;
+  for (const Problem& c : candidates) {
     if (c.pos != ScanResult::npos && (best == nullptr || c.pos < best->pos)) best = &c;
   }
   if (best != nullptr) {
-    std::string message = best->what != nullptr
-                              ? std::string(best->what)
-                              : "nesting deeper than " + std::to_string(policy.max_json_depth) +
-                                    " levels";
-    sink.Error(best->code, file_offset + best->pos, std::move(message));
+    sink.Error(best->code, text_file_offset + best->pos, best->message);
     return;
   }
   switch (error) {
     case simdjson::DEPTH_ERROR:
-      sink.Error(Code::kJsonTooDeep, file_offset,
-                 "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels");
+      sink.Error(Code::kJsonTooDeep, text_file_offset, depth_message);
       return;
     case simdjson::MEMALLOC:
     case simdjson::CAPACITY:
-      sink.Error(Code::kResourceExhausted, file_offset,
+      sink.Error(Code::kResourceExhausted, text_file_offset,
                  std::string("JSON parser: ") + simdjson::error_message(error));
       return;
-    case simdjson::EMPTY:
-      sink.Error(Code::kJsonSyntax, file_offset,
-                 header_size == 0 ? "header is empty (N = 0)" : "header holds only whitespace");
-      return;
     default:
-      sink.Error(Code::kJsonSyntax, file_offset,
+      sink.Error(Code::kJsonSyntax, text_file_offset,
                  std::string("invalid JSON: ") + simdjson::error_message(error));
       return;
   }
 }
+
+// Walks the top-level object's grammar: '{' ws (member (ws ',' ws member)*)?
+// ws '}'. Member values are skipped by bracket counting (strings respected);
+// their own grammar is the batch parser's job.
+class TopLevelScanner {
+ public:
+  TopLevelScanner(std::string_view text, size_t batch_bytes, uint32_t max_depth)
+      : text_(text), batch_bytes_(batch_bytes), max_depth_(max_depth) {}
+
+  // pos: just after the opening '{'. On success, pos() is just after the
+  // closing '}'. On failure, problem() says what and where.
+  bool Run(size_t pos, std::vector<MemberBatch>& batches) {
+    pos_ = pos;
+    SkipWhitespace();
+    if (At('}')) {
+      ++pos_;
+      return true;
+    }
+    MemberBatch current{0, 0, 0};
+    bool open = false;
+    while (true) {
+      const size_t member_begin = pos_;
+      if (!At('"')) return Fail("expected a key string");
+      if (!SkipString()) return Fail("unclosed string", member_begin);
+      SkipWhitespace();
+      if (!At(':')) return Fail("expected ':' after the key");
+      ++pos_;
+      SkipWhitespace();
+      if (!SkipValue()) return false;
+      if (!open) current = MemberBatch{member_begin, 0, 0};
+      open = true;
+      current.end = pos_;
+      ++current.members;
+      if (current.end - current.begin >= batch_bytes_) {
+        batches.push_back(current);
+        open = false;
+      }
+      SkipWhitespace();
+      if (At(',')) {
+        ++pos_;
+        SkipWhitespace();
+        continue;
+      }
+      if (At('}')) {
+        ++pos_;
+        break;
+      }
+      return Fail("expected ',' or '}' after a member");
+    }
+    if (open) batches.push_back(current);
+    return true;
+  }
+
+  size_t pos() const { return pos_; }
+  const Problem& problem() const { return problem_; }
+
+ private:
+  bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
+  void SkipWhitespace() {
+    while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
+  }
+  bool Fail(const char* message) { return Fail(message, pos_); }
+  bool Fail(const char* message, size_t pos) {
+    problem_ = Problem{pos, Code::kJsonSyntax,
+                       pos >= text_.size() ? std::string("header ends early: ") + message
+                                           : message};
+    return false;
+  }
+
+  // At '"': moves past the closing quote; false when there is none.
+  bool SkipString() {
+    ++pos_;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      pos_ += c == '\\' ? 2 : 1;
+    }
+    return false;
+  }
+
+  bool SkipValue() {
+    const size_t begin = pos_;
+    if (pos_ >= text_.size()) return Fail("expected a value");
+    const char c = text_[pos_];
+    if (c == '"') return SkipString() || Fail("unclosed string", begin);
+    if (c == '{' || c == '[') {
+      // The member's value sits at depth 2 (the top-level object is 1).
+      char open[kMaxJsonDepthCeiling + 1];
+      size_t depth = 0;
+      while (pos_ < text_.size()) {
+        const char d = text_[pos_];
+        if (d == '"') {
+          if (!SkipString()) return Fail("unclosed string", begin);
+          continue;
+        }
+        if (d == '{' || d == '[') {
+          if (depth + 2 > max_depth_) {
+            problem_ = Problem{pos_, Code::kJsonTooDeep,
+                               "nesting deeper than " + std::to_string(max_depth_) + " levels"};
+            return false;
+          }
+          open[depth++] = d;
+        } else if (d == '}' || d == ']') {
+          if ((open[depth - 1] == '{') != (d == '}')) return Fail("mismatched bracket");
+          if (--depth == 0) {
+            ++pos_;
+            return true;
+          }
+        }
+        ++pos_;
+      }
+      return Fail("unclosed object or array", begin);
+    }
+    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
+           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
+      ++pos_;
+    }
+    return pos_ > begin || Fail("expected a value");
+  }
+
+  std::string_view text_;
+  size_t batch_bytes_;
+  uint32_t max_depth_;
+  size_t pos_ = 0;
+  Problem problem_;
+};
 
 }  // namespace
 
@@ -376,8 +514,8 @@ size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size) {
   return size;
 }
 
-bool ParseHeaderJson(char* header, size_t size, uint64_t file_offset, const Policy& policy,
-                     simdjson::dom::parser& parser, FindingSink& sink, HeaderJson& out) {
+bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Policy& policy,
+                size_t batch_bytes, FindingSink& sink, std::vector<MemberBatch>& batches) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(header);
   if (!simdjson::validate_utf8(header, size)) {
     sink.Error(Code::kHeaderInvalidUtf8, file_offset + FirstInvalidUtf8(bytes, size),
@@ -388,44 +526,103 @@ bool ParseHeaderJson(char* header, size_t size, uint64_t file_offset, const Poli
     sink.Error(Code::kHeaderBom, file_offset, "UTF-8 byte order mark before the JSON");
     return false;
   }
+  const std::string_view text(header, size);
   size_t first = 0;
   while (first < size && IsJsonWhitespace(header[first])) ++first;
-  if (first > 0 && first < size) {
-    sink.AddAction(Code::kHeaderLeadingWhitespace, policy.leading_whitespace, file_offset,
-                   {}, std::to_string(first) + " whitespace bytes before the JSON value");
-  }
-
-  if (parser.allocate(size, policy.max_json_depth) != simdjson::SUCCESS) {
-    sink.Error(Code::kResourceExhausted, file_offset, "cannot allocate the JSON parser");
+  if (first == size) {
+    sink.Error(Code::kJsonSyntax, file_offset,
+               size == 0 ? "header is empty (N = 0)" : "header holds only whitespace");
     return false;
   }
-  simdjson::error_code error = parser.parse(header, size, false).get(out.root);
-  if (error == simdjson::SUCCESS) {
-    // Trailing whitespace: writers pad with spaces.
-    size_t last = size;
-    while (last > 0 && IsJsonWhitespace(header[last - 1])) --last;
-    for (size_t p = last; p < size; ++p) {
-      if (header[p] != ' ') {
-        sink.AddAction(Code::kHeaderPaddingNotSpaces, policy.padding_not_spaces,
-                       file_offset + p, {}, "header padding holds tab, CR or LF");
-        break;
+  if (first > 0) {
+    sink.AddAction(Code::kHeaderLeadingWhitespace, policy.leading_whitespace, file_offset, {},
+                   std::to_string(first) + " whitespace bytes before the JSON value");
+  }
+  if (header[first] != '{') {
+    // Not an object: say so when the text is otherwise plausible JSON, or
+    // else name the first problem the raw scan sees.
+    ReportFailure(simdjson::INCORRECT_TYPE, text, file_offset,
+                  Problem{first, Code::kTopLevelNotObject, "the header must be a JSON object"},
+                  policy, sink);
+    return false;
+  }
+  TopLevelScanner scanner(text, batch_bytes, policy.max_json_depth);
+  if (!scanner.Run(first + 1, batches)) {
+    ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink);
+    return false;
+  }
+  size_t last = scanner.pos();
+  while (last < size && IsJsonWhitespace(header[last])) ++last;
+  if (last < size) {
+    ReportFailure(simdjson::TAPE_ERROR, text, file_offset,
+                  Problem{last, Code::kHeaderTrailingContent,
+                          "content after the header's JSON value"},
+                  policy, sink);
+    return false;
+  }
+  // Writers pad with spaces; other whitespace is legal but unusual.
+  for (size_t p = scanner.pos(); p < size; ++p) {
+    if (header[p] != ' ') {
+      sink.AddAction(Code::kHeaderPaddingNotSpaces, policy.padding_not_spaces, file_offset + p,
+                     {}, "header padding holds tab, CR or LF");
+      break;
+    }
+  }
+  return true;
+}
+
+bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_offset,
+                        const Policy& policy, FindingSink& sink, ParsedBatch& out) {
+  // The batch as an object: "{" + members + "}". Position 0 (the added
+  // '{') stands for the separator byte before the first member.
+  const size_t members = batch.end - batch.begin;
+  const size_t length = members + 2;
+  out.base = batch.begin - 1;
+  out.wide_integers.clear();
+  const uint64_t text_file_offset = file_offset + out.base;
+  if (buffer_capacity_ < length + simdjson::SIMDJSON_PADDING) {
+    buffer_capacity_ = std::max(length, kDefaultBatchBytes * 2) + simdjson::SIMDJSON_PADDING;
+    buffer_.reset(new (std::nothrow) char[buffer_capacity_]);
+    if (!buffer_) {
+      buffer_capacity_ = 0;
+      sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON buffer");
+      return false;
+    }
+  }
+  if (parser_capacity_ < length) {
+    parser_capacity_ = std::max(length, kDefaultBatchBytes * 2);
+    // The depth limit is enforced by TopLevelScanner, which counts every
+    // bracket as the reference does. simdjson does not count an empty
+    // innermost container and stops one level early on a non-empty one, so
+    // it gets one level of slack and is never the binding limit.
+    if (parser_.allocate(parser_capacity_, policy.max_json_depth + 1) != simdjson::SUCCESS) {
+      parser_capacity_ = 0;
+      sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON parser");
+      return false;
+    }
+  }
+  char* text = buffer_.get();
+  text[0] = '{';
+  std::memcpy(text + 1, header + batch.begin, members);
+  text[length - 1] = '}';
+  std::memset(text + length, ' ', simdjson::SIMDJSON_PADDING);
+  out.text = std::string_view(text, length);
+
+  simdjson::error_code error = parser_.parse(text, length, false).get(out.root);
+  if (error == simdjson::NUMBER_ERROR) {
+    ScanResult scan = RawScanner(out.text, policy.max_json_depth).Run();
+    if (!scan.wide_integers.empty() && scan.number_overflow == ScanResult::npos &&
+        scan.bad_number == ScanResult::npos) {
+      RewriteWideIntegers(text, scan.wide_integers);
+      error = parser_.parse(text, length, false).get(out.root);
+      if (error == simdjson::SUCCESS) {
+        out.wide_integers = std::move(scan.wide_integers);
+        return true;
       }
     }
-    return true;
   }
-
-  ScanResult scan = RawScanner(std::string_view(header, size), policy.max_json_depth).Run();
-  if (error == simdjson::NUMBER_ERROR &&
-      !scan.wide_integers.empty() && scan.number_overflow == ScanResult::npos &&
-      scan.bad_number == ScanResult::npos) {
-    RewriteWideIntegers(header, scan.wide_integers);
-    error = parser.parse(header, size, false).get(out.root);
-    if (error == simdjson::SUCCESS) {
-      out.wide_integers = std::move(scan.wide_integers);
-      return true;
-    }
-  }
-  ReportParseFailure(error, scan, file_offset, size, policy, sink);
+  if (error == simdjson::SUCCESS) return true;
+  ReportFailure(error, out.text, text_file_offset, Problem{}, policy, sink);
   return false;
 }
 

@@ -15,9 +15,12 @@ std::string Range(uint64_t begin, uint64_t end) {
 void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection data,
                  const Policy& policy, FindingSink& sink) {
   auto& tensors = table.tensors;
-  std::stable_sort(tensors.begin(), tensors.end(), [](const TensorEntry& a, const TensorEntry& b) {
+  // In place (no temporary buffer); ties broken by header position so the
+  // order, and so the report, is deterministic.
+  std::sort(tensors.begin(), tensors.end(), [](const TensorEntry& a, const TensorEntry& b) {
     if (a.begin != b.begin) return a.begin < b.begin;
-    return a.end < b.end;
+    if (a.end != b.end) return a.end < b.end;
+    return a.key_pos < b.key_pos;
   });
 
   // covered_excl: every byte before it belongs to a tensor seen so far.

@@ -49,15 +49,7 @@ const std::array<Knob, 22> kKnobs = {{
     {"tensor_offset_unaligned", KnobKind::kAction, &Policy::tensor_offset_unaligned},
 }};
 
-Policy Compat() {
-  Policy p;  // the struct's defaults are compat
-  p.name = "compat";
-  p.description =
-      "Accepts and rejects exactly what safetensors 0.8.0 does; everything else it notices "
-      "is a warning.";
-  p.path_like_names = Action::kWarn;
-  return p;
-}
+Policy Compat() { return Policy{}; }  // the struct's defaults are compat
 
 Policy Default() {
   Policy p = Compat();

@@ -1,6 +1,7 @@
 #include "tensor_table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <string>
 
@@ -68,89 +69,121 @@ std::string Quote(std::string_view text) {
   return out;
 }
 
+// FNV-1a, 64-bit: deterministic across runs and machines.
+uint64_t HashName(std::string_view name) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char c : name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
 enum class NumberStatus { kOk, kNotInteger, kTooLarge, kWrongType };
 
-class TableBuilder {
+}  // namespace
+
+std::string_view NameArena::Copy(std::string_view text) {
+  if (text.empty()) return {};
+  char* copy;
+  if (text.size() > kBlockBytes / 4) {
+    // A large name gets a block of its own; the current block stays open.
+    blocks_.push_back(std::unique_ptr<char[]>(new char[text.size()]));
+    copy = blocks_.back().get();
+  } else {
+    if (current_ == nullptr || kBlockBytes - used_ < text.size()) {
+      blocks_.push_back(std::unique_ptr<char[]>(new char[kBlockBytes]));
+      current_ = blocks_.back().get();
+      used_ = 0;
+    }
+    copy = current_ + used_;
+    used_ += text.size();
+  }
+  std::memcpy(copy, text.data(), text.size());
+  return {copy, text.size()};
+}
+
+class TableBuilder::Impl {
  public:
-  TableBuilder(const HeaderJson& json, std::string_view text, uint64_t file_offset,
-               const Policy& policy, bool collect_dims, FindingSink& sink, TensorTable& table)
-      : json_(json),
-        cursor_(text),
-        file_offset_(file_offset),
+  Impl(uint64_t file_offset, const Policy& policy, bool collect_dims, FindingSink& sink,
+       TensorTable& table)
+      : file_offset_(file_offset),
         policy_(policy),
         collect_dims_(collect_dims),
         sink_(sink),
         table_(table) {}
 
-  bool Build() {
-    simdjson::dom::object root;
-    if (json_.root.get_object().get(root) != simdjson::SUCCESS) {
-      sink_.Error(Code::kTopLevelNotObject, At(cursor_.NextValue()),
-                  "the header must be a JSON object");
-      return true;
-    }
-    cursor_.Enter();
-    uint64_t tensor_entries = 0;
-    bool metadata_seen = false;
-    std::vector<TensorEntry> entries;
-    for (simdjson::dom::key_value_pair member : root) {
-      const size_t key_pos = cursor_.NextKey();
+  bool AddBatch(const ParsedBatch& batch) {
+    json_ = &batch;
+    base_ = batch.base;
+    JsonCursor cursor(batch.text);
+    cursor_ = &cursor;
+    cursor.Enter();
+    for (simdjson::dom::key_value_pair member : simdjson::dom::object(batch.root)) {
+      const size_t key_pos = cursor.NextKey();
       if (member.key == kMetadataKey) {
-        if (metadata_seen) {
+        if (metadata_seen_) {
           sink_.Error(Code::kDuplicateMetadataBlock, At(key_pos), "__metadata__ appears again");
         }
-        metadata_seen = true;
+        metadata_seen_ = true;
         ParseMetadata(member.value);
       } else {
-        ++tensor_entries;
-        if (tensor_entries == policy_.max_tensors + 1 && policy_.max_tensors != kNoLimit) {
+        ++tensor_entries_;
+        if (tensor_entries_ == policy_.max_tensors + 1 && policy_.max_tensors != kNoLimit) {
           sink_.Error(Code::kTooManyTensors, At(key_pos),
                       "more than " + std::to_string(policy_.max_tensors) + " tensor entries");
         }
         TensorEntry entry;
-        entry.name = member.key;
-        entry.key_pos = static_cast<uint32_t>(key_pos);
+        entry.name = names_.Copy(member.key);
+        entry.key_pos = Pos(key_pos);
         CheckName(entry);
         if (ParseTensorEntry(member.value, entry)) {
-          entries.push_back(entry);
+          entries_.push_back(entry);
         } else {
           table_.complete = false;
         }
       }
-      if (cursor_.desynced()) break;
+      if (cursor.desynced()) break;
     }
-    cursor_.Leave();
-    if (cursor_.desynced()) {
-      sink_.Error(Code::kInternalError, file_offset_, "JSON position tracking lost step");
+    cursor.Leave();
+    cursor_ = nullptr;
+    json_ = nullptr;
+    if (cursor.desynced()) {
+      sink_.Error(Code::kInternalError, At(0), "JSON position tracking lost step");
       return false;
     }
-    KeepLastOfEachName(entries);
     return true;
   }
 
+  void Finish() { KeepLastOfEachName(entries_); }
+  void Reserve(size_t members) { entries_.reserve(members); }
+
  private:
-  uint64_t At(size_t header_pos) const { return file_offset_ + header_pos; }
+  // Batch text position -> file offset, and -> header position (stored).
+  uint64_t At(size_t text_pos) const { return file_offset_ + base_ + text_pos; }
+  uint32_t Pos(size_t text_pos) const { return static_cast<uint32_t>(base_ + text_pos); }
+  uint64_t AtHeader(uint32_t header_pos) const { return file_offset_ + header_pos; }
 
   void ParseMetadata(element value) {
-    const size_t value_pos = cursor_.NextValue();
+    const size_t value_pos = cursor_->NextValue();
     if (value.is_null()) {
       sink_.AddAction(Code::kMetadataNull, policy_.metadata_null, At(value_pos), {},
                       "__metadata__ is null");
-      cursor_.SkipValue();
+      cursor_->SkipValue();
       return;
     }
     simdjson::dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) {
       sink_.Error(Code::kMetadataNotObject, At(value_pos),
                   "__metadata__ must be an object of strings or null");
-      cursor_.SkipValue();
+      cursor_->SkipValue();
       return;
     }
-    cursor_.Enter();
+    cursor_->Enter();
     std::vector<std::pair<std::string_view, size_t>> keys;
     for (simdjson::dom::key_value_pair kv : object) {
-      const size_t key_pos = cursor_.NextKey();
-      const size_t entry_pos = cursor_.NextValue();
+      const size_t key_pos = cursor_->NextKey();
+      const size_t entry_pos = cursor_->NextValue();
       keys.emplace_back(kv.key, key_pos);
       if (keys.size() == policy_.max_metadata_entries + 1 &&
           policy_.max_metadata_entries != kNoLimit) {
@@ -183,9 +216,9 @@ class TableBuilder {
                               " holds a control character");
         }
       }
-      cursor_.SkipValue();
+      cursor_->SkipValue();
     }
-    cursor_.Leave();
+    cursor_->Leave();
     ReportDuplicates(keys, [&](std::string_view key, size_t pos, size_t first_pos) {
       sink_.AddAction(Code::kDuplicateMetadataKey, policy_.duplicate_metadata_keys, At(pos), {},
                       "__metadata__ key " + Quote(key) + " repeats the one at offset " +
@@ -208,7 +241,7 @@ class TableBuilder {
   }
 
   void CheckName(const TensorEntry& entry) {
-    const uint64_t pos = At(entry.key_pos);
+    const uint64_t pos = AtHeader(entry.key_pos);
     const std::string_view name = entry.name;
     if (name.empty()) {
       sink_.AddAction(Code::kTensorNameEmpty, policy_.empty_tensor_names, pos, name,
@@ -232,15 +265,15 @@ class TableBuilder {
   // Consumes the entry's value from the cursor. Returns true when all three
   // fields were present with valid values.
   bool ParseTensorEntry(element value, TensorEntry& entry) {
-    const size_t value_pos = cursor_.NextValue();
+    const size_t value_pos = cursor_->NextValue();
     const std::string_view name = entry.name;
     bool has_dtype = false, has_shape = false, has_offsets = false;
     bool ok = true;
     switch (value.type()) {
       case element_type::OBJECT: {
-        cursor_.Enter();
+        cursor_->Enter();
         for (simdjson::dom::key_value_pair field : simdjson::dom::object(value)) {
-          const size_t field_pos = cursor_.NextKey();
+          const size_t field_pos = cursor_->NextKey();
           bool* seen = nullptr;
           if (field.key == "dtype") {
             seen = &has_dtype;
@@ -252,7 +285,7 @@ class TableBuilder {
             sink_.AddAction(Code::kFieldUnknown, policy_.unknown_fields, At(field_pos), name,
                             sink_.Wants(Code::kFieldUnknown) ? "unknown field " + Quote(field.key)
                                                              : std::string());
-            cursor_.SkipValue();
+            cursor_->SkipValue();
             continue;
           }
           if (*seen) {
@@ -263,7 +296,7 @@ class TableBuilder {
           *seen = true;
           ok &= ParseField(field.key, field.value, entry);
         }
-        cursor_.Leave();
+        cursor_->Leave();
         break;
       }
       case element_type::ARRAY: {
@@ -279,27 +312,27 @@ class TableBuilder {
           sink_.TensorError(Code::kTensorEntryInvalid, At(value_pos), name,
                             "tensor entry array has " + std::to_string(count) +
                                 " items, expected [dtype, shape, data_offsets]");
-          cursor_.SkipValue();
+          cursor_->SkipValue();
           return false;
         }
         constexpr std::string_view kPositional[] = {"dtype", "shape", "data_offsets"};
-        cursor_.Enter();
+        cursor_->Enter();
         size_t i = 0;
         for (element item : items) ok &= ParseField(kPositional[i++], item, entry);
-        cursor_.Leave();
+        cursor_->Leave();
         has_dtype = has_shape = has_offsets = true;
         break;
       }
       default:
         sink_.TensorError(Code::kTensorEntryInvalid, At(value_pos), name,
                           "tensor entry must be an object with dtype, shape and data_offsets");
-        cursor_.SkipValue();
+        cursor_->SkipValue();
         return false;
     }
     for (auto [present, field] : {std::pair{has_dtype, "dtype"}, std::pair{has_shape, "shape"},
                                   std::pair{has_offsets, "data_offsets"}}) {
       if (!present) {
-        sink_.TensorError(Code::kFieldMissing, At(entry.key_pos), name,
+        sink_.TensorError(Code::kFieldMissing, AtHeader(entry.key_pos), name,
                           std::string("missing field \"") + field + "\"");
         ok = false;
       }
@@ -316,7 +349,7 @@ class TableBuilder {
   }
 
   bool ParseDtype(element value, TensorEntry& entry) {
-    const size_t pos = cursor_.NextValue();
+    const size_t pos = cursor_->NextValue();
     std::string_view dtype_name;
     bool well_formed = false;
     if (value.get_string().get(dtype_name) == simdjson::SUCCESS) {
@@ -340,7 +373,7 @@ class TableBuilder {
                         "dtype written as an object " + Quote(dtype_name) + ": null");
       }
     }
-    cursor_.SkipValue();
+    cursor_->SkipValue();
     if (!well_formed) {
       sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
                         "dtype must be a string such as \"F32\"");
@@ -366,16 +399,16 @@ class TableBuilder {
   }
 
   bool ParseShape(element value, TensorEntry& entry) {
-    const size_t pos = cursor_.NextValue();
-    entry.shape_pos = static_cast<uint32_t>(pos);
+    const size_t pos = cursor_->NextValue();
+    entry.shape_pos = Pos(pos);
     simdjson::dom::array dims;
     if (value.get_array().get(dims) != simdjson::SUCCESS) {
       sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
                         "shape must be an array of non-negative integers");
-      cursor_.SkipValue();
+      cursor_->SkipValue();
       return false;
     }
-    cursor_.Enter();
+    cursor_->Enter();
     bool ok = true;
     uint64_t rank = 0;
     uint64_t elements = 1;
@@ -397,7 +430,7 @@ class TableBuilder {
         }
       }
     }
-    cursor_.Leave();
+    cursor_->Leave();
     entry.rank = static_cast<uint32_t>(std::min<uint64_t>(rank, UINT32_MAX));
     if (rank > policy_.max_rank) {
       sink_.TensorError(Code::kRankTooLarge, At(pos), entry.name,
@@ -410,8 +443,8 @@ class TableBuilder {
   }
 
   bool ParseOffsets(element value, TensorEntry& entry) {
-    const size_t pos = cursor_.NextValue();
-    entry.offsets_pos = static_cast<uint32_t>(pos);
+    const size_t pos = cursor_->NextValue();
+    entry.offsets_pos = Pos(pos);
     simdjson::dom::array pair;
     size_t count = 0;
     if (value.get_array().get(pair) == simdjson::SUCCESS) {
@@ -423,15 +456,15 @@ class TableBuilder {
     if (count != 2) {
       sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
                         "data_offsets must be an array of exactly two integers [begin, end]");
-      cursor_.SkipValue();
+      cursor_->SkipValue();
       return false;
     }
-    cursor_.Enter();
+    cursor_->Enter();
     bool ok = true;
     uint64_t values[2] = {0, 0};
     size_t i = 0;
     for (element item : pair) ok &= ReadU64(item, "data_offsets", entry, values[i++]);
-    cursor_.Leave();
+    cursor_->Leave();
     entry.begin = values[0];
     entry.end = values[1];
     return ok;
@@ -440,16 +473,16 @@ class TableBuilder {
   // Reads a shape dimension or an offset: a plain non-negative integer that
   // fits in u64, as the reference requires. Consumes it from the cursor.
   bool ReadU64(element value, const char* field, const TensorEntry& entry, uint64_t& out) {
-    const size_t pos = cursor_.NextValue();
+    const size_t pos = cursor_->NextValue();
     NumberStatus status = NumberStatus::kOk;
     switch (value.type()) {
       case element_type::UINT64:
         out = value.get_uint64().value_unsafe();
-        cursor_.SkipValue();
+        cursor_->SkipValue();
         break;
       case element_type::INT64: {
         const int64_t v = value.get_int64().value_unsafe();
-        const std::string_view token = cursor_.ScalarToken();
+        const std::string_view token = cursor_->ScalarToken();
         // simdjson reads "-0" as the integer 0; the reference as a float.
         if (v < 0 || (!token.empty() && token.front() == '-')) {
           status = NumberStatus::kNotInteger;
@@ -460,14 +493,14 @@ class TableBuilder {
       }
       case element_type::DOUBLE: {
         const bool wide = IsWideInteger(pos);
-        const std::string_view token = cursor_.ScalarToken();
+        const std::string_view token = cursor_->ScalarToken();
         status = wide && !token.empty() && token.front() != '-' ? NumberStatus::kTooLarge
                                                                  : NumberStatus::kNotInteger;
         break;
       }
       default:
         status = NumberStatus::kWrongType;
-        cursor_.SkipValue();
+        cursor_->SkipValue();
         break;
     }
     switch (status) {
@@ -491,7 +524,7 @@ class TableBuilder {
   }
 
   bool IsWideInteger(size_t pos) const {
-    const auto& spans = json_.wide_integers;
+    const auto& spans = json_->wide_integers;
     auto it = std::lower_bound(spans.begin(), spans.end(), std::pair<size_t, size_t>{pos, 0});
     return it != spans.end() && it->first == pos;
   }
@@ -512,12 +545,29 @@ class TableBuilder {
   // leaves one entry per name, in header order, compacting in place (the
   // table can hold millions of entries).
   void KeepLastOfEachName(std::vector<TensorEntry>& entries) {
-    std::vector<uint32_t> order(entries.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      if (entries[a].name != entries[b].name) return entries[a].name < entries[b].name;
-      return a < b;
-    });
+    // Sort (hash, index) pairs: compact and cache-friendly. Equal names have
+    // equal hashes; within a run of equal hashes, names are compared for
+    // real, so collisions cost time (n log n at worst), never correctness.
+    std::vector<std::pair<uint64_t, uint32_t>> keyed(entries.size());
+    for (uint32_t i = 0; i < entries.size(); ++i) keyed[i] = {HashName(entries[i].name), i};
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<uint32_t> order;
+    order.reserve(keyed.size());
+    for (size_t run = 0; run < keyed.size();) {
+      size_t run_end = run + 1;
+      while (run_end < keyed.size() && keyed[run_end].first == keyed[run].first) ++run_end;
+      const size_t first = order.size();
+      for (size_t k = run; k < run_end; ++k) order.push_back(keyed[k].second);
+      if (run_end - run > 1) {
+        std::sort(order.begin() + static_cast<std::ptrdiff_t>(first), order.end(),
+                  [&](uint32_t a, uint32_t b) {
+                    if (entries[a].name != entries[b].name) return entries[a].name < entries[b].name;
+                    return a < b;
+                  });
+      }
+      run = run_end;
+    }
+    keyed = {};
     bool any_shadowed = false;
     for (size_t i = 0; i + 1 < order.size(); ++i) {
       TensorEntry& earlier = entries[order[i]];
@@ -526,10 +576,10 @@ class TableBuilder {
       earlier.shadowed = true;
       any_shadowed = true;
       sink_.AddAction(Code::kDuplicateTensorName, policy_.duplicate_tensor_names,
-                      At(later.key_pos), later.name,
+                      AtHeader(later.key_pos), later.name,
                       sink_.Wants(Code::kDuplicateTensorName)
                           ? "tensor " + Quote(later.name) + " repeats the name at offset " +
-                                std::to_string(At(earlier.key_pos)) +
+                                std::to_string(AtHeader(earlier.key_pos)) +
                                 " (the reference keeps the last)"
                           : std::string());
     }
@@ -542,8 +592,15 @@ class TableBuilder {
     table_.tensors = std::move(entries);
   }
 
-  const HeaderJson& json_;
-  JsonCursor cursor_;
+  // The batch being consumed.
+  const ParsedBatch* json_ = nullptr;
+  JsonCursor* cursor_ = nullptr;
+  size_t base_ = 0;
+  // Across batches.
+  bool metadata_seen_ = false;
+  uint64_t tensor_entries_ = 0;
+  std::vector<TensorEntry> entries_;
+  NameArena names_;
   uint64_t file_offset_;
   const Policy& policy_;
   bool collect_dims_;
@@ -551,12 +608,12 @@ class TableBuilder {
   TensorTable& table_;
 };
 
-}  // namespace
-
-bool BuildTensorTable(const HeaderJson& json, std::string_view header_text, uint64_t file_offset,
-                      const Policy& policy, bool collect_dims, FindingSink& sink,
-                      TensorTable& table) {
-  return TableBuilder(json, header_text, file_offset, policy, collect_dims, sink, table).Build();
-}
+TableBuilder::TableBuilder(uint64_t file_offset, const Policy& policy, bool collect_dims,
+                           FindingSink& sink, TensorTable& table)
+    : impl_(std::make_unique<Impl>(file_offset, policy, collect_dims, sink, table)) {}
+TableBuilder::~TableBuilder() = default;
+bool TableBuilder::AddBatch(const ParsedBatch& batch) { return impl_->AddBatch(batch); }
+void TableBuilder::Finish() { impl_->Finish(); }
+void TableBuilder::Reserve(size_t members) { impl_->Reserve(members); }
 
 }  // namespace stguard::internal

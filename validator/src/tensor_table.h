@@ -6,6 +6,7 @@
 #define STGUARD_SRC_TENSOR_TABLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -16,27 +17,29 @@
 
 namespace stguard::internal {
 
+// One tensor entry. Laid out to stay small (72 bytes): a header can hold
+// 1.7 million of them.
 struct TensorEntry {
-  std::string_view name;  // decoded; lives in the simdjson parser
-  Dtype dtype = Dtype::kU8;
+  std::string_view name;  // decoded; lives in a NameArena
   uint64_t begin = 0;
-  uint64_t end = 0;  // exclusive
-  uint64_t elements = 1;           // product of the shape, valid unless size_overflow
-  uint64_t byte_size = 0;          // valid unless size_overflow or partial_byte
-  bool size_overflow = false;      // elements x bits overflowed u64
-  bool partial_byte = false;       // bit count not a multiple of 8
-  bool shadowed = false;           // a later entry has the same name
+  uint64_t end = 0;        // exclusive
+  uint64_t elements = 1;   // product of the shape, valid unless size_overflow
+  uint64_t byte_size = 0;  // valid unless size_overflow or partial_byte
   // Header positions (add the header's file offset for file offsets).
   uint32_t key_pos = 0;
   uint32_t shape_pos = 0;
   uint32_t offsets_pos = 0;
   uint32_t dims_begin = 0;  // into TensorTable::dims, when collected
   uint32_t rank = 0;
+  Dtype dtype = Dtype::kU8;
+  bool size_overflow = false;  // elements x bits overflowed u64
+  bool partial_byte = false;   // bit count not a multiple of 8
+  bool shadowed = false;       // a later entry has the same name
 };
 
 struct TensorTable {
   // Tensors as the reference keeps them: one per name (the last), in
-  // header order.
+  // header order (CheckLayout sorts them by offsets).
   std::vector<TensorEntry> tensors;
   // True when every entry had all three fields with valid values; layout
   // rules run only then (otherwise the file is already rejected and they
@@ -45,11 +48,41 @@ struct TensorTable {
   std::vector<uint64_t> dims;  // shapes, when collecting
 };
 
-// Returns false when the cursor lost step with the DOM (an internal error,
-// already reported).
-bool BuildTensorTable(const HeaderJson& json, std::string_view header_text, uint64_t file_offset,
-                      const Policy& policy, bool collect_dims, FindingSink& sink,
-                      TensorTable& table);
+// Copies of decoded names, which must outlive the batch whose DOM they came
+// from. Bump-allocated in blocks: no per-name allocation.
+class NameArena {
+ public:
+  std::string_view Copy(std::string_view text);
+
+ private:
+  static constexpr size_t kBlockBytes = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* current_ = nullptr;  // the block small names go to
+  size_t used_ = 0;          // bytes used in *current_
+};
+
+// Builds the table one batch of top-level members at a time.
+class TableBuilder {
+ public:
+  TableBuilder(uint64_t file_offset, const Policy& policy, bool collect_dims, FindingSink& sink,
+               TensorTable& table);
+  ~TableBuilder();
+  TableBuilder(const TableBuilder&) = delete;
+  TableBuilder& operator=(const TableBuilder&) = delete;
+
+  // Room for this many members in all (a count the header scan made, so
+  // proportional to the header's real content): saves regrowing the table.
+  void Reserve(size_t members);
+  // Returns false when position tracking lost step with the DOM (an
+  // internal error, already reported).
+  bool AddBatch(const ParsedBatch& batch);
+  // Resolves duplicate names (last wins) into the table.
+  void Finish();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace stguard::internal
 

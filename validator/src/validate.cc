@@ -79,27 +79,40 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
                    "header length " + std::to_string(header_size) + " is not a multiple of 8");
   }
 
-  // JSON. header_size <= max_header_bytes <= 100,000,000: bounded allocation.
-  std::unique_ptr<char[]> header(
-      new (std::nothrow) char[header_size + simdjson::SIMDJSON_PADDING]);
-  if (!header) {
-    sink.Error(Code::kResourceExhausted, kPrefixBytes, "cannot allocate the header buffer");
+  // JSON, in batches of members, each consumed into the tensor table.
+  // Bytes already in memory are used in place; a file's header is read into
+  // a buffer (header_size <= max_header_bytes <= 100,000,000: bounded).
+  std::unique_ptr<char[]> header_copy;
+  const char* header = source.Data() != nullptr ? source.Data() + kPrefixBytes : nullptr;
+  if (header == nullptr) {
+    header_copy.reset(new (std::nothrow) char[header_size + 1]);
+    if (!header_copy) {
+      sink.Error(Code::kResourceExhausted, kPrefixBytes, "cannot allocate the header buffer");
+      return true;
+    }
+    if (!source.ReadAt(kPrefixBytes, header_size, header_copy.get())) return false;
+    header = header_copy.get();
+  }
+  std::vector<internal::MemberBatch> batches;
+  if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
+                            internal::kDefaultBatchBytes, sink, batches)) {
     return true;
   }
-  if (!source.ReadAt(kPrefixBytes, header_size, header.get())) return false;
-  simdjson::dom::parser parser;
-  internal::HeaderJson json;
-  if (!internal::ParseHeaderJson(header.get(), header_size, kPrefixBytes, policy, parser, sink,
-                                 json)) {
-    return true;
-  }
-
-  // Tensor table.
   internal::TensorTable table;
-  if (!internal::BuildTensorTable(json, std::string_view(header.get(), header_size),
-                                  kPrefixBytes, policy, options.collect_tensors, sink, table)) {
-    return true;
+  internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, sink, table);
+  size_t members = 0;
+  for (const internal::MemberBatch& batch : batches) members += batch.members;
+  builder.Reserve(members);
+  internal::BatchParser parser;
+  internal::ParsedBatch parsed;
+  for (const internal::MemberBatch& batch : batches) {
+    if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
+    if (!builder.AddBatch(parsed)) return true;
   }
+  // The table holds copies of what it needs: free the header before the
+  // table's own passes, to keep the peak low.
+  header_copy.reset();
+  builder.Finish();
   report.tensor_count = table.tensors.size();
   if (!table.complete) return true;
 

@@ -26,9 +26,12 @@ inline constexpr uint64_t kMaxHeaderBytesCeiling = 100'000'000;
 inline constexpr uint32_t kMaxJsonDepthCeiling = 127;
 inline constexpr uint32_t kAllDtypesMask = (1u << kDtypeCount) - 1;
 
+// A default-constructed Policy is the built-in "compat".
 struct Policy {
   std::string name = "compat";
-  std::string description;
+  std::string description =
+      "Accepts and rejects exactly what safetensors 0.8.0 does; everything else it notices "
+      "is a warning.";
 
   // header framing and text
   uint64_t max_header_bytes = kMaxHeaderBytesCeiling;
@@ -47,7 +50,7 @@ struct Policy {
   Action empty_tensor_names = Action::kWarn;
   Action control_chars_in_names = Action::kWarn;
   Action control_chars_in_metadata = Action::kWarn;
-  Action path_like_names = Action::kIgnore;
+  Action path_like_names = Action::kWarn;
 
   // limits: exceeding one is always an error; kNoLimit disables it
   uint64_t max_tensors = kNoLimit;
