@@ -8,7 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include "stguard/codes.h"
 
 #include "safetensors_builder.h"
 
@@ -195,6 +199,63 @@ TEST_F(CliTest, PolicyCommandPrintsAReloadablePolicy) {
   EXPECT_EQ(run.exit_code, 0);
   const std::string path = Write("strict-copy.json", run.out);
   EXPECT_EQ(Stguard("policy " + path).out, run.out);
+}
+
+TEST_F(CliTest, JsonLinesHasOneObjectPerFileInInputOrder) {
+  const std::string missing = (dir_ / "missing.safetensors").string();
+  const CliRun run = Stguard("check --format jsonl " + kGood + " " + missing + " " + kBad);
+  EXPECT_EQ(run.exit_code, 2);
+  std::istringstream lines(run.out);
+  std::string line;
+  std::vector<std::string> paths;
+  simdjson::dom::parser parser;
+  while (std::getline(lines, line)) {
+    simdjson::dom::element object;
+    ASSERT_EQ(parser.parse(line).get(object), simdjson::SUCCESS) << line;
+    paths.emplace_back(std::string_view(object["path"]));
+    if (paths.size() == 2) {
+      EXPECT_TRUE(object["error"].is_string());
+    } else {
+      EXPECT_TRUE(object["verdict"].is_string());
+      EXPECT_TRUE(object["findings"].is_array());
+    }
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{kGood, missing, kBad}));
+}
+
+TEST_F(CliTest, SarifHasARulePerCodeAndAResultPerFinding) {
+  const CliRun run = Stguard("check --format sarif --policy default " + kBad + " " + kGood);
+  EXPECT_EQ(run.exit_code, 1);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(run.out).get(doc), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(std::string_view(doc["version"]), "2.1.0");
+  simdjson::dom::element sarif_run = simdjson::dom::array(doc["runs"]).at(0);
+  simdjson::dom::array rules = sarif_run["tool"]["driver"]["rules"];
+  EXPECT_EQ(rules.size(), AllCodes().size());
+  simdjson::dom::array results = sarif_run["results"];
+  ASSERT_EQ(results.size(), 1u);  // off_overlap: one data-overlap error; gpt2: none
+  simdjson::dom::element result = results.at(0);
+  EXPECT_EQ(std::string_view(result["ruleId"]), "ST604");
+  EXPECT_EQ(std::string_view(result["level"]), "error");
+  const uint64_t rule_index = result["ruleIndex"];
+  EXPECT_EQ(std::string_view(rules.at(rule_index)["name"]), "data-overlap");
+  simdjson::dom::element location = simdjson::dom::array(result["locations"]).at(0);
+  EXPECT_EQ(uint64_t(location["physicalLocation"]["region"]["byteOffset"]), 106u);
+  EXPECT_NE(std::string(std::string_view(location["physicalLocation"]["artifactLocation"]["uri"]))
+                .find("off_overlap.safetensors"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, ParallelJobsGiveTheSameOutputAsOne) {
+  const std::string dir = kCorpus + "/reference/adversarial";
+  const CliRun one = Stguard("check --format json --policy default --jobs 1 " + dir);
+  const CliRun four = Stguard("check --format json --policy default --jobs 4 " + dir);
+  EXPECT_EQ(one.exit_code, 1);
+  EXPECT_EQ(four.exit_code, one.exit_code);
+  EXPECT_EQ(four.out, one.out);
+  EXPECT_EQ(Stguard("check --jobs 0 " + kGood).exit_code, 2);
+  EXPECT_EQ(Stguard("check --jobs x " + kGood).exit_code, 2);
 }
 
 TEST_F(CliTest, DocsCodesListIsCurrent) {

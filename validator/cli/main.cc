@@ -1,6 +1,6 @@
 // stguard: validates safetensors files before anything loads them.
 //
-//   stguard check [--policy NAME|FILE] [--format text|json] PATH...
+//   stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] PATH...
 //   stguard explain CODE|ID
 //   stguard policy [NAME|FILE]
 //   stguard codes
@@ -10,11 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "render.h"
@@ -30,7 +35,7 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage =
-    "usage: stguard check [--policy NAME|FILE] [--format text|json] PATH...\n"
+    "usage: stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] PATH...\n"
     "       stguard explain CODE|ID\n"
     "       stguard policy [NAME|FILE]\n"
     "       stguard codes\n"
@@ -42,7 +47,9 @@ constexpr std::string_view kHelp =
     "commands:\n"
     "  check PATH...      validate files; a directory is searched for *.safetensors\n"
     "    --policy P       compat | default | strict, or a policy file (default: default)\n"
-    "    --format F       text (default) or json\n"
+    "    --format F       text (default), json (one document), jsonl (a line per\n"
+    "                     file, flushed as each finishes) or sarif (SARIF 2.1.0)\n"
+    "    --jobs N         check N files in parallel (output stays in input order)\n"
     "  explain CODE|ID    what a finding code means, e.g. 'explain 311' or\n"
     "                     'explain duplicate-tensor-name'\n"
     "  policy [P]         print a policy's every knob as JSON (default: default)\n"
@@ -97,20 +104,85 @@ int Usage(const std::string& problem) {
   return kExitUsage;
 }
 
+// Validates files on `jobs` threads and hands each result to `emit` in
+// input order, as soon as it and every file before it are done.
+class OrderedChecker {
+ public:
+  OrderedChecker(const std::vector<std::string>& files, const Policy& policy, unsigned jobs)
+      : files_(files), policy_(policy), results_(files.size()), done_(files.size(), false) {
+    jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(files.size())));
+    for (unsigned i = 0; i < jobs; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~OrderedChecker() {
+    for (std::thread& t : workers_) t.join();
+  }
+
+  // Blocks until file i is done, then moves its result out.
+  FileResult Take(size_t i) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [&] { return done_[i]; });
+    return std::move(results_[i]);
+  }
+  size_t finished() const { return finished_.load(); }
+
+ private:
+  void Work() {
+    for (size_t i = next_++; i < files_.size(); i = next_++) {
+      FileReport file = ValidateFile(files_[i], policy_);
+      FileResult result;
+      result.path = files_[i];
+      result.io_ok = file.io_ok;
+      result.io_error = std::move(file.io_error);
+      result.report = std::move(file.report);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        results_[i] = std::move(result);
+        done_[i] = true;
+      }
+      ++finished_;
+      ready_.notify_all();
+    }
+  }
+
+  const std::vector<std::string>& files_;
+  const Policy& policy_;
+  std::vector<FileResult> results_;
+  std::vector<bool> done_;
+  std::atomic<size_t> next_{0};
+  std::atomic<size_t> finished_{0};
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<std::thread> workers_;
+};
+
+// "[#####.....] 120/400" on standard error, redrawn in place.
+void DrawProgress(size_t done, size_t total) {
+  constexpr size_t kWidth = 30;
+  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
+  std::cerr << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
+            << done << "/" << total << std::flush;
+}
+
+void ClearProgress() { std::cerr << "\r\033[K" << std::flush; }
+
 int RunCheck(const std::vector<std::string>& args) {
   std::string policy_name = "default";
   std::string format = "text";
+  std::string jobs_text = "1";
   std::vector<std::string> paths;
   bool options_done = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (!options_done && (a == "--policy" || a == "--format")) {
+    if (!options_done && (a == "--policy" || a == "--format" || a == "--jobs" || a == "-j")) {
       if (i + 1 >= args.size()) return Usage(a + " needs a value");
-      (a == "--policy" ? policy_name : format) = args[++i];
+      std::string& target = a == "--policy" ? policy_name : a == "--format" ? format : jobs_text;
+      target = args[++i];
     } else if (!options_done && a.rfind("--policy=", 0) == 0) {
       policy_name = a.substr(9);
     } else if (!options_done && a.rfind("--format=", 0) == 0) {
       format = a.substr(9);
+    } else if (!options_done && a.rfind("--jobs=", 0) == 0) {
+      jobs_text = a.substr(7);
     } else if (!options_done && a == "--") {
       options_done = true;
     } else if (!options_done && a.size() > 1 && a[0] == '-') {
@@ -119,7 +191,16 @@ int RunCheck(const std::vector<std::string>& args) {
       paths.push_back(a);
     }
   }
-  if (format != "text" && format != "json") return Usage("--format must be text or json");
+  if (format != "text" && format != "json" && format != "jsonl" && format != "sarif") {
+    return Usage("--format must be text, json, jsonl or sarif");
+  }
+  unsigned jobs = 0;
+  {
+    const auto [end, ec] = std::from_chars(jobs_text.data(), jobs_text.data() + jobs_text.size(), jobs);
+    if (ec != std::errc() || end != jobs_text.data() + jobs_text.size() || jobs < 1 || jobs > 256) {
+      return Usage("--jobs must be an integer from 1 to 256");
+    }
+  }
   if (paths.empty()) return Usage("check needs at least one PATH");
   PolicyLoadResult loaded = ResolvePolicy(policy_name);
   if (!loaded.policy) {
@@ -130,23 +211,32 @@ int RunCheck(const std::vector<std::string>& args) {
 
   std::vector<FileResult> results;
   const std::vector<std::string> files = ExpandPaths(paths, results);
+  const bool streaming = format == "text" || format == "jsonl";
   const bool color = format == "text" && UseColor();
-  for (const FileResult& r : results) std::cout << RenderText(r, color);
-  for (const std::string& path : files) {
-    FileReport file = ValidateFile(path, policy);
-    FileResult result;
-    result.path = path;
-    result.io_ok = file.io_ok;
-    result.io_error = std::move(file.io_error);
-    result.report = std::move(file.report);
-    if (format == "text") std::cout << RenderText(result, color) << std::flush;
-    results.push_back(std::move(result));
+  // Many files and a person watching: show progress on standard error.
+  const bool progress = ::isatty(STDERR_FILENO) == 1 && files.size() >= 20;
+  auto emit = [&](const FileResult& r) {
+    if (format == "text") std::cout << RenderText(r, color);
+    if (format == "jsonl") std::cout << RenderJsonLine(r);
+  };
+  for (const FileResult& r : results) emit(r);
+  if (!files.empty()) {
+    OrderedChecker checker(files, policy, jobs);
+    for (size_t i = 0; i < files.size(); ++i) {
+      FileResult result = checker.Take(i);
+      if (streaming) {
+        if (progress) ClearProgress();
+        emit(result);
+        std::cout.flush();
+      }
+      if (progress) DrawProgress(std::max(checker.finished(), i + 1), files.size());
+      results.push_back(std::move(result));
+    }
+    if (progress) ClearProgress();
   }
-  if (format == "json") {
-    std::cout << RenderJson(results, policy);
-  } else {
-    std::cout << RenderTextSummary(results, policy, color);
-  }
+  if (format == "json") std::cout << RenderJson(results, policy);
+  if (format == "sarif") std::cout << RenderSarif(results, policy);
+  if (format == "text") std::cout << RenderTextSummary(results, policy, color);
   std::cout.flush();
 
   bool any_io_error = false, any_rejected = false;

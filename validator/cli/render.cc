@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <cstdint>
+#include <span>
 
 #include "stguard/validate.h"
 
@@ -174,42 +175,140 @@ std::string RenderTextSummary(const std::vector<FileResult>& results, const Poli
          reset + "\n";
 }
 
+static std::string JsonFileObject(const FileResult& r) {
+  if (!r.io_ok) return "{\"path\":" + JsonString(r.path) + ",\"error\":" + JsonString(r.io_error) + "}";
+  const Report& report = r.report;
+  std::string out = "{\"path\":" + JsonString(r.path) +
+                    ",\"verdict\":" + JsonString(VerdictName(report.verdict)) +
+                    ",\"file_size\":" + std::to_string(report.file_size) +
+                    ",\"header_bytes\":" + std::to_string(report.header_bytes) +
+                    ",\"tensor_count\":" + std::to_string(report.tensor_count) + ",\"findings\":[";
+  bool first = true;
+  for (const Finding& f : report.findings) {
+    out += first ? "" : ",";
+    first = false;
+    out += "{\"code\":" + std::to_string(static_cast<unsigned>(f.code)) +
+           ",\"id\":" + JsonString(stguard::Info(f.code).id) +
+           ",\"severity\":" + JsonString(SeverityName(f.severity)) +
+           ",\"offset\":" + std::to_string(f.offset) +
+           ",\"tensor\":" + (f.tensor ? JsonString(*f.tensor) : std::string("null")) +
+           ",\"message\":" + JsonString(f.message) + "}";
+  }
+  out += "]}";
+  return out;
+}
+
 std::string RenderJson(const std::vector<FileResult>& results, const Policy& policy) {
   std::string out = "{\"tool\":{\"name\":\"stguard\",\"version\":" + JsonString(Version()) +
                     "},\"policy\":" + JsonString(policy.name) + ",\"files\":[";
-  bool first_file = true;
+  bool first = true;
   for (const FileResult& r : results) {
     if (!r.io_ok) continue;
-    out += first_file ? "\n" : ",\n";
-    first_file = false;
-    const Report& report = r.report;
-    out += "{\"path\":" + JsonString(r.path) + ",\"verdict\":" +
-           JsonString(VerdictName(report.verdict)) +
-           ",\"file_size\":" + std::to_string(report.file_size) +
-           ",\"header_bytes\":" + std::to_string(report.header_bytes) +
-           ",\"tensor_count\":" + std::to_string(report.tensor_count) + ",\"findings\":[";
-    bool first_finding = true;
-    for (const Finding& f : report.findings) {
-      out += first_finding ? "" : ",";
-      first_finding = false;
-      out += "{\"code\":" + std::to_string(static_cast<unsigned>(f.code)) +
-             ",\"id\":" + JsonString(stguard::Info(f.code).id) +
-             ",\"severity\":" + JsonString(SeverityName(f.severity)) +
-             ",\"offset\":" + std::to_string(f.offset) +
-             ",\"tensor\":" + (f.tensor ? JsonString(*f.tensor) : std::string("null")) +
-             ",\"message\":" + JsonString(f.message) + "}";
-    }
-    out += "]}";
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += JsonFileObject(r);
   }
   out += "],\"errors\":[";
-  bool first_error = true;
+  first = true;
   for (const FileResult& r : results) {
     if (r.io_ok) continue;
-    out += first_error ? "\n" : ",\n";
-    first_error = false;
-    out += "{\"path\":" + JsonString(r.path) + ",\"error\":" + JsonString(r.io_error) + "}";
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += JsonFileObject(r);
   }
   out += "]}\n";
+  return out;
+}
+
+std::string RenderJsonLine(const FileResult& result) { return JsonFileObject(result) + "\n"; }
+
+namespace {
+
+std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
+
+// RFC 3986: keep unreserved characters and '/', percent-encode the rest.
+std::string UriEncodePath(std::string_view path) {
+  static constexpr char kHexUpper[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+    if (keep) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHexUpper[c >> 4];
+      out += kHexUpper[c & 15];
+    }
+  }
+  return out;
+}
+
+const char* SarifLevel(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "note";
+  }
+  return "error";
+}
+
+}  // namespace
+
+std::string RenderSarif(const std::vector<FileResult>& results, const Policy& policy) {
+  // One rule per code, in AllCodes() order, so ruleIndex is the position.
+  const std::span<const CodeInfo> codes = AllCodes();
+  std::string out =
+      "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"stguard\",\"version\":" +
+      JsonString(Version()) + ",\"semanticVersion\":" + JsonString(Version()) + ",\"rules\":[";
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const CodeInfo& info = codes[i];
+    out += i == 0 ? "\n" : ",\n";
+    const std::string help =
+        std::string(info.explanation) +
+        (info.knob.empty() ? " Always an error." : " Policy knob: " + std::string(info.knob) + ".");
+    out += "{\"id\":" + JsonString(SarifRuleId(info.code)) + ",\"name\":" + JsonString(info.id) +
+           ",\"shortDescription\":{\"text\":" + JsonString(info.summary) +
+           "},\"fullDescription\":{\"text\":" + JsonString(info.explanation) +
+           "},\"help\":{\"text\":" + JsonString(help) + "}}";
+  }
+  out += "]}},\"properties\":{\"policy\":" + JsonString(policy.name) + "},\"results\":[";
+  bool first = true;
+  std::string notifications;
+  bool all_read = true;
+  for (const FileResult& r : results) {
+    const std::string location =
+        "{\"physicalLocation\":{\"artifactLocation\":{\"uri\":" + JsonString(UriEncodePath(r.path)) +
+        "}";
+    if (!r.io_ok) {
+      all_read = false;
+      notifications += std::string(notifications.empty() ? "" : ",") +
+                       "{\"level\":\"error\",\"message\":{\"text\":" +
+                       JsonString("cannot read: " + r.io_error) + "},\"locations\":[" + location +
+                       "}}]}";
+      continue;
+    }
+    for (const Finding& f : r.report.findings) {
+      size_t rule_index = 0;
+      while (rule_index < codes.size() && codes[rule_index].code != f.code) ++rule_index;
+      std::string text = f.message;
+      if (f.tensor) text += " (tensor \"" + *f.tensor + "\")";
+      out += first ? "\n" : ",\n";
+      first = false;
+      out += "{\"ruleId\":" + JsonString(SarifRuleId(f.code)) +
+             ",\"ruleIndex\":" + std::to_string(rule_index) + ",\"level\":\"" +
+             SarifLevel(f.severity) + "\",\"message\":{\"text\":" + JsonString(text) +
+             "},\"locations\":[" + location + ",\"region\":{\"byteOffset\":" +
+             std::to_string(f.offset) + ",\"byteLength\":1}}}]}";
+    }
+  }
+  out += "],\"invocations\":[{\"executionSuccessful\":" + std::string(all_read ? "true" : "false") +
+         ",\"toolExecutionNotifications\":[" + notifications + "]}]}]}\n";
   return out;
 }
 

@@ -30,7 +30,14 @@ std::string TerminalSafe(std::string_view bytes);
 std::string RenderText(const FileResult& result, bool color);
 std::string RenderTextSummary(const std::vector<FileResult>& results, const Policy& policy,
                               bool color);
+// --format json: one document for all files.
 std::string RenderJson(const std::vector<FileResult>& results, const Policy& policy);
+// --format jsonl: one line per file, the same object as in "files" (or, for
+// a file that could not be read, {"path", "error"}).
+std::string RenderJsonLine(const FileResult& result);
+// --format sarif: SARIF 2.1.0, a rule per code, a result per finding located
+// by file URI and byte offset; unreadable files become tool notifications.
+std::string RenderSarif(const std::vector<FileResult>& results, const Policy& policy);
 
 }  // namespace stguard::cli
 
