@@ -18,11 +18,13 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "render.h"
+#include "stguard/checkpoint.h"
 #include "stguard/codes.h"
 #include "stguard/policy.h"
 #include "stguard/validate.h"
@@ -45,7 +47,8 @@ constexpr std::string_view kHelp =
     "stguard validates safetensors files under a policy before anything loads them.\n"
     "\n"
     "commands:\n"
-    "  check PATH...      validate files; a directory is searched for *.safetensors\n"
+    "  check PATH...      validate files; a directory is searched for *.safetensors;\n"
+    "                     a *.safetensors.index.json is checked with all its shards\n"
     "    --policy P       compat | default | strict, or a policy file (default: default)\n"
     "    --format F       text (default), json (one document), jsonl (a line per\n"
     "                     file, flushed as each finishes) or sarif (SARIF 2.1.0)\n"
@@ -59,7 +62,13 @@ constexpr std::string_view kHelp =
     "(missing or unreadable file, bad policy). Only the 8-byte prefix and the header\n"
     "of a file are read; the data section is checked by size.\n";
 
-// Expands directories into their *.safetensors files (sorted, so output is
+bool IsIndexPath(const std::string& path) {
+  constexpr std::string_view kSuffix = ".safetensors.index.json";
+  return path.size() >= kSuffix.size() &&
+         path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+// Expands directories into their *.safetensors and *.safetensors.index.json files (sorted, so output is
 // stable). Paths that do not exist stay in the list: validating them reports
 // the I/O error.
 std::vector<std::string> ExpandPaths(const std::vector<std::string>& args,
@@ -77,7 +86,8 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& args,
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const fs::path& p = it->path();
       std::error_code file_ec;
-      if (p.extension() == ".safetensors" && it->is_regular_file(file_ec)) {
+      if ((p.extension() == ".safetensors" || IsIndexPath(p.string())) &&
+          it->is_regular_file(file_ec)) {
         found.push_back(p.string());
       }
     }
@@ -210,7 +220,39 @@ int RunCheck(const std::vector<std::string>& args) {
   const Policy& policy = *loaded.policy;
 
   std::vector<FileResult> results;
-  const std::vector<std::string> files = ExpandPaths(paths, results);
+  const std::vector<std::string> found = ExpandPaths(paths, results);
+  // Sharded checkpoints first: each index with its shards; the shards are
+  // then not checked again on their own.
+  std::vector<FileResult> checkpoint_results;
+  std::set<std::string> covered;
+  for (const std::string& path : found) {
+    if (!IsIndexPath(path)) continue;
+    CheckpointReport checkpoint = ValidateCheckpoint(path, policy);
+    FileResult index;
+    index.path = path;
+    index.io_ok = checkpoint.index_io_ok;
+    index.io_error = checkpoint.index_io_error;
+    index.report.verdict = checkpoint.verdict;
+    index.report.findings = std::move(checkpoint.findings);
+    index.report.file_size = checkpoint.index_size;
+    index.report.tensor_count = checkpoint.listed_tensors;
+    checkpoint_results.push_back(std::move(index));
+    for (ShardReport& shard : checkpoint.shards) {
+      covered.insert(std::filesystem::path(shard.path).lexically_normal().string());
+      if (!shard.checked) continue;
+      FileResult result;
+      result.path = shard.path;
+      result.report = std::move(shard.report);
+      result.report.tensors.clear();
+      checkpoint_results.push_back(std::move(result));
+    }
+  }
+  std::vector<std::string> files;
+  for (const std::string& path : found) {
+    if (IsIndexPath(path)) continue;
+    if (covered.count(std::filesystem::path(path).lexically_normal().string())) continue;
+    files.push_back(path);
+  }
   const bool streaming = format == "text" || format == "jsonl";
   const bool color = format == "text" && UseColor();
   // Many files and a person watching: show progress on standard error.
@@ -220,6 +262,10 @@ int RunCheck(const std::vector<std::string>& args) {
     if (format == "jsonl") std::cout << RenderJsonLine(r);
   };
   for (const FileResult& r : results) emit(r);
+  for (FileResult& r : checkpoint_results) {
+    emit(r);
+    results.push_back(std::move(r));
+  }
   if (!files.empty()) {
     OrderedChecker checker(files, policy, jobs);
     for (size_t i = 0; i < files.size(); ++i) {
@@ -244,7 +290,7 @@ int RunCheck(const std::vector<std::string>& args) {
     if (!r.io_ok) any_io_error = true;
     if (r.io_ok && r.report.verdict == Verdict::kReject) any_rejected = true;
   }
-  if (files.empty() && !any_io_error) {
+  if (found.empty() && !any_io_error) {
     std::cerr << "stguard: no *.safetensors files found\n";
     return kExitUsage;
   }

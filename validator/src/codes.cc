@@ -10,7 +10,7 @@ using F = Family;
 
 // One row per code, in numeric order. Knob "" means the rule is always an
 // error: the reference rejects such a file, so no policy may accept it.
-constexpr std::array<CodeInfo, 53> kCodes = {{
+constexpr std::array<CodeInfo, 63> kCodes = {{
     {Code::kFileTooShort, "file-too-short", F::kBadInput, "",
      "file is shorter than the 8-byte header length prefix",
      "A safetensors file starts with an 8-byte little-endian header length."},
@@ -172,6 +172,38 @@ constexpr std::array<CodeInfo, 53> kCodes = {{
     {Code::kTensorOffsetUnaligned, "tensor-offset-unaligned", F::kBadInput,
      "tensor_offset_unaligned", "a tensor's offset is not a multiple of its element size",
      "Misaligned tensors cannot be used in place (mmap) on strict-alignment hardware."},
+    {Code::kIndexInvalid, "index-invalid", F::kBadInput, "",
+     "the checkpoint index is not valid UTF-8 JSON, or is too large",
+     "model.safetensors.index.json must be a JSON object of at most 100,000,000 bytes."},
+    {Code::kIndexSchema, "index-schema", F::kBadInput, "",
+     "the checkpoint index lacks a weight_map of tensor name -> shard file, or its metadata "
+     "is not an object",
+     "weight_map maps every tensor name to the shard file holding it; metadata is optional."},
+    {Code::kIndexDuplicateKey, "index-duplicate-key", F::kBadInput, "index_consistency",
+     "a key appears twice in the checkpoint index",
+     "Parsers that keep the first or the last would load a tensor from different shards."},
+    {Code::kShardNameUnsafe, "shard-name-unsafe", F::kBadInput, "index_consistency",
+     "a shard name is not a plain file name in the index's directory",
+     "Absolute paths, '..', separators, NUL or a symlink leading outside the directory would "
+     "make a loader open a file the index should not reach. Such shards are never opened."},
+    {Code::kShardMissing, "shard-missing", F::kBadInput, "index_consistency",
+     "a shard named by the index does not exist", "The checkpoint is incomplete."},
+    {Code::kIndexTensorMissing, "index-tensor-missing", F::kBadInput, "index_consistency",
+     "a tensor in weight_map is not in the shard it names",
+     "A loader following the index would fail, or load a ghost."},
+    {Code::kShardTensorUnlisted, "shard-tensor-unlisted", F::kBadInput, "index_consistency",
+     "a tensor in a shard is not listed in weight_map for that shard",
+     "Loaders that read the shard directly and loaders that follow the index see different "
+     "models."},
+    {Code::kTensorInTwoShards, "tensor-in-two-shards", F::kBadInput, "index_consistency",
+     "a tensor name is in two shards",
+     "Which copy a loader gets depends on the order it reads the shards."},
+    {Code::kIndexTotalMismatch, "index-total-mismatch", F::kBadInput, "index_total_size",
+     "metadata.total_size (or total_parameters) differs from the shards' tensors",
+     "The totals should be the sum of the shards' tensor bytes (and elements)."},
+    {Code::kShardRejected, "shard-rejected", F::kBadInput, "",
+     "a shard of the checkpoint is rejected by the policy",
+     "The shard's own report says why; the checkpoint is rejected with it."},
     {Code::kFindingsTruncated, "findings-truncated", F::kValidatorLimit, "",
      "more findings of one code than the report keeps",
      "The report keeps a bounded number of findings per code and counts the rest."},

@@ -24,7 +24,7 @@ struct Knob {
 
 // Every knob, in the order policies/README.md documents them and
 // PolicyToJson writes them.
-const std::array<Knob, 22> kKnobs = {{
+const std::array<Knob, 24> kKnobs = {{
     {"max_header_bytes", KnobKind::kHeaderBytes, nullptr, &Policy::max_header_bytes},
     {"max_json_depth", KnobKind::kDepth},
     {"leading_whitespace", KnobKind::kAction, &Policy::leading_whitespace},
@@ -47,6 +47,8 @@ const std::array<Knob, 22> kKnobs = {{
     {"max_metadata_value_bytes", KnobKind::kLimit, nullptr, &Policy::max_metadata_value_bytes},
     {"allowed_dtypes", KnobKind::kDtypes},
     {"tensor_offset_unaligned", KnobKind::kAction, &Policy::tensor_offset_unaligned},
+    {"index_consistency", KnobKind::kAction, &Policy::index_consistency},
+    {"index_total_size", KnobKind::kAction, &Policy::index_total_size},
 }};
 
 Policy Compat() { return Policy{}; }  // the struct's defaults are compat
@@ -75,6 +77,8 @@ Policy Default() {
   p.max_metadata_entries = 10'000;
   p.max_metadata_value_bytes = 16 * 1024 * 1024;
   p.tensor_offset_unaligned = Action::kWarn;
+  p.index_consistency = Action::kReject;
+  p.index_total_size = Action::kReject;
   return p;
 }
 

@@ -1,7 +1,8 @@
 // Stable finding codes. A code's number and id never change meaning once
 // released; new codes take new numbers. Families by hundreds:
 //   1xx framing  2xx header text / JSON  3xx schema  4xx numbers
-//   5xx dtype and shape  6xx data layout  7xx alignment  9xx our own limits or bugs
+//   5xx dtype and shape  6xx data layout  7xx alignment  8xx sharded checkpoints
+//   9xx our own limits or bugs
 #ifndef STGUARD_CODES_H_
 #define STGUARD_CODES_H_
 
@@ -70,6 +71,17 @@ enum class Code : uint16_t {
   // alignment
   kHeaderLengthUnaligned = 701,
   kTensorOffsetUnaligned = 702,
+  // sharded checkpoints (model.safetensors.index.json)
+  kIndexInvalid = 801,
+  kIndexSchema = 802,
+  kIndexDuplicateKey = 803,
+  kShardNameUnsafe = 804,
+  kShardMissing = 805,
+  kIndexTensorMissing = 806,
+  kShardTensorUnlisted = 807,
+  kTensorInTwoShards = 808,
+  kIndexTotalMismatch = 809,
+  kShardRejected = 810,
   // our own limits or bugs
   kFindingsTruncated = 901,
   kResourceExhausted = 902,

@@ -65,6 +65,11 @@ struct Policy {
   // data layout
   Action tensor_offset_unaligned = Action::kIgnore;
 
+  // sharded checkpoints: the index against its shards (the reference has
+  // no such check, so compat only warns)
+  Action index_consistency = Action::kWarn;
+  Action index_total_size = Action::kWarn;
+
   bool operator==(const Policy&) const = default;
 };
 
