@@ -1,1 +1,16 @@
 # Unit tests beside the sources (validator/src/*_test.cc).
+set(STGUARD_UNIT_TESTS
+  codes_test
+  dtype_test
+  checked_math_test
+  json_cursor_test
+  finding_sink_test
+  header_json_test
+  tensor_table_test
+  layout_rules_test
+  policy_test
+  validate_test
+)
+foreach(test ${STGUARD_UNIT_TESTS})
+  stguard_add_test(${test} ${PROJECT_SOURCE_DIR}/validator/src/${test}.cc LABELS unit)
+endforeach()

@@ -14,7 +14,10 @@ FileSource::~FileSource() {
 }
 
 bool FileSource::Open(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise block
+  // forever; it is rejected below as not a regular file. For regular files
+  // the flag changes nothing.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0) {
     error_ = std::strerror(errno);
     return false;

@@ -1,0 +1,901 @@
+// Unit tests for stage 3, JSON -> tensor table (tensor_table.cc), through
+// ValidateBuffer with the built-in policies: each schema rule with an
+// accepted and a rejected side, under each policy where the action differs.
+#include "tensor_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "safetensors_builder.h"
+#include "stguard/validate.h"
+
+namespace stguard {
+namespace {
+
+using ::testing::AssertionFailure;
+using ::testing::AssertionResult;
+using ::testing::AssertionSuccess;
+using testing::MakeFile;
+using testing::PadToEight;
+
+const Policy& P(const std::string& name) {
+  static const std::map<std::string, Policy> policies = {
+      {"compat", *BuiltinPolicy("compat")},
+      {"default", *BuiltinPolicy("default")},
+      {"strict", *BuiltinPolicy("strict")}};
+  return policies.at(name);
+}
+
+std::string Dump(const Report& r) {
+  std::string s = "verdict " + std::string(VerdictName(r.verdict)) + ", findings:\n";
+  for (const Finding& f : r.findings) {
+    s += "  " + std::to_string(static_cast<unsigned>(f.code)) + " " +
+         std::string(SeverityName(f.severity)) + " @" + std::to_string(f.offset) +
+         (f.tensor ? " [" + *f.tensor + "]" : std::string()) + " " + f.message + "\n";
+  }
+  return s;
+}
+
+AssertionResult Has(const Report& r, Code code, Severity severity,
+                    std::optional<uint64_t> offset = std::nullopt) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code && f.severity == severity && (!offset || f.offset == *offset)) {
+      return AssertionSuccess();
+    }
+  }
+  return AssertionFailure() << "no finding " << static_cast<unsigned>(code) << " "
+                            << SeverityName(severity)
+                            << (offset ? " at " + std::to_string(*offset) : std::string())
+                            << "; " << Dump(r);
+}
+
+AssertionResult Lacks(const Report& r, Code code) {
+  if (!r.HasCode(code)) return AssertionSuccess();
+  return AssertionFailure() << "unexpected code " << static_cast<unsigned>(code) << "; "
+                            << Dump(r);
+}
+
+AssertionResult Accepted(const Report& r) {
+  if (r.verdict == Verdict::kAccept) return AssertionSuccess();
+  return AssertionFailure() << "rejected; " << Dump(r);
+}
+
+AssertionResult Clean(const Report& r) {
+  if (r.verdict == Verdict::kAccept && r.findings.empty()) return AssertionSuccess();
+  return AssertionFailure() << "not clean; " << Dump(r);
+}
+
+// Accepted with exactly one finding: `code` as a warning.
+AssertionResult WarnsOnly(const Report& r, Code code,
+                          std::optional<uint64_t> offset = std::nullopt) {
+  if (r.verdict != Verdict::kAccept || r.findings.size() != 1) {
+    return AssertionFailure() << "expected only a warning " << static_cast<unsigned>(code)
+                              << "; " << Dump(r);
+  }
+  return Has(r, code, Severity::kWarning, offset);
+}
+
+AssertionResult Rejects(const Report& r, Code code,
+                        std::optional<uint64_t> offset = std::nullopt) {
+  if (r.verdict != Verdict::kReject) return AssertionFailure() << "accepted; " << Dump(r);
+  return Has(r, code, Severity::kError, offset);
+}
+
+Report RunBytes(const std::vector<uint8_t>& bytes, const std::string& policy) {
+  return ValidateBuffer(bytes, P(policy));
+}
+
+// Header verbatim (no padding added) followed by `data` zero bytes.
+Report RunRaw(const std::string& header, uint64_t data, const std::string& policy) {
+  return RunBytes(testing::MakeFileWithData(header, data), policy);
+}
+
+// Header padded with spaces to a multiple of 8, followed by `data` zero bytes.
+Report RunPadded(const std::string& header, uint64_t data, const std::string& policy) {
+  return RunRaw(PadToEight(header), data, policy);
+}
+
+// File offset of `needle` in `header` (the header starts at byte 8).
+uint64_t At(const std::string& header, const std::string& needle, size_t from = 0) {
+  const size_t pos = header.find(needle, from);
+  EXPECT_NE(pos, std::string::npos) << needle << " not in " << header;
+  return 8 + pos;
+}
+
+// JSON building blocks. Names are written verbatim between quotes (so they
+// may hold escapes).
+std::string Fields(const std::string& dtype, const std::string& shape, const std::string& offsets) {
+  return "{\"dtype\":" + dtype + ",\"shape\":" + shape + ",\"data_offsets\":" + offsets + "}";
+}
+std::string Member(const std::string& name, const std::string& value) {
+  return "\"" + name + "\":" + value;
+}
+std::string Obj(const std::vector<std::string>& members) {
+  std::string out = "{";
+  for (size_t i = 0; i < members.size(); ++i) out += (i ? "," : "") + members[i];
+  return out + "}";
+}
+// A U8 tensor of `n` bytes at [begin, begin + n).
+std::string U8(const std::string& name, uint64_t begin, uint64_t n) {
+  return Member(name, Fields("\"U8\"", "[" + std::to_string(n) + "]",
+                             "[" + std::to_string(begin) + "," + std::to_string(begin + n) + "]"));
+}
+// The plain valid tensor "t": U8 [8] at [0, 8).
+const std::string kT = U8("t", 0, 8);
+
+Policy Custom(const std::string& json) {
+  const PolicyLoadResult loaded = ParsePolicy(json, ".");
+  EXPECT_TRUE(loaded.policy) << loaded.error;
+  return loaded.policy.value_or(*BuiltinPolicy("strict"));
+}
+
+Report RunWith(const std::string& header, uint64_t data, const Policy& policy,
+               const ValidateOptions& options = {}) {
+  return ValidateBuffer(testing::MakeFileWithData(PadToEight(header), data), policy, options);
+}
+
+// ---------------------------------------------------------------------------
+// 301 top level
+
+TEST(TopLevel, Object_AllPolicies_Clean) {
+  for (const char* policy : {"compat", "default", "strict"}) {
+    EXPECT_TRUE(Clean(RunPadded(Obj({kT}), 8, policy))) << policy;
+    EXPECT_TRUE(Clean(RunPadded("{}", 0, policy))) << policy;
+  }
+}
+
+TEST(TopLevel, NotAnObject_Compat_Rejects301At8) {
+  for (const char* header : {"[]", "[1,2]", "\"text\"", "null", "1", "true", "false", "-0.5"}) {
+    EXPECT_TRUE(Rejects(RunPadded(header, 0, "compat"), Code::kTopLevelNotObject, 8)) << header;
+  }
+}
+
+TEST(TopLevel, NotAnObjectAfterWhitespace_Compat_Rejects301AtTheValue) {
+  const Report r = RunPadded("   []", 0, "compat");
+  EXPECT_TRUE(Rejects(r, Code::kTopLevelNotObject, 11));
+  EXPECT_TRUE(Has(r, Code::kHeaderLeadingWhitespace, Severity::kWarning, 8));
+}
+
+// ---------------------------------------------------------------------------
+// 302 / 303 / 304 metadata
+
+TEST(Metadata, ObjectOfStrings_AllPolicies_Clean) {
+  const std::string header =
+      Obj({Member("__metadata__", R"({"format":"pt","empty":"","multi":"a\tb\nc\r"})"), kT});
+  for (const char* policy : {"compat", "default", "strict"}) {
+    EXPECT_TRUE(Clean(RunPadded(header, 8, policy))) << policy;
+  }
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("__metadata__", "{}"), kT}), 8, "strict")));
+  EXPECT_TRUE(Clean(RunPadded(Obj({kT, Member("__metadata__", "{}")}), 8, "strict")));
+}
+
+TEST(Metadata, NotAnObject_Compat_Rejects302AtTheValue) {
+  for (const char* value : {"[]", "[\"a\"]", "\"x\"", "1", "true", "0.5"}) {
+    const std::string header = Obj({Member("__metadata__", value), kT});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kMetadataNotObject,
+                        8 + std::string("{\"__metadata__\":").size()))
+        << value;
+  }
+}
+
+TEST(Metadata, ValueNotString_Compat_Rejects303AtTheValue) {
+  for (const char* value : {"1", "null", "{}", "[]", "true", "[\"a\"]", "{\"a\":\"b\"}", "-1.5"}) {
+    const std::string header =
+        Obj({Member("__metadata__", std::string(R"({"ok":"x","k":)") + value + "}"), kT});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kMetadataValueNotString,
+                        At(header, value, header.find("\"k\":"))))
+        << value;
+  }
+}
+
+TEST(Metadata, Null_Compat_Warns304AtTheValue) {
+  const std::string header = Obj({Member("__metadata__", "null"), kT});
+  EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kMetadataNull, At(header, "null")));
+}
+
+TEST(Metadata, Null_DefaultAndStrict_Reject304) {
+  const std::string header = Obj({Member("__metadata__", "null"), kT});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kMetadataNull, At(header, "null")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kMetadataNull));
+}
+
+// ---------------------------------------------------------------------------
+// 305 / 306 entry forms
+
+TEST(TensorEntry, NotObjectOrArray_Compat_Rejects305AtTheValue) {
+  for (const char* value : {"\"U8\"", "1", "null", "true", "-1"}) {
+    const std::string header = Obj({kT, Member("u", value)});
+    const Report r = RunPadded(header, 8, "compat");
+    EXPECT_TRUE(Rejects(r, Code::kTensorEntryInvalid, At(header, value, header.find("\"u\""))))
+        << value;
+    ASSERT_FALSE(r.findings.empty());
+  }
+}
+
+TEST(TensorEntry, FindingNamesTheTensor) {
+  const Report r = RunPadded(Obj({kT, Member("bad.weight", "1")}), 8, "compat");
+  ASSERT_EQ(r.findings.size(), 1u) << Dump(r);
+  EXPECT_EQ(r.findings[0].tensor, std::optional<std::string>("bad.weight"));
+}
+
+TEST(TensorEntry, ArrayForm_Compat_Warns306AndAccepts) {
+  const std::string header = Obj({Member("t", R"(["U8",[8],[0,8]])")});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(WarnsOnly(r, Code::kTensorEntryArrayForm, At(header, "[\"U8\"")));
+}
+
+TEST(TensorEntry, ArrayFormIsReadPositionally_Compat) {
+  // The array form goes through the same field checks.
+  const std::string header = Obj({Member("t", R"(["U8",[8],[0,4]])")});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Has(r, Code::kTensorEntryArrayForm, Severity::kWarning));
+  EXPECT_TRUE(Rejects(r, Code::kTensorSizeMismatch, At(header, "[0,4]")));
+  const std::string bad_dtype = Obj({Member("t", R"(["X8",[8],[0,8]])")});
+  EXPECT_TRUE(Rejects(RunPadded(bad_dtype, 8, "compat"), Code::kDtypeUnknown,
+                      At(bad_dtype, "\"X8\"")));
+  const std::string wrong_order = Obj({Member("t", R"([[8],"U8",[0,8]])")});
+  EXPECT_TRUE(Rejects(RunPadded(wrong_order, 8, "compat"), Code::kFieldWrongType));
+}
+
+TEST(TensorEntry, ArrayForm_DefaultAndStrict_Reject306) {
+  const std::string header = Obj({Member("t", R"(["U8",[8],[0,8]])")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kTensorEntryArrayForm,
+                      At(header, "[\"U8\"")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kTensorEntryArrayForm));
+}
+
+TEST(TensorEntry, ArrayOfWrongLength_Compat_Rejects305) {
+  for (const char* value : {R"(["U8",[8]])", R"(["U8",[8],[0,8],"x"])", "[]", R"(["U8"])"}) {
+    const std::string header = Obj({Member("t", value)});
+    const Report r = RunPadded(header, 8, "compat");
+    EXPECT_TRUE(Rejects(r, Code::kTensorEntryInvalid, 8 + 5)) << value;
+    EXPECT_TRUE(Lacks(r, Code::kDataTrailingBytes)) << value;  // layout does not run
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 307 / 308 / 309 / 310 fields
+
+TEST(Fields, Missing_Compat_Rejects307AtTheName) {
+  const char* entries[] = {R"({"shape":[8],"data_offsets":[0,8]})",
+                           R"({"dtype":"U8","data_offsets":[0,8]})",
+                           R"({"dtype":"U8","shape":[8]})"};
+  const char* missing[] = {"dtype", "shape", "data_offsets"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string header = Obj({kT, Member("u", entries[i])});
+    const Report r = RunPadded(header, 8, "compat");
+    EXPECT_TRUE(Rejects(r, Code::kFieldMissing, At(header, "\"u\""))) << missing[i];
+    bool named = false;
+    for (const Finding& f : r.findings) {
+      named |= f.code == Code::kFieldMissing && f.message.find(missing[i]) != std::string::npos;
+    }
+    EXPECT_TRUE(named) << missing[i] << " " << Dump(r);
+  }
+}
+
+TEST(Fields, EmptyEntry_Compat_Rejects307ThreeTimes) {
+  const Report r = RunPadded(Obj({Member("u", "{}")}), 0, "compat");
+  size_t count = 0;
+  for (const Finding& f : r.findings) count += f.code == Code::kFieldMissing;
+  EXPECT_EQ(count, 3u) << Dump(r);
+}
+
+TEST(Fields, Unknown_Compat_Warns308AtTheField) {
+  const std::string header =
+      Obj({Member("t", R"({"dtype":"U8","shape":[8],"extra":{"a":[1]},"data_offsets":[0,8]})")});
+  EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kFieldUnknown, At(header, "\"extra\"")));
+}
+
+TEST(Fields, Unknown_DefaultAndStrict_Reject308) {
+  const std::string header =
+      Obj({Member("t", R"({"dtype":"U8","shape":[8],"data_offsets":[0,8],"Dtype":"F32"})")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kFieldUnknown, At(header, "\"Dtype\"")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kFieldUnknown));
+}
+
+TEST(Fields, DtypeWrongType_Compat_Rejects309AtTheValue) {
+  for (const char* dtype : {"1", "null", "true", "[\"U8\"]", "[]"}) {
+    const std::string header = Obj({Member("t", Fields(dtype, "[8]", "[0,8]"))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kFieldWrongType,
+                        8 + std::string("{\"t\":{\"dtype\":").size()))
+        << dtype;
+  }
+}
+
+TEST(Fields, ShapeWrongType_Compat_Rejects309AtTheValue) {
+  for (const char* shape : {"\"8\"", "null", "{}", "8", "{\"0\":8}", "true"}) {
+    const std::string header = Obj({Member("t", Fields("\"U8\"", shape, "[0,8]"))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kFieldWrongType,
+                        At(header, shape, header.find("\"shape\":"))))
+        << shape;
+  }
+}
+
+TEST(Fields, ShapeWithNonNumberDims_Compat_Rejects309AtTheDim) {
+  for (const char* dim : {"[8]", "\"8\"", "null", "true", "{}"}) {
+    const std::string shape = std::string("[1,") + dim + "]";
+    const std::string header = Obj({Member("t", Fields("\"U8\"", shape, "[0,8]"))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kFieldWrongType,
+                        At(header, shape) + 3))
+        << shape;
+  }
+}
+
+TEST(Fields, OffsetsWrongType_Compat_Rejects309AtTheValue) {
+  for (const char* offsets : {"[0]", "[0,8,8]", "[]", "{}", "\"0,8\"", "null", "8",
+                              "{\"begin\":0,\"end\":8}"}) {
+    const std::string header = Obj({Member("t", Fields("\"U8\"", "[8]", offsets))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kFieldWrongType,
+                        At(header, offsets, header.find("\"data_offsets\":"))))
+        << offsets;
+  }
+}
+
+TEST(Fields, OffsetsWithNonNumberItems_Compat_Rejects309) {
+  for (const char* offsets : {"[[0],8]", "[0,null]", "[\"0\",8]", "[0,{}]"}) {
+    const std::string header = Obj({Member("t", Fields("\"U8\"", "[8]", offsets))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kFieldWrongType)) << offsets;
+  }
+}
+
+TEST(Fields, AllPresentInAnyOrder_Strict_Clean) {
+  const std::string header =
+      Obj({Member("t", R"({"data_offsets":[0,8],"shape":[8],"dtype":"U8"})")});
+  EXPECT_TRUE(Clean(RunPadded(header, 8, "strict")));
+}
+
+TEST(Fields, Duplicate_Compat_Rejects310AtTheSecond) {
+  for (const char* field : {"dtype", "shape", "data_offsets"}) {
+    const std::string value = std::string(field) == "dtype" ? "\"U8\""
+                              : std::string(field) == "shape" ? "[8]"
+                                                              : "[0,8]";
+    const std::string header = Obj({Member(
+        "t", std::string(R"({"dtype":"U8","shape":[8],"data_offsets":[0,8],")") + field +
+                 "\":" + value + "}")});
+    const size_t second = header.rfind(std::string("\"") + field + "\"");
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDuplicateField, 8 + second))
+        << field;
+  }
+}
+
+TEST(Fields, DuplicateViaEscape_Compat_Rejects310) {
+  const std::string header =
+      Obj({Member("t", R"({"dtype":"U8","shape":[8],"data_offsets":[0,8],"dt\u0079pe":"U8"})")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDuplicateField, At(header, "\"dt\\u")));
+}
+
+TEST(Fields, EscapedFieldNamesAreTheFields_Strict_Clean) {
+  const std::string header =
+      Obj({Member("t", R"({"\u0064type":"U8","sha\u0070e":[8],"data_offsets":[0,8]})")});
+  EXPECT_TRUE(Clean(RunPadded(header, 8, "strict")));
+}
+
+// ---------------------------------------------------------------------------
+// 311 duplicate tensor names: the reference keeps the last
+
+TEST(DuplicateNames, LastTiles_Compat_Warns311AndAccepts) {
+  // First "a": [0,4) (would leave a trailing gap); last "a": [0,8) tiles.
+  const std::string header = Obj({U8("a", 0, 4), U8("a", 0, 8)});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(WarnsOnly(r, Code::kDuplicateTensorName, At(header, "\"a\"", 2)));
+  EXPECT_EQ(r.tensor_count, 1u);
+}
+
+TEST(DuplicateNames, OnlyFirstTiles_Compat_Rejects) {
+  const std::string header = Obj({U8("a", 0, 8), U8("a", 0, 4)});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Has(r, Code::kDuplicateTensorName, Severity::kWarning));
+  EXPECT_TRUE(Rejects(r, Code::kDataTrailingBytes, 8 + PadToEight(header).size() + 4));
+}
+
+TEST(DuplicateNames, Escaped_Compat_Warns311) {
+  const std::string header = Obj({U8("a", 0, 4), U8("\\u0061", 0, 8)});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(WarnsOnly(r, Code::kDuplicateTensorName, At(header, "\"\\u0061\"")));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].tensor, std::optional<std::string>("a"));
+}
+
+TEST(DuplicateNames, ThreeTimes_Compat_Warns311Twice) {
+  const std::string header = Obj({U8("a", 0, 2), U8("b", 0, 8), U8("a", 0, 4), U8("a", 8, 4)});
+  const Report r = RunPadded(header, 12, "compat");
+  size_t count = 0;
+  for (const Finding& f : r.findings) count += f.code == Code::kDuplicateTensorName;
+  EXPECT_EQ(count, 2u) << Dump(r);
+  EXPECT_TRUE(Accepted(r));
+}
+
+TEST(DuplicateNames, LastTiles_DefaultAndStrict_Reject311) {
+  const std::string header = Obj({U8("a", 0, 4), U8("a", 0, 8)});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kDuplicateTensorName,
+                      At(header, "\"a\"", 2)));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kDuplicateTensorName));
+}
+
+TEST(DuplicateNames, DistinctNames_Strict_Clean) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8("a", 0, 4), U8("A", 4, 4)}), 8, "strict")));
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8("a", 0, 4), U8("a ", 4, 4)}), 8, "strict")));
+}
+
+// ---------------------------------------------------------------------------
+// 312 / 313 metadata duplicates
+
+TEST(DuplicateMetadataKeys, Compat_Warns312AtTheSecond) {
+  const std::string header = Obj({Member("__metadata__", R"({"k":"1","j":"2","k":"3"})"), kT});
+  EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kDuplicateMetadataKey,
+                        8 + header.rfind("\"k\"")));
+}
+
+TEST(DuplicateMetadataKeys, Escaped_Compat_Warns312) {
+  const std::string header = Obj({Member("__metadata__", R"({"k":"1","\u006b":"3"})"), kT});
+  EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kDuplicateMetadataKey,
+                        At(header, "\"\\u006b\"")));
+}
+
+TEST(DuplicateMetadataKeys, DefaultAndStrict_Reject312) {
+  const std::string header = Obj({Member("__metadata__", R"({"k":"1","k":"1"})"), kT});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kDuplicateMetadataKey,
+                      8 + header.rfind("\"k\"")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kDuplicateMetadataKey));
+}
+
+TEST(DuplicateMetadataBlock, Compat_Rejects313AtTheSecond) {
+  const std::string header =
+      Obj({Member("__metadata__", R"({"a":"1"})"), kT, Member("__metadata__", R"({"b":"2"})")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDuplicateMetadataBlock,
+                      8 + header.rfind("\"__metadata__\"")));
+}
+
+TEST(DuplicateMetadataBlock, NullTwice_Compat_Rejects313) {
+  const std::string header =
+      Obj({Member("__metadata__", "null"), kT, Member("__metadata__", "null")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDuplicateMetadataBlock));
+}
+
+TEST(DuplicateMetadataBlock, Escaped_Compat_Rejects313) {
+  const std::string header =
+      Obj({Member("__metadata__", "{}"), kT, Member("__metadata\\u005f_", "{}")});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDuplicateMetadataBlock,
+                      At(header, "\"__metadata\\u")));
+}
+
+// ---------------------------------------------------------------------------
+// 314 dtype object form
+
+TEST(DtypeObjectForm, NullAndEmptyObject_Compat_Warn314AndAccept) {
+  for (const char* dtype : {R"({"U8":null})", R"({"U8":{}})", R"({ "U8" : { } })"}) {
+    const std::string header = Obj({Member("t", Fields(dtype, "[8]", "[0,8]"))});
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kDtypeObjectForm,
+                          At(header, dtype)))
+        << dtype;
+  }
+}
+
+TEST(DtypeObjectForm, DefaultAndStrict_Reject314) {
+  const std::string header = Obj({Member("t", Fields(R"({"U8":null})", "[8]", "[0,8]"))});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kDtypeObjectForm,
+                      At(header, "{\"U8\"")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kDtypeObjectForm));
+}
+
+TEST(DtypeObjectForm, ObjectFormIsStillSized_Compat) {
+  // {"F32":null} is read as F32: 2 elements need 8 bytes.
+  const std::string ok = Obj({Member("t", Fields(R"({"F32":null})", "[2]", "[0,8]"))});
+  EXPECT_TRUE(WarnsOnly(RunPadded(ok, 8, "compat"), Code::kDtypeObjectForm));
+  const std::string bad = Obj({Member("t", Fields(R"({"F32":null})", "[8]", "[0,8]"))});
+  EXPECT_TRUE(Rejects(RunPadded(bad, 8, "compat"), Code::kTensorSizeMismatch));
+}
+
+TEST(DtypeObjectForm, MalformedObjects_Compat_Reject309) {
+  for (const char* dtype : {R"({"U8":1})", R"({"U8":[]})", "{}", R"({"U8":null,"I8":null})",
+                            R"({"U8":{},"U8":{}})", R"({"U8":{"a":1}})", R"({"U8":"x"})",
+                            R"({"U8":false})", R"({"U8":[null]})"}) {
+    const std::string header = Obj({Member("t", Fields(dtype, "[8]", "[0,8]"))});
+    const Report r = RunPadded(header, 8, "compat");
+    EXPECT_TRUE(Rejects(r, Code::kFieldWrongType, At(header, dtype))) << dtype;
+    EXPECT_TRUE(Lacks(r, Code::kDtypeObjectForm)) << dtype;
+  }
+}
+
+TEST(DtypeObjectForm, UnknownNameInObjectForm_Compat_Rejects501) {
+  const std::string header = Obj({Member("t", Fields(R"({"F128":null})", "[8]", "[0,8]"))});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Rejects(r, Code::kDtypeUnknown, At(header, "{\"F128\"")));
+}
+
+// ---------------------------------------------------------------------------
+// 315..318 names
+
+TEST(TensorNames, Empty_Compat_Warns315) {
+  const std::string header = Obj({U8("", 0, 8)});
+  EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kTensorNameEmpty, 9));
+}
+
+TEST(TensorNames, Empty_DefaultAndStrict_Reject315) {
+  const std::string header = Obj({U8("", 0, 8)});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kTensorNameEmpty, 9));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kTensorNameEmpty, 9));
+}
+
+const char* const kControlNames[] = {
+    "a\\u0000b",  // NUL
+    "\\u001b[31m",  // ESC
+    "a\\u007f",   // DEL, escaped
+    "a\x7f",      // DEL, raw
+    "a\\u0085",   // C1 NEL, escaped
+    "a\xC2\x85",  // C1 NEL, raw UTF-8
+    "a\\u009f",   // last C1
+    "a\\tb",      // tab
+    "a\\nb",
+    "\\u0001",
+};
+
+TEST(TensorNames, ControlChars_Compat_Warn316) {
+  for (const char* name : kControlNames) {
+    const std::string header = Obj({U8(name, 0, 8)});
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kTensorNameControlChar, 9))
+        << name;
+  }
+}
+
+TEST(TensorNames, ControlChars_DefaultAndStrict_Reject316) {
+  for (const char* name : kControlNames) {
+    const std::string header = Obj({U8(name, 0, 8)});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kTensorNameControlChar, 9))
+        << name;
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kTensorNameControlChar, 9))
+        << name;
+  }
+}
+
+TEST(TensorNames, NulNameIsReportedDecoded) {
+  const Report r = RunPadded(Obj({U8("a\\u0000b", 0, 8)}), 8, "compat");
+  ASSERT_EQ(r.findings.size(), 1u) << Dump(r);
+  EXPECT_EQ(r.findings[0].tensor, std::optional<std::string>(std::string("a\0b", 3)));
+}
+
+TEST(TensorNames, PrintableNonAscii_Strict_Clean) {
+  for (const char* name : {"caf\xC3\xA9", "\\u00a0nbsp", "\xC2\xA0", "\xE2\x82\xAC",
+                           "\\ud83d\\ude00", "model.layers.0.self_attn.q_proj.weight", " ",
+                           "~!@#$%^&*()"}) {
+    EXPECT_TRUE(Clean(RunPadded(Obj({U8(name, 0, 8)}), 8, "strict"))) << name;
+  }
+}
+
+std::string NameOf(size_t n) { return std::string(n, 'n'); }
+
+TEST(TensorNames, Length_Default_4096Accepted4097Rejected317) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8(NameOf(4096), 0, 8)}), 8, "default")));
+  EXPECT_TRUE(Rejects(RunPadded(Obj({U8(NameOf(4097), 0, 8)}), 8, "default"),
+                      Code::kTensorNameTooLong, 9));
+}
+
+TEST(TensorNames, Length_Strict_1024Accepted1025Rejected317) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8(NameOf(1024), 0, 8)}), 8, "strict")));
+  EXPECT_TRUE(Rejects(RunPadded(Obj({U8(NameOf(1025), 0, 8)}), 8, "strict"),
+                      Code::kTensorNameTooLong, 9));
+}
+
+TEST(TensorNames, LengthCountsDecodedBytes_Strict) {
+  // 512 x "é" = 1024 bytes when decoded (escaped as \u00e9: 3072 bytes of text).
+  std::string name;
+  for (int i = 0; i < 512; ++i) name += "\\u00e9";
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8(name, 0, 8)}), 8, "strict")));
+  EXPECT_TRUE(Rejects(RunPadded(Obj({U8(name + "x", 0, 8)}), 8, "strict"),
+                      Code::kTensorNameTooLong));
+}
+
+TEST(TensorNames, Length_Compat_NoLimit) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({U8(NameOf(100000), 0, 8)}), 8, "compat")));
+}
+
+const char* const kPathLikeNames[] = {"/etc/passwd", "..", "../x", "a/../b", "a/..",
+                                      "a\\\\b", "\\\\", "..\\\\x", "/"};
+const char* const kNotPathLikeNames[] = {"a/b", "a..b", "...", "./x", "a/./b", "..a", "a..",
+                                         "a/...", "x/.../y", "a//b"};
+
+TEST(TensorNames, PathLike_CompatAndDefault_Warn318) {
+  for (const char* name : kPathLikeNames) {
+    const std::string header = Obj({U8(name, 0, 8)});
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kTensorNamePathLike, 9)) << name;
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "default"), Code::kTensorNamePathLike, 9)) << name;
+  }
+}
+
+TEST(TensorNames, PathLike_Strict_Rejects318) {
+  for (const char* name : kPathLikeNames) {
+    EXPECT_TRUE(Rejects(RunPadded(Obj({U8(name, 0, 8)}), 8, "strict"), Code::kTensorNamePathLike,
+                        9))
+        << name;
+  }
+}
+
+TEST(TensorNames, PathLikeIgnored_CustomPolicy_NoFinding) {
+  const Policy p = Custom(R"({"extends":"strict","path_like_names":"ignore"})");
+  EXPECT_TRUE(Clean(RunWith(Obj({U8("../x", 0, 8)}), 8, p)));
+}
+
+TEST(TensorNames, NotPathLike_Strict_Clean) {
+  for (const char* name : kNotPathLikeNames) {
+    EXPECT_TRUE(Clean(RunPadded(Obj({U8(name, 0, 8)}), 8, "strict"))) << name;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 319..323 limits
+
+TEST(Limits, TooManyTensors_CustomMax2_Rejects319AtTheThird) {
+  const Policy p = Custom(R"({"extends":"default","max_tensors":2})");
+  EXPECT_TRUE(Clean(RunWith(Obj({U8("a", 0, 4), U8("b", 4, 4)}), 8, p)));
+  const std::string header = Obj({U8("a", 0, 4), U8("b", 4, 2), U8("c", 6, 2)});
+  EXPECT_TRUE(Rejects(RunWith(header, 8, p), Code::kTooManyTensors, At(header, "\"c\"")));
+}
+
+TEST(Limits, TooManyTensors_ReportedOnce) {
+  const Policy p = Custom(R"({"extends":"default","max_tensors":1})");
+  const Report r =
+      RunWith(Obj({U8("a", 0, 2), U8("b", 2, 2), U8("c", 4, 2), U8("d", 6, 2)}), 8, p);
+  size_t count = 0;
+  for (const Finding& f : r.findings) count += f.code == Code::kTooManyTensors;
+  EXPECT_EQ(count, 1u) << Dump(r);
+}
+
+TEST(Limits, TooManyTensors_Zero_RejectsAnyTensorButNotEmptyHeader) {
+  const Policy p = Custom(R"({"extends":"default","max_tensors":0})");
+  EXPECT_TRUE(Clean(RunWith("{}", 0, p)));
+  EXPECT_TRUE(Clean(RunWith(Obj({Member("__metadata__", "{}")}), 0, p)));
+  EXPECT_TRUE(Rejects(RunWith(Obj({kT}), 8, p), Code::kTooManyTensors, 9));
+}
+
+TEST(Limits, MetadataDoesNotCountAsATensor) {
+  const Policy p = Custom(R"({"extends":"default","max_tensors":1})");
+  EXPECT_TRUE(Clean(RunWith(Obj({Member("__metadata__", R"({"a":"b"})"), kT}), 8, p)));
+}
+
+std::string Shape(size_t rank) {
+  std::string s = "[";
+  for (size_t i = 0; i < rank; ++i) s += i ? ",1" : "1";
+  return s + "]";
+}
+
+TEST(Limits, Rank_Default_64Accepted65Rejected320) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("t", Fields("\"U8\"", Shape(64), "[0,1]"))}), 1,
+                              "default")));
+  const std::string header = Obj({Member("t", Fields("\"U8\"", Shape(65), "[0,1]"))});
+  EXPECT_TRUE(Rejects(RunPadded(header, 1, "default"), Code::kRankTooLarge, At(header, "[1,")));
+}
+
+TEST(Limits, Rank_Strict_16Accepted17Rejected320) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("t", Fields("\"U8\"", Shape(16), "[0,1]"))}), 1,
+                              "strict")));
+  EXPECT_TRUE(Rejects(RunPadded(Obj({Member("t", Fields("\"U8\"", Shape(17), "[0,1]"))}), 1,
+                                "strict"),
+                      Code::kRankTooLarge));
+}
+
+TEST(Limits, Rank_Compat_NoLimitAndScalarRank0) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("t", Fields("\"U8\"", Shape(5000), "[0,1]"))}), 1,
+                              "compat")));
+  // Rank 0: a scalar of one element.
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("t", Fields("\"F32\"", "[]", "[0,4]"))}), 4,
+                              "strict")));
+}
+
+std::string MetadataWith(size_t entries) {
+  std::string m = "{";
+  for (size_t i = 0; i < entries; ++i) m += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v\"";
+  return m + "}";
+}
+
+TEST(Limits, MetadataEntries_Strict_1024Accepted1025Rejected321) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("__metadata__", MetadataWith(1024)), kT}), 8, "strict")));
+  const std::string header = Obj({Member("__metadata__", MetadataWith(1025)), kT});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kTooManyMetadataEntries,
+                      At(header, "\"k1024\"")));
+}
+
+TEST(Limits, MetadataEntries_Default_10000Accepted10001Rejected321) {
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("__metadata__", MetadataWith(10000)), kT}), 8, "default")));
+  EXPECT_TRUE(Rejects(RunPadded(Obj({Member("__metadata__", MetadataWith(10001)), kT}), 8, "default"),
+                      Code::kTooManyMetadataEntries));
+}
+
+TEST(Limits, MetadataValueLength_Custom4_Rejects322OnValueAndKey) {
+  const Policy p = Custom(R"({"extends":"default","max_metadata_value_bytes":4})");
+  EXPECT_TRUE(Clean(RunWith(Obj({Member("__metadata__", R"({"abcd":"wxyz"})"), kT}), 8, p)));
+  const std::string long_value = Obj({Member("__metadata__", R"({"k":"vwxyz"})"), kT});
+  EXPECT_TRUE(Rejects(RunWith(long_value, 8, p), Code::kMetadataValueTooLong,
+                      At(long_value, "\"vwxyz\"")));
+  const std::string long_key = Obj({Member("__metadata__", R"({"abcde":"v"})"), kT});
+  EXPECT_TRUE(Rejects(RunWith(long_key, 8, p), Code::kMetadataValueTooLong,
+                      At(long_key, "\"abcde\"")));
+}
+
+TEST(Limits, MetadataValueLength_Strict_1MiBAccepted1MiBPlus1Rejected322) {
+  const std::string big(1024 * 1024, 'v');
+  EXPECT_TRUE(Clean(RunPadded(Obj({Member("__metadata__", "{\"k\":\"" + big + "\"}"), kT}), 8,
+                              "strict")));
+  const std::string header = Obj({Member("__metadata__", "{\"k\":\"" + big + "v\"}"), kT});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kMetadataValueTooLong,
+                      At(header, "\"vvv")));
+}
+
+TEST(MetadataControlChars, InValue_Compat_Warns323AtTheValue) {
+  for (const char* value : {"\"a\\u0000\"", "\"\\u001b[0m\"", "\"\\u007f\"", "\"\x7f\"",
+                            "\"\\u0085\"", "\"\xC2\x9F\""}) {
+    const std::string header = Obj({Member("__metadata__", std::string("{\"k\":") + value + "}"), kT});
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kMetadataControlChar,
+                          At(header, value)))
+        << value;
+  }
+}
+
+TEST(MetadataControlChars, InValue_DefaultAndStrict_Reject323) {
+  const std::string header = Obj({Member("__metadata__", R"({"k":"a\u0000"})"), kT});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kMetadataControlChar,
+                      At(header, "\"a\\u")));
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "strict"), Code::kMetadataControlChar));
+}
+
+TEST(MetadataControlChars, InKey_IncludingTab_Compat_Warns323AtTheKey) {
+  for (const char* key : {"\"a\\tb\"", "\"a\\nb\"", "\"\\u0000\"", "\"\\u0085\""}) {
+    const std::string header = Obj({Member("__metadata__", std::string("{") + key + ":\"v\"}"), kT});
+    EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kMetadataControlChar,
+                          At(header, key)))
+        << key;
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "default"), Code::kMetadataControlChar)) << key;
+  }
+}
+
+TEST(MetadataControlChars, TabCrLfInValue_Strict_Clean) {
+  const std::string header = Obj({Member("__metadata__", R"({"k":"line1\r\nline2\tx"})"), kT});
+  EXPECT_TRUE(Clean(RunPadded(header, 8, "strict")));
+}
+
+// ---------------------------------------------------------------------------
+// 401 / 402 integers
+
+TEST(Integers, NotPlainNonNegativeIntegerInShape_Compat_Rejects401AtTheNumber) {
+  for (const char* dim : {"8.0", "8e0", "1e2", "8E+0", "-0", "-1", "0.0", "-0.0", "8.5",
+                          "-18446744073709551616"}) {
+    const std::string shape = std::string("[") + dim + "]";
+    const std::string header = Obj({Member("t", Fields("\"U8\"", shape, "[0,8]"))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kIntegerExpected,
+                        At(header, shape) + 1))
+        << dim;
+  }
+}
+
+TEST(Integers, NotPlainNonNegativeIntegerInOffsets_Compat_Rejects401AtTheNumber) {
+  for (const char* begin : {"0.0", "0e0", "-0", "-1", "1e2"}) {
+    const std::string offsets = std::string("[") + begin + ",8]";
+    const std::string header = Obj({Member("t", Fields("\"U8\"", "[8]", offsets))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kIntegerExpected,
+                        At(header, offsets) + 1))
+        << begin;
+  }
+  const std::string header = Obj({Member("t", Fields("\"U8\"", "[8]", "[0,8.0]"))});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kIntegerExpected, At(header, "8.0")));
+}
+
+TEST(Integers, TooLarge_Compat_Rejects402InShape) {
+  const std::string header =
+      Obj({Member("t", Fields("\"U8\"", "[1,18446744073709551616]", "[0,8]"))});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kIntegerTooLarge,
+                      At(header, "18446744073709551616")));
+}
+
+TEST(Integers, TooLarge_Compat_Rejects402InOffsets) {
+  const std::string header =
+      Obj({Member("t", Fields("\"U8\"", "[8]", "[0,18446744073709551616]"))});
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kIntegerTooLarge,
+                      At(header, "18446744073709551616")));
+  const std::string huge = Obj({Member("t", Fields("\"U8\"", "[8]", "[123456789012345678901234567890,8]"))});
+  EXPECT_TRUE(Rejects(RunPadded(huge, 8, "compat"), Code::kIntegerTooLarge,
+                      At(huge, "123456789")));
+}
+
+TEST(Integers, U64MaxParsesButFailsSizeChecks_Compat) {
+  // In the shape: a valid integer, then the size overflows (503).
+  const std::string shape = Obj({Member("t", Fields("\"U8\"", "[18446744073709551615]", "[0,8]"))});
+  Report r = RunPadded(shape, 8, "compat");
+  EXPECT_TRUE(Lacks(r, Code::kIntegerTooLarge));
+  EXPECT_TRUE(Lacks(r, Code::kIntegerExpected));
+  EXPECT_TRUE(Rejects(r, Code::kShapeOverflow));
+  // In the offsets: a valid integer, then the range is wrong.
+  const std::string offsets = Obj({Member("t", Fields("\"U8\"", "[8]", "[0,18446744073709551615]"))});
+  r = RunPadded(offsets, 8, "compat");
+  EXPECT_TRUE(Lacks(r, Code::kIntegerTooLarge));
+  EXPECT_TRUE(Rejects(r, Code::kTensorSizeMismatch));
+  EXPECT_TRUE(Rejects(r, Code::kTensorPastEnd));
+}
+
+TEST(Integers, LargeButValid_Compat_ParsedExactly) {
+  // 2^63 (stored by the JSON parser as unsigned) as a begin offset: past end, not a type error.
+  const std::string header =
+      Obj({Member("t", Fields("\"U8\"", "[0]", "[9223372036854775808,9223372036854775808]"))});
+  const Report r = RunPadded(header, 0, "compat");
+  EXPECT_TRUE(Lacks(r, Code::kIntegerExpected));
+  EXPECT_TRUE(Lacks(r, Code::kIntegerTooLarge));
+  EXPECT_TRUE(Rejects(r, Code::kTensorPastEnd));
+}
+
+// ---------------------------------------------------------------------------
+// 501 / 502 dtypes
+
+TEST(Dtypes, Unknown_Compat_Rejects501AtTheValue) {
+  for (const char* dtype : {"\"f32\"", "\"F128\"", "\"\"", "\"F32 \"", "\"float32\"",
+                            "\"F8_E4M3FN\"", "\"u8\"", "\"F3\\u0032\\u0000\""}) {
+    const std::string header = Obj({Member("t", Fields(dtype, "[8]", "[0,8]"))});
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kDtypeUnknown, At(header, dtype)))
+        << dtype;
+  }
+}
+
+TEST(Dtypes, EscapedKnownName_Strict_Clean) {
+  const std::string header = Obj({Member("t", Fields("\"\\u00558\"", "[8]", "[0,8]"))});
+  EXPECT_TRUE(Clean(RunPadded(header, 8, "strict")));
+}
+
+TEST(Dtypes, EveryKnownDtype_Strict_Clean) {
+  for (int i = 0; i < kDtypeCount; ++i) {
+    const Dtype dtype = static_cast<Dtype>(i);
+    // 16 elements: whole bytes for F4 (8 bytes) and F6 (12 bytes).
+    const uint64_t bytes = 16 * DtypeBits(dtype) / 8;
+    const std::string header =
+        Obj({Member("t", Fields("\"" + std::string(DtypeName(dtype)) + "\"", "[4,4]",
+                                "[0," + std::to_string(bytes) + "]"))});
+    EXPECT_TRUE(Clean(RunPadded(header, bytes, "strict"))) << DtypeName(dtype);
+  }
+}
+
+TEST(Dtypes, NotAllowed_CustomPolicy_Rejects502AtTheValue) {
+  const Policy p = Custom(R"({"extends":"default","allowed_dtypes":["F16","BF16"]})");
+  const std::string f16 = Obj({Member("t", Fields("\"F16\"", "[4]", "[0,8]"))});
+  EXPECT_TRUE(Clean(RunWith(f16, 8, p)));
+  const std::string u8 = Obj({kT});
+  EXPECT_TRUE(Rejects(RunWith(u8, 8, p), Code::kDtypeNotAllowed, At(u8, "\"U8\"")));
+}
+
+TEST(Dtypes, NotAllowed_EmptyList_RejectsEveryDtype) {
+  const Policy p = Custom(R"({"extends":"compat","allowed_dtypes":[]})");
+  EXPECT_TRUE(Clean(RunWith("{}", 0, p)));
+  EXPECT_TRUE(Rejects(RunWith(Obj({kT}), 8, p), Code::kDtypeNotAllowed));
+}
+
+TEST(Dtypes, NotAllowedStillChecksLayout) {
+  const Policy p = Custom(R"({"extends":"default","allowed_dtypes":["F16"]})");
+  const Report r = RunWith(Obj({U8("t", 0, 4)}), 8, p);
+  EXPECT_TRUE(Rejects(r, Code::kDtypeNotAllowed));
+  EXPECT_TRUE(Rejects(r, Code::kDataTrailingBytes));
+}
+
+// ---------------------------------------------------------------------------
+// Incomplete tables skip the layout rules; counts
+
+TEST(TensorTable, InvalidEntrySkipsLayoutRules) {
+  // "u" is broken; the data would also be too long, but that is not repeated.
+  const Report r = RunPadded(Obj({kT, Member("u", Fields("\"X\"", "[8]", "[8,16]"))}), 100,
+                             "compat");
+  EXPECT_TRUE(Rejects(r, Code::kDtypeUnknown));
+  EXPECT_TRUE(Lacks(r, Code::kDataTrailingBytes));
+}
+
+TEST(TensorTable, TensorCountIsAfterDuplicateResolution) {
+  const Report r = RunPadded(Obj({U8("a", 0, 4), U8("b", 4, 4), U8("a", 0, 4)}), 8, "compat");
+  EXPECT_EQ(r.tensor_count, 2u) << Dump(r);
+}
+
+TEST(TensorTable, ManyEntries_Strict_CleanAndFast) {
+  std::vector<std::string> members;
+  for (int i = 0; i < 20000; ++i) members.push_back(U8("w" + std::to_string(i), i * 8ull, 8));
+  const Report r = RunPadded(Obj(members), 20000 * 8, "strict");
+  EXPECT_TRUE(Clean(r));
+  EXPECT_EQ(r.tensor_count, 20000u);
+}
+
+}  // namespace
+}  // namespace stguard

@@ -1,0 +1,563 @@
+// Unit tests for the entry points (validate.cc): framing, ValidateFile vs
+// ValidateBuffer, I/O errors, sparse files, report invariants (sorted
+// findings, offsets inside the file, counts) and no exceptions escaping.
+#include "stguard/validate.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "safetensors_builder.h"
+
+namespace stguard {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AssertionFailure;
+using ::testing::AssertionResult;
+using ::testing::AssertionSuccess;
+using testing::MakeFile;
+using testing::PadToEight;
+using testing::Prefix;
+
+const Policy& P(const std::string& name) {
+  static const std::map<std::string, Policy> policies = {
+      {"compat", *BuiltinPolicy("compat")},
+      {"default", *BuiltinPolicy("default")},
+      {"strict", *BuiltinPolicy("strict")}};
+  return policies.at(name);
+}
+
+std::string Dump(const Report& r) {
+  std::string s = "verdict " + std::string(VerdictName(r.verdict)) + ", findings:\n";
+  for (const Finding& f : r.findings) {
+    s += "  " + std::to_string(static_cast<unsigned>(f.code)) + " " +
+         std::string(SeverityName(f.severity)) + " @" + std::to_string(f.offset) +
+         (f.tensor ? " [" + *f.tensor + "]" : std::string()) + " " + f.message + "\n";
+  }
+  return s;
+}
+
+AssertionResult Has(const Report& r, Code code, Severity severity,
+                    std::optional<uint64_t> offset = std::nullopt) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code && f.severity == severity && (!offset || f.offset == *offset)) {
+      return AssertionSuccess();
+    }
+  }
+  return AssertionFailure() << "no finding " << static_cast<unsigned>(code) << " "
+                            << SeverityName(severity)
+                            << (offset ? " at " + std::to_string(*offset) : std::string())
+                            << "; " << Dump(r);
+}
+
+AssertionResult Lacks(const Report& r, Code code) {
+  if (!r.HasCode(code)) return AssertionSuccess();
+  return AssertionFailure() << "unexpected code " << static_cast<unsigned>(code) << "; "
+                            << Dump(r);
+}
+
+
+AssertionResult Clean(const Report& r) {
+  if (r.verdict == Verdict::kAccept && r.findings.empty()) return AssertionSuccess();
+  return AssertionFailure() << "not clean; " << Dump(r);
+}
+
+
+AssertionResult Rejects(const Report& r, Code code,
+                        std::optional<uint64_t> offset = std::nullopt) {
+  if (r.verdict != Verdict::kReject) return AssertionFailure() << "accepted; " << Dump(r);
+  return Has(r, code, Severity::kError, offset);
+}
+
+Report RunBytes(const std::vector<uint8_t>& bytes, const std::string& policy) {
+  return ValidateBuffer(bytes, P(policy));
+}
+
+// Header verbatim (no padding added) followed by `data` zero bytes.
+Report RunRaw(const std::string& header, uint64_t data, const std::string& policy) {
+  return RunBytes(testing::MakeFileWithData(header, data), policy);
+}
+
+// Header padded with spaces to a multiple of 8, followed by `data` zero bytes.
+Report RunPadded(const std::string& header, uint64_t data, const std::string& policy) {
+  return RunRaw(PadToEight(header), data, policy);
+}
+
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = fs::temp_directory_path().string() + "/stguard_validate_XXXXXX";
+    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::vector<uint8_t>& bytes) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+const std::string kTensor = R"("t":{"dtype":"U8","shape":[8],"data_offsets":[0,8]})";
+const std::string kValid = "{" + kTensor + "}";
+
+// Invariants every report must satisfy.
+AssertionResult WellFormed(const Report& r, uint64_t file_size) {
+  if (r.file_size != file_size) return AssertionFailure() << "file_size " << r.file_size;
+  bool has_error = false;
+  bool seen_note = false;
+  for (size_t i = 0; i < r.findings.size(); ++i) {
+    const Finding& f = r.findings[i];
+    if (file_size == 0 ? f.offset != 0 : f.offset >= file_size) {
+      return AssertionFailure() << "offset " << f.offset << " outside a file of " << file_size
+                                << "; " << Dump(r);
+    }
+    if (f.severity == Severity::kError) has_error = true;
+    if (f.message.empty() && f.code != Code::kFieldUnknown &&
+        f.code != Code::kDuplicateTensorName) {
+      return AssertionFailure() << "empty message; " << Dump(r);
+    }
+    if (f.message.find('\n') != std::string::npos) {
+      return AssertionFailure() << "multi-line message; " << Dump(r);
+    }
+    if (f.tensor && f.tensor->size() > kMaxReportedNameBytes + 3) {
+      return AssertionFailure() << "tensor name of " << f.tensor->size() << " bytes";
+    }
+    // Sorted by (offset, code); truncation notes come last.
+    if (f.code == Code::kFindingsTruncated) {
+      seen_note = true;
+      continue;
+    }
+    if (seen_note) return AssertionFailure() << "finding after a truncation note; " << Dump(r);
+    if (i > 0 && r.findings[i - 1].code != Code::kFindingsTruncated) {
+      const Finding& p = r.findings[i - 1];
+      if (p.offset > f.offset || (p.offset == f.offset && p.code > f.code)) {
+        return AssertionFailure() << "findings out of order at " << i << "; " << Dump(r);
+      }
+    }
+  }
+  if (has_error != (r.verdict == Verdict::kReject)) {
+    return AssertionFailure() << "verdict does not follow the errors; " << Dump(r);
+  }
+  return AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------
+// Framing
+
+TEST(Framing, FilesShorterThanThePrefix_Reject101At0) {
+  for (size_t n = 0; n < 8; ++n) {
+    const std::vector<uint8_t> bytes(n, 0x01);
+    const Report r = ValidateBuffer(bytes, P("compat"));
+    EXPECT_TRUE(Rejects(r, Code::kFileTooShort, 0)) << n;
+    EXPECT_EQ(r.findings.size(), 1u) << n;
+    EXPECT_EQ(r.file_size, n);
+    EXPECT_EQ(r.header_bytes, 0u);
+    EXPECT_TRUE(WellFormed(r, n));
+  }
+}
+
+TEST(Framing, EmptySpanIsAnEmptyFile) {
+  const Report r = ValidateBuffer(std::span<const uint8_t>(), P("strict"));
+  EXPECT_TRUE(Rejects(r, Code::kFileTooShort, 0));
+  EXPECT_TRUE(WellFormed(r, 0));
+}
+
+TEST(Framing, HeaderOfExactlyTheCeiling_PassesTheLimitThenFails103) {
+  const std::vector<uint8_t> bytes = Bytes(Prefix(100'000'000) + kValid);
+  const Report r = ValidateBuffer(bytes, P("compat"));
+  EXPECT_TRUE(Rejects(r, Code::kHeaderPastEof, 0));
+  EXPECT_TRUE(Lacks(r, Code::kHeaderTooLarge));
+  EXPECT_EQ(r.header_bytes, 100'000'000u);
+}
+
+TEST(Framing, HeaderAboveTheCeiling_Rejects102At0) {
+  for (uint64_t n : {uint64_t{100'000'001}, UINT64_MAX, uint64_t{1} << 63, uint64_t{1} << 32,
+                     UINT64_MAX - 7}) {
+    const Report r = ValidateBuffer(Bytes(Prefix(n) + kValid), P("compat"));
+    EXPECT_TRUE(Rejects(r, Code::kHeaderTooLarge, 0)) << n;
+    EXPECT_TRUE(Lacks(r, Code::kHeaderPastEof)) << n;
+    EXPECT_EQ(r.header_bytes, n);
+  }
+}
+
+TEST(Framing, StrictLimitIs50MB) {
+  EXPECT_TRUE(Rejects(ValidateBuffer(Bytes(Prefix(50'000'001) + kValid), P("strict")),
+                      Code::kHeaderTooLarge, 0));
+  EXPECT_TRUE(Rejects(ValidateBuffer(Bytes(Prefix(50'000'000) + kValid), P("strict")),
+                      Code::kHeaderPastEof, 0));
+}
+
+TEST(Framing, CustomHeaderLimit) {
+  const PolicyLoadResult loaded = ParsePolicy(R"({"extends":"compat","max_header_bytes":56})", ".");
+  ASSERT_TRUE(loaded.policy) << loaded.error;
+  const std::string header = PadToEight(kValid);  // 56 bytes
+  ASSERT_EQ(header.size(), 56u);
+  EXPECT_TRUE(Clean(ValidateBuffer(testing::MakeFileWithData(header, 8), *loaded.policy)));
+  EXPECT_TRUE(Rejects(ValidateBuffer(testing::MakeFileWithData(header + " ", 8), *loaded.policy),
+                      Code::kHeaderTooLarge, 0));
+}
+
+TEST(Framing, HeaderPastEof_Rejects103At0) {
+  const std::string header = PadToEight(kValid);
+  // One byte more than the file holds.
+  const Report r = ValidateBuffer(MakeFile(header, "", header.size() + 1), P("compat"));
+  EXPECT_TRUE(Rejects(r, Code::kHeaderPastEof, 0));
+  EXPECT_EQ(r.header_bytes, header.size() + 1);
+  // Prefix only, N = 1.
+  EXPECT_TRUE(Rejects(ValidateBuffer(Bytes(Prefix(1)), P("compat")), Code::kHeaderPastEof, 0));
+}
+
+TEST(Framing, HeaderEndingExactlyAtEof_NoData) {
+  const std::string header = PadToEight("{}");
+  const Report r = ValidateBuffer(MakeFile(header), P("strict"));
+  EXPECT_TRUE(Clean(r));
+  EXPECT_EQ(r.header_bytes, 8u);
+  EXPECT_EQ(r.file_size, 16u);
+}
+
+// ---------------------------------------------------------------------------
+// Report contents
+
+TEST(Report, CountsForAValidFile) {
+  const std::string header =
+      PadToEight("{\"__metadata__\":{\"a\":\"b\"}," + kTensor +
+                 R"(,"u":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})");
+  const Report r = ValidateBuffer(testing::MakeFileWithData(header, 16), P("strict"));
+  EXPECT_TRUE(Clean(r));
+  EXPECT_EQ(r.file_size, 8 + header.size() + 16);
+  EXPECT_EQ(r.header_bytes, header.size());
+  EXPECT_EQ(r.tensor_count, 2u);
+  EXPECT_TRUE(r.tensors.empty());
+  EXPECT_FALSE(r.HasCode(Code::kDataGap));
+}
+
+TEST(Report, HasCode) {
+  const Report r = RunPadded("{" + kTensor + R"(,"x":1})", 8, "compat");
+  EXPECT_TRUE(r.HasCode(Code::kTensorEntryInvalid));
+  EXPECT_FALSE(r.HasCode(Code::kDataGap));
+}
+
+TEST(Report, FindingsSortedByOffsetThenCode) {
+  // Problems all over the header, in no particular order of detection.
+  const std::string header =
+      R"({"z":{"dtype":"U8","shape":[4],"data_offsets":[8,12],"q":1},)"
+      R"("__metadata__":null,"":{"dtype":"U8","shape":[4],"data_offsets":[0,3]},)"
+      R"("a/../b":{"dtype":"F32","shape":[1],"data_offsets":[3,7]}})";
+  const Report r = RunPadded(header, 16, "compat");
+  EXPECT_GE(r.findings.size(), 6u) << Dump(r);
+  EXPECT_TRUE(WellFormed(r, 8 + PadToEight(header).size() + 16));
+  EXPECT_TRUE(std::is_sorted(r.findings.begin(), r.findings.end(),
+                             [](const Finding& a, const Finding& b) { return a.offset < b.offset; }));
+}
+
+TEST(Report, FindingsCappedPerCodeWithATruncationNote) {
+  std::string fields;
+  for (int i = 0; i < 100; ++i) fields += ",\"x" + std::to_string(i) + "\":" + std::to_string(i);
+  const std::string header =
+      R"({"t":{"dtype":"U8","shape":[8],"data_offsets":[0,8])" + fields + "}}";
+  const Report r = RunPadded(header, 8, "default");
+  size_t unknown = 0;
+  const Finding* note = nullptr;
+  for (const Finding& f : r.findings) {
+    unknown += f.code == Code::kFieldUnknown;
+    if (f.code == Code::kFindingsTruncated) note = &f;
+  }
+  EXPECT_EQ(unknown, 32u);
+  ASSERT_NE(note, nullptr) << Dump(r);
+  EXPECT_EQ(note->severity, Severity::kInfo);
+  EXPECT_NE(note->message.find("68 more"), std::string::npos) << note->message;
+  EXPECT_NE(note->message.find("308"), std::string::npos) << note->message;
+  EXPECT_NE(note->message.find("error"), std::string::npos) << note->message;
+  EXPECT_EQ(r.verdict, Verdict::kReject);
+  EXPECT_TRUE(WellFormed(r, 8 + PadToEight(header).size() + 8));
+}
+
+TEST(Report, CustomFindingsCap) {
+  std::string members;
+  for (int i = 0; i < 10; ++i) members += ",\"b" + std::to_string(i) + "\":1";
+  const std::string header = "{" + kTensor + members + "}";
+  ValidateOptions options;
+  options.max_findings_per_code = 3;
+  const Report r =
+      ValidateBuffer(testing::MakeFileWithData(PadToEight(header), 8), P("compat"), options);
+  size_t invalid = 0;
+  for (const Finding& f : r.findings) invalid += f.code == Code::kTensorEntryInvalid;
+  EXPECT_EQ(invalid, 3u);
+  EXPECT_TRUE(r.HasCode(Code::kFindingsTruncated));
+  // A cap of 0 keeps no findings, but the verdict still rejects.
+  options.max_findings_per_code = 0;
+  const Report none =
+      ValidateBuffer(testing::MakeFileWithData(PadToEight(header), 8), P("compat"), options);
+  EXPECT_EQ(none.verdict, Verdict::kReject);
+  for (const Finding& f : none.findings) EXPECT_EQ(f.code, Code::kFindingsTruncated);
+  EXPECT_FALSE(none.findings.empty());
+}
+
+TEST(Report, TensorNameOfAFindingIsShortened) {
+  const std::string name(5000, 'n');
+  const Report r = RunPadded("{\"" + name + "\":1}", 0, "compat");
+  ASSERT_EQ(r.findings.size(), 1u) << Dump(r);
+  ASSERT_TRUE(r.findings[0].tensor.has_value());
+  EXPECT_EQ(*r.findings[0].tensor, std::string(kMaxReportedNameBytes, 'n') + "...");
+}
+
+TEST(Names, SeverityVerdictAndVersion) {
+  EXPECT_EQ(SeverityName(Severity::kInfo), "info");
+  EXPECT_EQ(SeverityName(Severity::kWarning), "warning");
+  EXPECT_EQ(SeverityName(Severity::kError), "error");
+  EXPECT_EQ(VerdictName(Verdict::kAccept), "accept");
+  EXPECT_EQ(VerdictName(Verdict::kReject), "reject");
+  const std::string_view version = Version();
+  int dots = 0;
+  for (char c : version) {
+    if (c == '.') {
+      ++dots;
+    } else {
+      EXPECT_TRUE(c >= '0' && c <= '9') << version;
+    }
+  }
+  EXPECT_EQ(dots, 2) << version;
+}
+
+// ---------------------------------------------------------------------------
+// ValidateFile
+
+std::vector<std::vector<uint8_t>> SampleFiles() {
+  std::vector<std::vector<uint8_t>> files;
+  files.push_back({});
+  files.push_back(Bytes("abc"));
+  files.push_back(Bytes(Prefix(UINT64_MAX)));
+  files.push_back(Bytes(Prefix(200) + "{}"));
+  files.push_back(testing::MakeFileWithData(PadToEight(kValid), 8));
+  files.push_back(testing::MakeFileWithData(kValid, 8));
+  files.push_back(testing::MakeFileWithData(PadToEight(kValid), 9));
+  files.push_back(testing::MakeFileWithData(PadToEight("  " + kValid + "\t"), 8));
+  files.push_back(testing::MakeFileWithData(PadToEight("\xEF\xBB\xBF" + kValid), 8));
+  files.push_back(testing::MakeFileWithData(PadToEight(R"({"a":["U8",[8],[0,8]],"a":1e400})"), 8));
+  files.push_back(testing::MakeFileWithData(
+      PadToEight(R"({"__metadata__":null,"b":{"dtype":{"F32":null},"shape":[2],"data_offsets":[0,8]},)"
+                 R"("a":{"dtype":"U8","shape":[8],"data_offsets":[8,16],"x":[]}})"),
+      16));
+  files.push_back(MakeFile(""));
+  return files;
+}
+
+TEST(ValidateFile, AgreesWithValidateBuffer) {
+  TempDir dir;
+  ValidateOptions options;
+  options.collect_tensors = true;
+  const std::vector<std::vector<uint8_t>> files = SampleFiles();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string path = dir.Write("f" + std::to_string(i) + ".safetensors", files[i]);
+    for (const char* policy : {"compat", "default", "strict"}) {
+      const Report from_buffer = ValidateBuffer(files[i], P(policy), options);
+      const FileReport from_file = ValidateFile(path, P(policy), options);
+      ASSERT_TRUE(from_file.io_ok) << path << ": " << from_file.io_error;
+      const Report& r = from_file.report;
+      EXPECT_EQ(r.verdict, from_buffer.verdict) << i << " " << policy;
+      EXPECT_EQ(r.file_size, from_buffer.file_size);
+      EXPECT_EQ(r.header_bytes, from_buffer.header_bytes);
+      EXPECT_EQ(r.tensor_count, from_buffer.tensor_count);
+      EXPECT_EQ(r.tensors, from_buffer.tensors) << i << " " << policy;
+      ASSERT_EQ(r.findings.size(), from_buffer.findings.size()) << i << " " << policy << "\n"
+                                                                 << Dump(r) << Dump(from_buffer);
+      for (size_t k = 0; k < r.findings.size(); ++k) {
+        EXPECT_EQ(r.findings[k].code, from_buffer.findings[k].code);
+        EXPECT_EQ(r.findings[k].severity, from_buffer.findings[k].severity);
+        EXPECT_EQ(r.findings[k].offset, from_buffer.findings[k].offset);
+        EXPECT_EQ(r.findings[k].tensor, from_buffer.findings[k].tensor);
+        EXPECT_EQ(r.findings[k].message, from_buffer.findings[k].message);
+      }
+      EXPECT_TRUE(WellFormed(r, files[i].size())) << i << " " << policy;
+    }
+  }
+}
+
+TEST(ValidateFile, MissingPathIsAnIoError) {
+  TempDir dir;
+  const FileReport r = ValidateFile(dir.path() + "/does-not-exist.safetensors", P("compat"));
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_FALSE(r.io_error.empty());
+}
+
+TEST(ValidateFile, DirectoryIsAnIoError) {
+  TempDir dir;
+  const FileReport r = ValidateFile(dir.path(), P("compat"));
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_NE(r.io_error.find("directory"), std::string::npos) << r.io_error;
+}
+
+TEST(ValidateFile, EmptyPathIsAnIoError) {
+  const FileReport r = ValidateFile("", P("compat"));
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_FALSE(r.io_error.empty());
+}
+
+TEST(ValidateFile, CharacterDeviceIsAnIoError) {
+  const FileReport r = ValidateFile("/dev/null", P("compat"));
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_FALSE(r.io_error.empty());
+}
+
+// A named pipe is not a regular file: ValidateFile must say so, not wait for
+// a writer. The test unblocks the library by opening the pipe for writing if
+// it hangs, so the suite never hangs.
+TEST(ValidateFile, NamedPipeIsAnIoErrorWithoutBlocking) {
+  TempDir dir;
+  const std::string path = dir.path() + "/pipe";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  std::future<FileReport> pending =
+      std::async(std::launch::async, [&] { return ValidateFile(path, P("compat")); });
+  const bool blocked = pending.wait_for(std::chrono::seconds(2)) != std::future_status::ready;
+  if (blocked) {
+    const int fd = ::open(path.c_str(), O_WRONLY);  // a reader is waiting: does not block
+    if (fd >= 0) ::close(fd);
+  }
+  const FileReport r = pending.get();
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_FALSE(r.io_error.empty());
+  EXPECT_FALSE(blocked) << "ValidateFile blocked in open() on a named pipe";
+}
+
+// A 1 TiB sparse file whose single tensor claims the whole data section:
+// validation reads the header only (this would take minutes otherwise).
+TEST(ValidateFile, SparseTerabyteFileIsValidatedFromTheHeader) {
+  TempDir dir;
+  constexpr uint64_t kSize = uint64_t{1} << 40;
+  auto header_for = [](uint64_t data) {
+    return PadToEight(R"({"t":{"dtype":"U8","shape":[)" + std::to_string(data) +
+                      R"(],"data_offsets":[0,)" + std::to_string(data) + "]}}");
+  };
+  std::string header = header_for(kSize);  // same digit count as the final one
+  const uint64_t data = kSize - 8 - header.size();
+  header = header_for(data);
+  ASSERT_EQ(8 + header.size() + data, kSize);
+  const std::string path = dir.Write("big.safetensors", MakeFile(header));
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const int rc = ::ftruncate(fd, static_cast<off_t>(kSize));
+  ::close(fd);
+  if (rc != 0) GTEST_SKIP() << "the temp filesystem cannot hold a 1 TiB sparse file";
+  const FileReport r = ValidateFile(path, P("strict"));
+  ASSERT_TRUE(r.io_ok) << r.io_error;
+  EXPECT_TRUE(Clean(r.report));
+  EXPECT_EQ(r.report.file_size, kSize);
+  EXPECT_EQ(r.report.tensor_count, 1u);
+}
+
+TEST(ValidateFile, SparseFileWithTrailingBytesPointsAtThem) {
+  TempDir dir;
+  constexpr uint64_t kSize = uint64_t{1} << 36;
+  const std::string header = PadToEight(kValid);
+  const std::string path = dir.Write("big.safetensors", MakeFile(header));
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const int rc = ::ftruncate(fd, static_cast<off_t>(kSize));
+  ::close(fd);
+  if (rc != 0) GTEST_SKIP() << "the temp filesystem cannot hold a sparse file";
+  const FileReport r = ValidateFile(path, P("compat"));
+  ASSERT_TRUE(r.io_ok) << r.io_error;
+  EXPECT_TRUE(Rejects(r.report, Code::kDataTrailingBytes, 8 + header.size() + 8));
+}
+
+// ---------------------------------------------------------------------------
+// Robustness: no exceptions, invariants hold on arbitrary input
+
+std::vector<std::string> Seeds() {
+  return {
+      kValid,
+      R"({"__metadata__":{"k":"v","k":"w"},"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]},)"
+      R"("b":["F32",[2],[2,10]],"c":{"dtype":{"BF16":{}},"shape":[1,1],"data_offsets":[10,12]}})",
+      R"({"x":{"dtype":"U8","shape":[18446744073709551615,2,0],"data_offsets":[0,0],"u":[[[1e5]]]}})",
+      R"({"\u0000":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"../a":{"dtype":"U8","shape":[],"data_offsets":[8,9]}})",
+  };
+}
+
+TEST(Robustness, MutatedHeadersNeverThrowAndKeepInvariants) {
+  std::mt19937 rng(12345);
+  const char alphabet[] = "{}[]\":,0123456789-+.eE \t\r\nabcdefnrtuxF\\\x00\x7f\xc2\x80\xff";
+  const Policy* policies[] = {&P("compat"), &P("default"), &P("strict")};
+  size_t checked = 0;
+  for (const std::string& seed : Seeds()) {
+    for (int iteration = 0; iteration < 600; ++iteration) {
+      std::string header = seed;
+      const int edits = 1 + static_cast<int>(rng() % 4);
+      for (int e = 0; e < edits; ++e) {
+        const size_t pos = header.empty() ? 0 : rng() % header.size();
+        const char c = alphabet[rng() % (sizeof(alphabet) - 1)];
+        switch (rng() % 3) {
+          case 0:
+            if (!header.empty()) header[pos] = c;
+            break;
+          case 1:
+            header.insert(header.begin() + static_cast<long>(pos), c);
+            break;
+          default:
+            if (!header.empty()) header.erase(pos, 1);
+            break;
+        }
+      }
+      const uint64_t data = rng() % 24;
+      std::vector<uint8_t> bytes = testing::MakeFileWithData(header, data);
+      if (rng() % 8 == 0) bytes.resize(rng() % (bytes.size() + 1));  // cut anywhere
+      ValidateOptions options;
+      options.collect_tensors = rng() % 2 == 0;
+      options.max_findings_per_code = 1 + rng() % 4;
+      for (const Policy* policy : policies) {
+        Report r;
+        EXPECT_NO_THROW(r = ValidateBuffer(bytes, *policy, options));
+        ASSERT_TRUE(WellFormed(r, bytes.size())) << "header: " << header;
+        for (const Finding& f : r.findings) {
+          ASSERT_NE(f.code, Code::kInternalError) << "header: " << header << "\n" << Dump(r);
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, Seeds().size() * 600 * 3);
+}
+
+TEST(Robustness, RandomBytesNeverThrow) {
+  std::mt19937 rng(777);
+  for (int i = 0; i < 500; ++i) {
+    std::vector<uint8_t> bytes(rng() % 64);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    if (bytes.size() >= 8 && i % 2 == 0) {
+      const uint64_t n = rng() % (bytes.size() - 7);  // a plausible N
+      for (int k = 0; k < 8; ++k) bytes[k] = static_cast<uint8_t>(n >> (8 * k));
+    }
+    for (const char* policy : {"compat", "strict"}) {
+      Report r;
+      EXPECT_NO_THROW(r = ValidateBuffer(bytes, P(policy)));
+      EXPECT_TRUE(WellFormed(r, bytes.size()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stguard
