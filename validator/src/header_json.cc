@@ -12,6 +12,45 @@ namespace {
 
 bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// Eight bytes at a time (SWAR): a mask with bit 7 of byte k set when byte k
+// of `word` equals `c`. Bits above the lowest set one may be false
+// positives (borrows), so only the lowest set bit is used: it is exact.
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+inline uint64_t Load8(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;  // little-endian: byte k of p is byte k of the word
+}
+inline uint64_t BytesEqual(uint64_t word, unsigned char c) {
+  const uint64_t x = word ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHighs;
+}
+// Index of the first byte of text[pos, end) that is '"' or '\\', or of the
+// first byte of the last incomplete word: skips only bytes that are neither.
+inline size_t SkipPlainStringBytes(const char* text, size_t pos, size_t end) {
+  while (pos + 8 <= end) {
+    const uint64_t word = Load8(text + pos);
+    const uint64_t hits = BytesEqual(word, '"') | BytesEqual(word, '\\');
+    if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits) / 8);
+    pos += 8;
+  }
+  return pos;
+}
+// Same for bytes that matter inside a container: '"', '{', '[', '}', ']'.
+// ('[' | 0x20 == '{' and ']' | 0x20 == '}'; no other byte maps to those.)
+inline size_t SkipPlainContainerBytes(const char* text, size_t pos, size_t end) {
+  while (pos + 8 <= end) {
+    const uint64_t word = Load8(text + pos);
+    const uint64_t folded = word | (kOnes * 0x20);
+    const uint64_t hits =
+        BytesEqual(word, '"') | BytesEqual(folded, '{') | BytesEqual(folded, '}');
+    if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits) / 8);
+    pos += 8;
+  }
+  return pos;
+}
+
 // The smallest integer that rounds to infinity as a double: 2^1024 - 2^970
 // (the midpoint between DBL_MAX and 2^1024, which ties to infinity).
 constexpr std::string_view kFloatOverflowThreshold =
@@ -424,6 +463,8 @@ class TopLevelScanner {
   bool SkipString() {
     ++pos_;
     while (pos_ < text_.size()) {
+      pos_ = SkipPlainStringBytes(text_.data(), pos_, text_.size());
+      if (pos_ >= text_.size()) break;
       const char c = text_[pos_];
       if (c == '"') {
         ++pos_;
@@ -444,6 +485,8 @@ class TopLevelScanner {
       char open[kMaxJsonDepthCeiling + 1];
       size_t depth = 0;
       while (pos_ < text_.size()) {
+        pos_ = SkipPlainContainerBytes(text_.data(), pos_, text_.size());
+        if (pos_ >= text_.size()) break;
         const char d = text_[pos_];
         if (d == '"') {
           if (!SkipString()) return Fail("unclosed string", begin);

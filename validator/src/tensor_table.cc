@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checked_math.h"
+#include "huge_pages.h"
 #include "json_cursor.h"
 
 namespace stguard::internal {
@@ -156,7 +157,10 @@ class TableBuilder::Impl {
   }
 
   void Finish() { KeepLastOfEachName(entries_); }
-  void Reserve(size_t members) { entries_.reserve(members); }
+  void Reserve(size_t members) {
+    entries_.reserve(members);
+    AdviseHugePages(entries_.data(), entries_.capacity() * sizeof(TensorEntry));
+  }
 
  private:
   // Batch text position -> file offset, and -> header position (stored).
@@ -549,13 +553,19 @@ class TableBuilder::Impl {
     // equal hashes; within a run of equal hashes, names are compared for
     // real, so collisions cost time (n log n at worst), never correctness.
     std::vector<std::pair<uint64_t, uint32_t>> keyed(entries.size());
+    AdviseHugePages(keyed.data(), keyed.size() * sizeof(keyed[0]));
     for (uint32_t i = 0; i < entries.size(); ++i) keyed[i] = {HashName(entries[i].name), i};
     std::sort(keyed.begin(), keyed.end());
     std::vector<uint32_t> order;
     order.reserve(keyed.size());
+    // maybe_equal[i]: order[i] and order[i + 1] have equal hashes. Only
+    // those pairs can hold equal names; the others are skipped without
+    // touching the (randomly placed) entries.
+    std::vector<bool> maybe_equal(keyed.size(), false);
     for (size_t run = 0; run < keyed.size();) {
       size_t run_end = run + 1;
       while (run_end < keyed.size() && keyed[run_end].first == keyed[run].first) ++run_end;
+      for (size_t k = run; k + 1 < run_end; ++k) maybe_equal[k] = true;
       const size_t first = order.size();
       for (size_t k = run; k < run_end; ++k) order.push_back(keyed[k].second);
       if (run_end - run > 1) {
@@ -570,6 +580,7 @@ class TableBuilder::Impl {
     keyed = {};
     bool any_shadowed = false;
     for (size_t i = 0; i + 1 < order.size(); ++i) {
+      if (!maybe_equal[i]) continue;  // different hashes: different names
       TensorEntry& earlier = entries[order[i]];
       const TensorEntry& later = entries[order[i + 1]];
       if (earlier.name != later.name) continue;

@@ -14,6 +14,7 @@
 #include "file_source.h"
 #include "finding_sink.h"
 #include "header_json.h"
+#include "huge_pages.h"
 #include "layout_rules.h"
 #include "tensor_table.h"
 
@@ -90,6 +91,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
       sink.Error(Code::kResourceExhausted, kPrefixBytes, "cannot allocate the header buffer");
       return true;
     }
+    internal::AdviseHugePages(header_copy.get(), header_size + 1);
     if (!source.ReadAt(kPrefixBytes, header_size, header_copy.get())) return false;
     header = header_copy.get();
   }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs the build tree into a temporary prefix and uses it as a consumer
+# would: pkg-config + cc for examples/c/check.c (C API only), and a CMake
+# project with find_package(stguard). Registered in tests/CMakeLists.txt.
+#
+# usage: install_test.sh BUILD_DIR SOURCE_DIR [CC] [CXX] [EXTRA_FLAGS]
+#   EXTRA_FLAGS: compile and link flags the build used (sanitizers), so the
+#   consumer links with the same runtime.
+set -euo pipefail
+
+build_dir=$1
+source_dir=$2
+cc=${3:-cc}
+cxx=${4:-c++}
+extra_flags=${5:-}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/stguard-install-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+echo "== cmake --install into $prefix"
+cmake --install "$build_dir" --prefix "$prefix" >"$work/install.log" || {
+  cat "$work/install.log"; exit 1; }
+
+for f in bin/stguard include/stguard/stguard.h include/stguard/validate.h; do
+  [[ -e $prefix/$f ]] || fail "not installed: $f"
+done
+pc_dir=$(dirname "$(find "$prefix" -name stguard.pc | head -1)")
+[[ -f $pc_dir/stguard.pc ]] || { echo "FAIL: stguard.pc not installed"; exit 1; }
+libdir=$(PKG_CONFIG_PATH=$pc_dir pkg-config --variable=libdir stguard)
+for f in libstguard.so libstguard.a cmake/stguard/stguardConfig.cmake \
+         cmake/stguard/stguardConfigVersion.cmake cmake/stguard/stguardTargets.cmake; do
+  [[ -e $libdir/$f ]] || fail "not installed: $libdir/$f"
+done
+"$prefix/bin/stguard" codes >/dev/null || fail "installed bin/stguard does not run"
+
+echo "== pkg-config + $cc: examples/c/check.c"
+flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs stguard)
+echo "pkg-config --cflags --libs stguard: $flags"
+# shellcheck disable=SC2086
+"$cc" -std=c99 -Wall -Wextra -Werror $extra_flags "$source_dir/examples/c/check.c" \
+  -o "$work/check" $flags -Wl,-rpath,"$libdir"
+
+# expect EXIT PROGRAM ARGS...
+expect() {
+  local want=$1; shift
+  local got=0
+  "$@" >"$work/out.txt" 2>&1 || got=$?
+  if [[ $got != "$want" ]]; then
+    fail "exit $got (want $want): $*"
+    sed 's/^/    /' "$work/out.txt"
+  fi
+}
+
+run_examples() {
+  local program=$1
+  local n=0
+  for f in "$source_dir"/corpus/examples/accepted/*.safetensors; do
+    expect 0 "$program" default "$f"; n=$((n + 1))
+  done
+  for f in "$source_dir"/corpus/examples/rejected/*; do
+    expect 1 "$program" default "$f"; n=$((n + 1))
+  done
+  expect 2 "$program" no-such-policy "$f"
+  expect 2 "$program" default "$work/missing.safetensors"
+  expect 2 "$program" default
+  echo "$program: $n files checked"
+}
+run_examples "$work/check"
+
+echo "== find_package(stguard): examples/cmake-consumer"
+if ! cmake -S "$source_dir/examples/cmake-consumer" -B "$work/consumer" \
+     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+     -DCMAKE_C_FLAGS="$extra_flags" -DCMAKE_CXX_FLAGS="$extra_flags" \
+     -DCMAKE_EXE_LINKER_FLAGS="$extra_flags" >"$work/consumer.log" 2>&1 ||
+   ! cmake --build "$work/consumer" >>"$work/consumer.log" 2>&1; then
+  cat "$work/consumer.log"
+  fail "CMake consumer project does not build"
+else
+  run_examples "$work/consumer/check_shared"
+  run_examples "$work/consumer/check_static"
+fi
+
+if ((failures > 0)); then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "install test passed"
