@@ -70,6 +70,34 @@ TEST(ReferenceDifferential, CompatAgreesWithReferenceOnEveryFile) {
   EXPECT_EQ(agreed, verdicts.size());
 }
 
+// Parsing the header in batches must not change anything: every file gives
+// the same report with one member per batch as with the default batches.
+TEST(ReferenceDifferential, ReportsDoNotDependOnTheJsonBatchSize) {
+  const std::map<std::string, bool> verdicts = LoadVerdicts();
+  for (const char* policy_name : {"compat", "default"}) {
+    const Policy policy = *BuiltinPolicy(policy_name);
+    ValidateOptions tiny;
+    tiny.json_batch_bytes = 1;
+    ValidateOptions small;
+    small.json_batch_bytes = 64;
+    for (const auto& [name, reference_accepts] : verdicts) {
+      const std::vector<uint8_t> bytes =
+          testing::ReadFileBytes(kAdversarialDir + "/" + name + ".safetensors");
+      const Report normal = ValidateBuffer(bytes, policy);
+      for (const ValidateOptions& options : {tiny, small}) {
+        const Report batched = ValidateBuffer(bytes, policy, options);
+        ASSERT_EQ(batched.verdict, normal.verdict) << name;
+        ASSERT_EQ(batched.findings.size(), normal.findings.size()) << name;
+        for (size_t i = 0; i < normal.findings.size(); ++i) {
+          EXPECT_EQ(batched.findings[i].code, normal.findings[i].code) << name;
+          EXPECT_EQ(batched.findings[i].offset, normal.findings[i].offset) << name;
+          EXPECT_EQ(batched.findings[i].message, normal.findings[i].message) << name;
+        }
+      }
+    }
+  }
+}
+
 TEST(ReferenceDifferential, EveryAdversarialFileHasAVerdict) {
   const std::map<std::string, bool> verdicts = LoadVerdicts();
   size_t files = 0;

@@ -39,6 +39,31 @@ void FindingSink::AddAction(Code code, Action action, uint64_t offset,
   }
 }
 
+void FindingSink::Absorb(FindingSink& other) {
+  has_error_ |= other.has_error_;
+  // Findings `other` kept pass through this sink's budget one by one...
+  std::array<uint32_t, kSlots> listed{};
+  for (Finding& f : other.findings_) {
+    const size_t slot = static_cast<size_t>(f.code) % kSlots;
+    ++listed[slot];
+    if (counts_[slot] >= max_per_code_) {
+      worst_dropped_[slot] = std::max(worst_dropped_[slot], f.severity);
+    } else {
+      findings_.push_back(std::move(f));
+    }
+    if (counts_[slot] < UINT32_MAX) ++counts_[slot];
+  }
+  // ...and the ones it had already dropped are counted as dropped here.
+  for (size_t slot = 0; slot < kSlots; ++slot) {
+    const uint64_t sum = uint64_t{counts_[slot]} + (other.counts_[slot] - listed[slot]);
+    counts_[slot] = static_cast<uint32_t>(std::min<uint64_t>(sum, UINT32_MAX));
+    worst_dropped_[slot] = std::max(worst_dropped_[slot], other.worst_dropped_[slot]);
+  }
+  other.findings_.clear();
+  other.counts_.fill(0);
+  other.has_error_ = false;
+}
+
 std::vector<Finding> FindingSink::Finish() {
   std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
     if (a.offset != b.offset) return a.offset < b.offset;

@@ -37,6 +37,9 @@ class FindingSink {
   }
 
   bool has_error() const { return has_error_; }
+  // Moves `other`'s findings and counts into this sink, as if they had been
+  // added here (the per-code budget applies to the sum).
+  void Absorb(FindingSink& other);
   // Moves the findings out, sorted by offset then code, with one
   // kFindingsTruncated finding per code that overflowed its budget.
   std::vector<Finding> Finish();

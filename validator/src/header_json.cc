@@ -614,6 +614,29 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
   return true;
 }
 
+namespace {
+
+// Parses "{...}" in `text` (padded), re-reading integer literals wider than
+// 64 bits as floats the way the reference does (see ParsedBatch).
+simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size_t length,
+                                 const Policy& policy, ParsedBatch& out) {
+  out.text = std::string_view(text, length);
+  out.wide_integers.clear();
+  simdjson::error_code error = parser.parse(text, length, false).get(out.root);
+  if (error != simdjson::NUMBER_ERROR) return error;
+  ScanResult scan = RawScanner(out.text, policy.max_json_depth).Run();
+  if (scan.wide_integers.empty() || scan.number_overflow != ScanResult::npos ||
+      scan.bad_number != ScanResult::npos) {
+    return error;
+  }
+  RewriteWideIntegers(text, scan.wide_integers);
+  error = parser.parse(text, length, false).get(out.root);
+  if (error == simdjson::SUCCESS) out.wide_integers = std::move(scan.wide_integers);
+  return error;
+}
+
+}  // namespace
+
 bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_offset,
                         const Policy& policy, FindingSink& sink, ParsedBatch& out) {
   // The batch as an object: "{" + members + "}". Position 0 (the added
@@ -624,7 +647,9 @@ bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_off
   out.wide_integers.clear();
   const uint64_t text_file_offset = file_offset + out.base;
   if (buffer_capacity_ < length + simdjson::SIMDJSON_PADDING) {
-    buffer_capacity_ = std::max(length, kDefaultBatchBytes * 2) + simdjson::SIMDJSON_PADDING;
+    // Sized to the need (a small header must not pay for a large buffer),
+    // doubling so that a run of growing batches reallocates rarely.
+    buffer_capacity_ = std::max(length, buffer_capacity_ * 2) + simdjson::SIMDJSON_PADDING;
     buffer_.reset(new (std::nothrow) char[buffer_capacity_]);
     if (!buffer_) {
       buffer_capacity_ = 0;
@@ -633,7 +658,7 @@ bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_off
     }
   }
   if (parser_capacity_ < length) {
-    parser_capacity_ = std::max(length, kDefaultBatchBytes * 2);
+    parser_capacity_ = std::max(length, parser_capacity_ * 2);
     // The depth limit is enforced by TopLevelScanner, which counts every
     // bracket as the reference does. simdjson does not count an empty
     // innermost container and stops one level early on a non-empty one, so
@@ -651,20 +676,40 @@ bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_off
   std::memset(text + length, ' ', simdjson::SIMDJSON_PADDING);
   out.text = std::string_view(text, length);
 
-  simdjson::error_code error = parser_.parse(text, length, false).get(out.root);
-  if (error == simdjson::NUMBER_ERROR) {
-    ScanResult scan = RawScanner(out.text, policy.max_json_depth).Run();
-    if (!scan.wide_integers.empty() && scan.number_overflow == ScanResult::npos &&
-        scan.bad_number == ScanResult::npos) {
-      RewriteWideIntegers(text, scan.wide_integers);
-      error = parser_.parse(text, length, false).get(out.root);
-      if (error == simdjson::SUCCESS) {
-        out.wide_integers = std::move(scan.wide_integers);
-        return true;
+  const simdjson::error_code error = ParseObject(parser_, text, length, policy, out);
+  if (error == simdjson::SUCCESS) return true;
+  if (batch.members > 1) {
+    // Name the first member that fails on its own, so that the report is
+    // the same whatever the batch size. (Members that all parse alone make
+    // a batch that parses: they are joined by separators already checked.)
+    std::vector<MemberBatch> singles;
+    if (TopLevelScanner(out.text, 1, policy.max_json_depth).Run(1, singles)) {
+      simdjson::dom::parser single_parser;
+      for (const MemberBatch& single : singles) {
+        const size_t single_length = single.end - single.begin + 2;
+        std::unique_ptr<char[]> single_text(
+            new (std::nothrow) char[single_length + simdjson::SIMDJSON_PADDING]);
+        if (!single_text ||
+            single_parser.allocate(single_length, policy.max_json_depth + 1) !=
+                simdjson::SUCCESS) {
+          break;
+        }
+        single_text[0] = '{';
+        std::memcpy(single_text.get() + 1, out.text.data() + single.begin,
+                    single_length - 2);
+        single_text[single_length - 1] = '}';
+        std::memset(single_text.get() + single_length, ' ', simdjson::SIMDJSON_PADDING);
+        ParsedBatch scratch;
+        const simdjson::error_code single_error =
+            ParseObject(single_parser, single_text.get(), single_length, policy, scratch);
+        if (single_error != simdjson::SUCCESS) {
+          ReportFailure(single_error, std::string_view(single_text.get(), single_length),
+                        text_file_offset + single.begin - 1, Problem{}, policy, sink);
+          return false;
+        }
       }
     }
   }
-  if (error == simdjson::SUCCESS) return true;
   ReportFailure(error, out.text, text_file_offset, Problem{}, policy, sink);
   return false;
 }

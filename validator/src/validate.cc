@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
@@ -97,11 +98,16 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   }
   std::vector<internal::MemberBatch> batches;
   if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
-                            internal::kDefaultBatchBytes, sink, batches)) {
+                            std::max<size_t>(options.json_batch_bytes, 1), sink, batches)) {
     return true;
   }
+  // The table's findings wait in their own sink until every batch has
+  // parsed: a header that is not JSON gets its JSON finding alone, whatever
+  // the batch size, as if it had been parsed in one piece.
+  FindingSink table_sink(options.max_findings_per_code, file_size);
   internal::TensorTable table;
-  internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, sink, table);
+  internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, table_sink,
+                                 table);
   size_t members = 0;
   for (const internal::MemberBatch& batch : batches) members += batch.members;
   builder.Reserve(members);
@@ -109,12 +115,16 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   internal::ParsedBatch parsed;
   for (const internal::MemberBatch& batch : batches) {
     if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
-    if (!builder.AddBatch(parsed)) return true;
+    if (!builder.AddBatch(parsed)) {
+      sink.Absorb(table_sink);
+      return true;
+    }
   }
   // The table holds copies of what it needs: free the header before the
   // table's own passes, to keep the peak low.
   header_copy.reset();
   builder.Finish();
+  sink.Absorb(table_sink);
   report.tensor_count = table.tensors.size();
   if (!table.complete) return true;
 

@@ -20,6 +20,10 @@ struct ValidateOptions {
   // Findings kept per code; the rest are counted in one kFindingsTruncated
   // finding, so a hostile header cannot grow the report without bound.
   uint32_t max_findings_per_code = 32;
+  // The header's top-level members are parsed in batches of about this many
+  // bytes: memory follows a batch, not the header. The verdict and the
+  // findings do not depend on it (a test checks batch sizes down to 1).
+  uint32_t json_batch_bytes = 256 * 1024;
 };
 
 Report ValidateBuffer(std::span<const uint8_t> file_bytes, const Policy& policy,
