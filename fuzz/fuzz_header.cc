@@ -7,8 +7,11 @@
 // data section as long as the largest data_offsets end (up to 16 MiB; the
 // validator never reads data bytes, so they are left as they are) and runs
 // the three built-ins, so consistent headers reach the layout rules and the
-// accept path. Oracle: the checks of fuzz_check (known codes, offsets in the
-// file, tiling of accepted files, compat -> default -> strict monotonicity).
+// accept path. Pass 2 also runs a "tight" policy (strict with tiny limits,
+// four dtypes allowed, depth 4) so the limit rules are reachable in small
+// inputs. Oracle: the checks of fuzz_check (known codes, offsets in the
+// file, tiling of accepted files) and monotonicity compat -> default ->
+// strict -> tight.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -32,11 +35,32 @@ std::span<const uint8_t> FrameInto(std::vector<uint8_t>& buffer, const uint8_t* 
   return {buffer.data(), total};
 }
 
+const stguard::Policy& Tight() {
+  static const stguard::Policy policy = [] {
+    stguard::Policy p = stguard_fuzz::BuiltinByIndex(2);
+    p.name = "fuzz-tight";
+    p.max_json_depth = 4;
+    p.max_tensors = 2;
+    p.max_rank = 2;
+    p.max_name_bytes = 16;
+    p.max_metadata_entries = 2;
+    p.max_metadata_value_bytes = 16;
+    p.allowed_dtypes = 0;
+    for (stguard::Dtype d : {stguard::Dtype::kF32, stguard::Dtype::kBF16, stguard::Dtype::kF16,
+                             stguard::Dtype::kU8}) {
+      p.allowed_dtypes |= 1u << static_cast<unsigned>(d);
+    }
+    return p;
+  }();
+  return policy;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static std::vector<uint8_t> buffer;
-  static const char* const kWhat[stguard_fuzz::kBuiltinCount] = {"compat", "default", "strict"};
+  constexpr int kPolicies = stguard_fuzz::kBuiltinCount + 1;
+  static const char* const kWhat[kPolicies] = {"compat", "default", "strict", "tight"};
   stguard::ValidateOptions collect;
   collect.collect_tensors = true;
 
@@ -52,13 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data_size == 0 || data_size > kMaxDataBytes) return 0;
 
   const std::span<const uint8_t> second = FrameInto(buffer, data, size, data_size);
-  stguard::Report reports[stguard_fuzz::kBuiltinCount];
-  for (int i = 0; i < stguard_fuzz::kBuiltinCount; ++i) {
-    reports[i] = stguard::ValidateBuffer(second, stguard_fuzz::BuiltinByIndex(i), collect);
+  stguard::Report reports[kPolicies];
+  for (int i = 0; i < kPolicies; ++i) {
+    const stguard::Policy& policy =
+        i < stguard_fuzz::kBuiltinCount ? stguard_fuzz::BuiltinByIndex(i) : Tight();
+    reports[i] = stguard::ValidateBuffer(second, policy, collect);
     stguard_fuzz::CheckFindings(reports[i], kWhat[i]);
     stguard_fuzz::CheckAcceptedLayout(reports[i], kWhat[i]);
   }
-  for (int i = 0; i + 1 < stguard_fuzz::kBuiltinCount; ++i) {
+  for (int i = 0; i + 1 < kPolicies; ++i) {
     if (reports[i].verdict == stguard::Verdict::kReject &&
         reports[i + 1].verdict != stguard::Verdict::kReject) {
       stguard_fuzz::Fail(std::string("rejected by ") + kWhat[i] + " but accepted by " +
