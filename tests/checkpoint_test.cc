@@ -209,6 +209,64 @@ TEST_F(TamperedCheckpoint, BrokenIndexes) {
   EXPECT_TRUE(Has(Check("compat"), Code::kIndexInvalid, Severity::kError));
 }
 
+TEST_F(TamperedCheckpoint, SchemaOfWeightMapAndMetadata) {
+  WriteIndex(R"({"weight_map": ["a"]})");
+  EXPECT_TRUE(Has(Check("compat"), Code::kIndexSchema, Severity::kError));
+  WriteIndex(R"({"weight_map": {}, "metadata": {"total_size": -1}})");
+  EXPECT_TRUE(Has(Check("compat"), Code::kIndexSchema, Severity::kError));
+  WriteIndex(R"({"weight_map": {}, "metadata": {"total_parameters": 1.5}})");
+  EXPECT_TRUE(Has(Check("compat"), Code::kIndexSchema, Severity::kError));
+  // Unknown keys are ignored, at the top and in metadata; an empty map is fine.
+  WriteIndex(R"({"weight_map": {}, "format": "pt", "metadata": {"note": [1, {"x": 2}]}})");
+  const CheckpointReport r = Check("default");
+  EXPECT_EQ(r.verdict, Verdict::kAccept) << Dump(r);
+  EXPECT_TRUE(r.shards.empty());
+  WriteIndex(R"({"weight_map": {}, "metadata": {"total_size": 1, "total_size": 1}})");
+  EXPECT_TRUE(Has(Check("default"), Code::kIndexDuplicateKey, Severity::kError));
+}
+
+TEST_F(TamperedCheckpoint, EveryKindOfUnsafeShardName) {
+  // As JSON text: "", ".", "..", a backslash, a separator, a NUL.
+  for (const char* name : {"", ".", "..", R"(a\\b)", "sub/model.safetensors", R"(a\u0000b)"}) {
+    WriteIndex(std::string(R"({"weight_map": {"t": ")") + name + R"("}})");
+    const CheckpointReport r = Check("default");
+    EXPECT_TRUE(Has(r, Code::kShardNameUnsafe, Severity::kError)) << name << "\n" << Dump(r);
+    ASSERT_EQ(r.shards.size(), 1u);
+    EXPECT_FALSE(r.shards[0].checked);
+  }
+}
+
+TEST_F(TamperedCheckpoint, ShardThatCannotBeReadIsMissing) {
+  fs::remove(dir_ / "model-00001-of-00004.safetensors");
+  fs::create_directory(dir_ / "model-00001-of-00004.safetensors");
+  ExpectDefaultRejectsCompatWarns(Code::kShardMissing);
+}
+
+TEST_F(TamperedCheckpoint, ShardThatIsNotJsonHasNoTableToCompare) {
+  // The shard is rejected on its own; no ghost-tensor findings pile up.
+  std::ofstream(dir_ / "model-00001-of-00004.safetensors", std::ios::binary)
+      << testing::Prefix(8) << "not json";
+  const CheckpointReport r = Check("default");
+  EXPECT_TRUE(Has(r, Code::kShardRejected, Severity::kError)) << Dump(r);
+  EXPECT_FALSE(Has(r, Code::kIndexTensorMissing, Severity::kError)) << Dump(r);
+}
+
+TEST_F(TamperedCheckpoint, EmptyShardIsComparedAsEmpty) {
+  const std::string header = testing::PadToEight("{}");
+  std::ofstream(dir_ / "empty.safetensors", std::ios::binary)
+      << testing::Prefix(header.size()) << header;
+  EditIndex(R"("weight_map": \{)", "\"weight_map\": {\n    \"ghost\": \"empty.safetensors\",");
+  ExpectDefaultRejectsCompatWarns(Code::kIndexTensorMissing);
+}
+
+TEST_F(TamperedCheckpoint, IndexLargerThanTheLimit) {
+  { std::ofstream out(dir_ / kIndexName, std::ios::binary | std::ios::trunc); }
+  fs::resize_file(dir_ / kIndexName, 100'000'001);
+  const CheckpointReport r = Check("compat");
+  EXPECT_TRUE(r.index_io_ok);
+  EXPECT_TRUE(Has(r, Code::kIndexInvalid, Severity::kError)) << Dump(r);
+}
+
 TEST(Checkpoint, MissingIndexIsAnIoError) {
   const CheckpointReport r = ValidateCheckpoint("/nonexistent/model.safetensors.index.json",
                                                 *BuiltinPolicy("default"));
