@@ -36,12 +36,17 @@ for f in libstguard.so libstguard.a cmake/stguard/stguardConfig.cmake \
 done
 "$prefix/bin/stguard" codes >/dev/null || fail "installed bin/stguard does not run"
 
+# A sanitized libstguard.so needs the sanitizers' C++ runtime (UBSan's vptr
+# checks), which a C link does not bring unless asked to.
+link_flags=""
+if [ -n "$extra_flags" ]; then link_flags="-fsanitize-link-c++-runtime -lstdc++"; fi
+
 echo "== pkg-config + $cc: examples/c/check.c"
 flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs stguard)
 echo "pkg-config --cflags --libs stguard: $flags"
 # shellcheck disable=SC2086
-"$cc" -std=c99 -Wall -Wextra -Werror $extra_flags "$source_dir/examples/c/check.c" \
-  -o "$work/check" $flags -Wl,-rpath,"$libdir"
+"$cc" -std=c99 -Wall -Wextra -Werror $extra_flags $link_flags \
+  "$source_dir/examples/c/check.c" -o "$work/check" $flags -Wl,-rpath,"$libdir"
 
 # expect EXIT PROGRAM ARGS...
 expect() {
@@ -74,7 +79,7 @@ echo "== find_package(stguard): examples/cmake-consumer"
 if ! cmake -S "$source_dir/examples/cmake-consumer" -B "$work/consumer" \
      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
      -DCMAKE_C_FLAGS="$extra_flags" -DCMAKE_CXX_FLAGS="$extra_flags" \
-     -DCMAKE_EXE_LINKER_FLAGS="$extra_flags" >"$work/consumer.log" 2>&1 ||
+     -DCMAKE_EXE_LINKER_FLAGS="$extra_flags $link_flags" >"$work/consumer.log" 2>&1 ||
    ! cmake --build "$work/consumer" >>"$work/consumer.log" 2>&1; then
   cat "$work/consumer.log"
   fail "CMake consumer project does not build"

@@ -2,6 +2,7 @@
 // catches everything: no exception crosses the C boundary.
 #include "stguard/stguard.h"
 
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -100,7 +101,12 @@ const char* stguard_version(void) {
 int stguard_api_version(void) { return STGUARD_C_API_VERSION; }
 
 const char* stguard_status_string(stguard_status status) {
-  switch (status) {
+  // A caller may pass any integer: read the bits as an int before looking at
+  // them, since loading an out-of-range value as the enum is undefined.
+  int value;
+  static_assert(sizeof value == sizeof status);
+  std::memcpy(&value, &status, sizeof value);
+  switch (value) {
     case STGUARD_OK:
       return "ok";
     case STGUARD_ERR_INVALID_ARGUMENT:
