@@ -267,6 +267,15 @@ TEST_F(TamperedCheckpoint, IndexLargerThanTheLimit) {
   EXPECT_TRUE(Has(r, Code::kIndexInvalid, Severity::kError)) << Dump(r);
 }
 
+TEST_F(TamperedCheckpoint, IndexNamedWithoutADirectory) {
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir_);
+  const CheckpointReport r = ValidateCheckpoint(kIndexName, *BuiltinPolicy("default"));
+  fs::current_path(previous);
+  EXPECT_EQ(r.verdict, Verdict::kAccept) << Dump(r);
+  EXPECT_EQ(r.shards.size(), 4u);
+}
+
 TEST(Checkpoint, MissingIndexIsAnIoError) {
   const CheckpointReport r = ValidateCheckpoint("/nonexistent/model.safetensors.index.json",
                                                 *BuiltinPolicy("default"));

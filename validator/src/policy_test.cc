@@ -519,3 +519,53 @@ TEST(PolicyToJson, ShippedFilesMatchTheSerializedBuiltins) {
 
 }  // namespace
 }  // namespace stguard
+
+namespace stguard {
+namespace {
+
+// Paths: an absolute `extends`, and a policy file named without a directory
+// (resolved against the working directory, like the CLI's --policy FILE).
+TEST(LoadPolicyFile, AbsoluteExtendsAndBareFileNames) {
+  TempDir dir;
+  const std::string base = dir.Write("base.json", R"({"extends":"default","max_rank":7})");
+  const PolicyLoadResult absolute =
+      ParsePolicy(R"({"extends":")" + base + R"(","max_tensors":9})", "/nonexistent-dir");
+  ASSERT_TRUE(absolute.policy) << absolute.error;
+  EXPECT_EQ(absolute.policy->max_rank, 7u);
+  EXPECT_EQ(absolute.policy->max_tensors, 9u);
+
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  dir.Write("child.json", R"({"extends":"base.json","max_rank":5})");
+  const PolicyLoadResult bare = LoadPolicyFile("child.json");
+  const PolicyLoadResult resolved = ResolvePolicy("child.json");
+  fs::current_path(previous);
+  ASSERT_TRUE(bare.policy) << bare.error;
+  EXPECT_EQ(bare.policy->max_rank, 5u);
+  EXPECT_EQ(bare.policy->name, "child.json");
+  ASSERT_TRUE(resolved.policy) << resolved.error;
+  EXPECT_EQ(*resolved.policy, *bare.policy);
+}
+
+TEST(ParsePolicy, AllowedDtypesItemsMustBeKnownNames) {
+  EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":[7]})"), "non-string"));
+  EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":["F128"]})"),
+                        "unknown dtype 'F128'"));
+  EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":{"F16":1}})"),
+                        "allowed_dtypes"));
+}
+
+TEST(PolicyToJson, CustomListsAndLimitsRoundTrip) {
+  Policy p = Builtin("strict");
+  p.name = "custom \"quoted\"\n";
+  p.allowed_dtypes = (1u << static_cast<unsigned>(Dtype::kBF16)) |
+                     (1u << static_cast<unsigned>(Dtype::kF4));
+  p.max_rank = 0;
+  p.max_tensors = kNoLimit;
+  const PolicyLoadResult back = Parse(PolicyToJson(p));
+  ASSERT_TRUE(back.policy) << back.error;
+  EXPECT_EQ(*back.policy, p);
+}
+
+}  // namespace
+}  // namespace stguard
