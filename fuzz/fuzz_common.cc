@@ -78,6 +78,7 @@ std::string DiffReports(const Report& a, const Report& b, bool compare_tensors) 
     }
   }
   if (compare_tensors && a.tensors != b.tensors) return "tensor table differs";
+  if (a.content != b.content) return "deep scan content differs";
   return {};
 }
 

@@ -8,7 +8,8 @@
 include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_header fuzz_structured fuzz_policy)
+set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_header fuzz_structured fuzz_policy fuzz_stream
+    fuzz_index)
 
 if(NOT TARGET stguard_fuzz_common_replay)
   add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc)

@@ -266,5 +266,98 @@ TEST_F(CliTest, DocsCodesListIsCurrent) {
   EXPECT_EQ(doc, run.out) << "regenerate with: stguard codes > docs/codes.md";
 }
 
+
+// ---------------------------------------------------------------------------
+// Standard input, deep scan, verify, foreign formats
+
+TEST_F(CliTest, StandardInputGivesTheSameReportAsTheFile) {
+  for (const std::string& file : {kGood, kBad}) {
+    const CliRun from_file = Stguard("check --format json --deep " + file);
+    const CliRun from_stdin = Stguard("check --format json --deep - < " + file);
+    EXPECT_EQ(from_stdin.exit_code, from_file.exit_code) << file;
+    // The same document, the path aside.
+    std::string expected = from_file.out;
+    const size_t at = expected.find("\"path\":\"" + file + "\"");
+    ASSERT_NE(at, std::string::npos);
+    expected.replace(at, file.size() + 9, "\"path\":\"-\"");
+    EXPECT_EQ(from_stdin.out, expected) << file;
+  }
+  // Piped (not a regular file), in text form.
+  const CliRun piped = Stguard("check - < /dev/null");
+  EXPECT_EQ(piped.exit_code, 1);
+  EXPECT_NE(piped.out.find("file-too-short"), std::string::npos);
+  EXPECT_EQ(Stguard("check - -").exit_code, 2);  // stdin can be read once
+}
+
+TEST_F(CliTest, DeepScanAddsHashesAndContentFindings) {
+  const CliRun shallow = Stguard("check --format json " + kGood);
+  EXPECT_EQ(shallow.out.find("\"content\""), std::string::npos);
+  const CliRun deep = Stguard("check --format json --deep " + kGood);
+  ASSERT_EQ(deep.exit_code, 0) << deep.out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(deep.out).get(doc), simdjson::SUCCESS) << deep.out;
+  std::string_view sha;
+  ASSERT_EQ(doc["files"].at(0)["content"]["sha256"].get(sha), simdjson::SUCCESS);
+  EXPECT_EQ(sha.size(), 64u);
+  simdjson::dom::array tensors;
+  ASSERT_EQ(doc["files"].at(0)["content"]["tensors"].get(tensors), simdjson::SUCCESS);
+  int64_t tensor_count = 0;
+  ASSERT_EQ(doc["files"].at(0)["tensor_count"].get(tensor_count), simdjson::SUCCESS);
+  EXPECT_EQ(static_cast<int64_t>(tensors.size()), tensor_count);
+  // A BOOL byte of 2: a warning under compat, rejected by default.
+  const std::string header = "{\"m\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}";
+  std::string padded = header + std::string((8 - header.size() % 8) % 8, ' ');
+  const std::string path = Write("bool.safetensors", testing::Prefix(padded.size()) + padded +
+                                                         std::string("\x01\x02", 2));
+  EXPECT_EQ(Stguard("check " + path).exit_code, 0);  // the data is not read without --deep
+  EXPECT_EQ(Stguard("check --deep --policy compat " + path).exit_code, 0);
+  const CliRun rejected = Stguard("check --deep " + path);
+  EXPECT_EQ(rejected.exit_code, 1);
+  EXPECT_NE(rejected.out.find("609 bool-invalid-values"), std::string::npos) << rejected.out;
+  EXPECT_NE(rejected.out.find("sha256 "), std::string::npos) << rejected.out;
+}
+
+TEST_F(CliTest, VerifyComparesAgainstADeepManifest) {
+  const std::vector<uint8_t> bytes = testing::ReadFileBytes(kGood);
+  const std::string original(bytes.begin(), bytes.end());
+  const std::string copy = Write("model.safetensors", original);
+  const std::string manifest = (dir_ / "manifest.json").string();
+  ASSERT_EQ(Stguard("check --deep --format json " + copy + " > " + manifest).exit_code, 0);
+  CliRun verified = Stguard("verify " + manifest);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out;
+  EXPECT_NE(verified.out.find("UNCHANGED"), std::string::npos);
+  // Flip one byte of the last tensor's data: the file and that tensor changed.
+  std::string tampered = original;
+  tampered[tampered.size() - 1] = static_cast<char>(tampered.back() ^ 0x40);
+  Write("model.safetensors", tampered);
+  verified = Stguard("verify " + manifest);
+  EXPECT_EQ(verified.exit_code, 1) << verified.out;
+  EXPECT_NE(verified.out.find("CHANGED"), std::string::npos);
+  EXPECT_NE(verified.out.find("\" changed"), std::string::npos) << verified.out;
+  // A report made without --deep is not a manifest.
+  ASSERT_EQ(Stguard("check --format json " + copy + " > " + manifest).exit_code, 0);
+  EXPECT_EQ(Stguard("verify " + manifest).exit_code, 2);
+  EXPECT_EQ(Stguard("verify").exit_code, 2);
+}
+
+TEST_F(CliTest, PickleAndOtherFormatsAreNamed) {
+  // A protocol-2 pickle of {"a": 1} saved under a .safetensors name.
+  static const char kPickle[] = "\x80\x02}q\x00X\x01\x00\x00\x00" "aq\x01K\x01s.";
+  const std::string pickle(kPickle, sizeof(kPickle) - 1);
+  const CliRun p = Stguard("check " + Write("model.safetensors", pickle));
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_NE(p.out.find("105 pickle-format"), std::string::npos) << p.out;
+  const CliRun g = Stguard("check " + Write("gguf.safetensors", std::string("GGUF\x03\x00\x00\x00", 8) +
+                                                                    std::string(32, '\0')));
+  EXPECT_EQ(g.exit_code, 1);
+  EXPECT_NE(g.out.find("104 foreign-format"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("GGUF"), std::string::npos) << g.out;
+  // Unidentifiable junk is still rejected, with no format named.
+  const CliRun j = Stguard("check " + Write("junk.safetensors", "hello, world"));
+  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_EQ(j.out.find("foreign-format"), std::string::npos) << j.out;
+}
+
 }  // namespace
 }  // namespace stguard

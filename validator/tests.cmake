@@ -8,9 +8,15 @@ set(STGUARD_UNIT_TESTS
   header_json_test
   tensor_table_test
   layout_rules_test
+  format_identify_test
   policy_test
   validate_test
+  stream_validate_test
 )
 foreach(test ${STGUARD_UNIT_TESTS})
   stguard_add_test(${test} ${PROJECT_SOURCE_DIR}/validator/src/${test}.cc LABELS unit)
 endforeach()
+
+# Compares digests with OpenSSL's one-shot SHA256().
+stguard_add_test(content_scan_test ${PROJECT_SOURCE_DIR}/validator/src/content_scan_test.cc
+                 LIBS OpenSSL::Crypto LABELS unit)

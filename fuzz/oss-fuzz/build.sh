@@ -17,7 +17,7 @@
 #   fuzz/oss-fuzz/build.sh
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
-TARGETS="fuzz_check fuzz_header fuzz_structured fuzz_policy"
+TARGETS="fuzz_check fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
@@ -68,11 +68,11 @@ PY
 for target in $TARGETS; do
   cp "$WORK/stguard-build/fuzz/$target" "$OUT/$target"
   cp "$STGUARD_SRC/fuzz/$target.options" "$OUT/$target.options"
-  if [ "$target" = fuzz_policy ]; then
-    cp "$STGUARD_SRC/fuzz/dict/policy.dict" "$OUT/$target.dict"
-  else
-    cp "$STGUARD_SRC/fuzz/dict/safetensors.dict" "$OUT/$target.dict"
-  fi
+  case "$target" in
+    fuzz_policy) cp "$STGUARD_SRC/fuzz/dict/policy.dict" "$OUT/$target.dict" ;;
+    fuzz_index) cp "$STGUARD_SRC/fuzz/dict/index.dict" "$OUT/$target.dict" ;;
+    *) cp "$STGUARD_SRC/fuzz/dict/safetensors.dict" "$OUT/$target.dict" ;;
+  esac
   rm -f "$OUT/${target}_seed_corpus.zip"
   zip_dir "$OUT/${target}_seed_corpus.zip" "$STGUARD_SRC/corpus/seeds/$target" \
     "$STGUARD_SRC/corpus/regressions"

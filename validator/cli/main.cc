@@ -1,12 +1,16 @@
 // stguard: validates safetensors files before anything loads them.
 //
-//   stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] PATH...
+//   stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] [--deep]
+//                 PATH... (- is standard input)
+//   stguard verify [--policy NAME|FILE] MANIFEST
 //   stguard explain CODE|ID
 //   stguard policy [NAME|FILE]
 //   stguard codes
 //
-// Exit status: 0 every file accepted, 1 some file rejected, 2 usage or I/O
-// error (a missing or unreadable file, a bad policy).
+// Exit status: 0 every file accepted (verify: every file unchanged), 1 some
+// file rejected (or changed), 2 usage or I/O error (a missing or unreadable
+// file, a bad policy or manifest).
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -37,7 +42,9 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage =
-    "usage: stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] PATH...\n"
+    "usage: stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N]\n"
+    "                     [--deep] PATH...\n"
+    "       stguard verify [--policy NAME|FILE] MANIFEST\n"
     "       stguard explain CODE|ID\n"
     "       stguard policy [NAME|FILE]\n"
     "       stguard codes\n"
@@ -48,19 +55,28 @@ constexpr std::string_view kHelp =
     "\n"
     "commands:\n"
     "  check PATH...      validate files; a directory is searched for *.safetensors;\n"
-    "                     a *.safetensors.index.json is checked with all its shards\n"
+    "                     a *.safetensors.index.json is checked with all its shards;\n"
+    "                     - reads one file from standard input as it streams\n"
     "    --policy P       compat | default | strict, or a policy file (default: default)\n"
     "    --format F       text (default), json (one document), jsonl (a line per\n"
     "                     file, flushed as each finishes) or sarif (SARIF 2.1.0)\n"
     "    --jobs N         check N files in parallel (output stays in input order)\n"
+    "    --deep           also read the data: SHA-256 of each file and tensor (in the\n"
+    "                     JSON report: a manifest for 'verify'), NaN/Inf and BOOL\n"
+    "                     values checked under the policy\n"
+    "  verify MANIFEST    re-check the files of a 'check --deep --format json' report\n"
+    "                     and compare every file and tensor hash\n"
     "  explain CODE|ID    what a finding code means, e.g. 'explain 311' or\n"
     "                     'explain duplicate-tensor-name'\n"
     "  policy [P]         print a policy's every knob as JSON (default: default)\n"
     "  codes              list every finding code (Markdown)\n"
     "\n"
     "exit status: 0 all files accepted, 1 a file was rejected, 2 usage or I/O error\n"
-    "(missing or unreadable file, bad policy). Only the 8-byte prefix and the header\n"
-    "of a file are read; the data section is checked by size.\n";
+    "(missing or unreadable file, bad policy). Without --deep only the 8-byte prefix\n"
+    "and the header of a file are read; the data section is checked by size.\n";
+
+// "-": one file read from standard input, as it streams.
+constexpr std::string_view kStdinPath = "-";
 
 bool IsIndexPath(const std::string& path) {
   constexpr std::string_view kSuffix = ".safetensors.index.json";
@@ -77,7 +93,7 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& args,
   std::vector<std::string> files;
   for (const std::string& arg : args) {
     std::error_code ec;
-    if (!fs::is_directory(arg, ec)) {
+    if (arg == kStdinPath || !fs::is_directory(arg, ec)) {
       files.push_back(arg);
       continue;
     }
@@ -118,8 +134,13 @@ int Usage(const std::string& problem) {
 // input order, as soon as it and every file before it are done.
 class OrderedChecker {
  public:
-  OrderedChecker(const std::vector<std::string>& files, const Policy& policy, unsigned jobs)
-      : files_(files), policy_(policy), results_(files.size()), done_(files.size(), false) {
+  OrderedChecker(const std::vector<std::string>& files, const Policy& policy,
+                 const ValidateOptions& options, unsigned jobs)
+      : files_(files),
+        policy_(policy),
+        options_(options),
+        results_(files.size()),
+        done_(files.size(), false) {
     jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(files.size())));
     for (unsigned i = 0; i < jobs; ++i) workers_.emplace_back([this] { Work(); });
   }
@@ -138,7 +159,8 @@ class OrderedChecker {
  private:
   void Work() {
     for (size_t i = next_++; i < files_.size(); i = next_++) {
-      FileReport file = ValidateFile(files_[i], policy_);
+      FileReport file = files_[i] == kStdinPath ? ValidateFd(STDIN_FILENO, policy_, options_)
+                                                : ValidateFile(files_[i], policy_, options_);
       FileResult result;
       result.path = files_[i];
       result.io_ok = file.io_ok;
@@ -156,6 +178,7 @@ class OrderedChecker {
 
   const std::vector<std::string>& files_;
   const Policy& policy_;
+  const ValidateOptions& options_;
   std::vector<FileResult> results_;
   std::vector<bool> done_;
   std::atomic<size_t> next_{0};
@@ -180,10 +203,13 @@ int RunCheck(const std::vector<std::string>& args) {
   std::string format = "text";
   std::string jobs_text = "1";
   std::vector<std::string> paths;
+  ValidateOptions options;
   bool options_done = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (!options_done && (a == "--policy" || a == "--format" || a == "--jobs" || a == "-j")) {
+    if (!options_done && a == "--deep") {
+      options.deep_scan = true;
+    } else if (!options_done && (a == "--policy" || a == "--format" || a == "--jobs" || a == "-j")) {
       if (i + 1 >= args.size()) return Usage(a + " needs a value");
       std::string& target = a == "--policy" ? policy_name : a == "--format" ? format : jobs_text;
       target = args[++i];
@@ -212,6 +238,9 @@ int RunCheck(const std::vector<std::string>& args) {
     }
   }
   if (paths.empty()) return Usage("check needs at least one PATH");
+  if (std::count(paths.begin(), paths.end(), std::string(kStdinPath)) > 1) {
+    return Usage("standard input (-) can be read only once");
+  }
   PolicyLoadResult loaded = ResolvePolicy(policy_name);
   if (!loaded.policy) {
     std::cerr << "stguard: bad policy: " << loaded.error << "\n";
@@ -227,7 +256,7 @@ int RunCheck(const std::vector<std::string>& args) {
   std::set<std::string> covered;
   for (const std::string& path : found) {
     if (!IsIndexPath(path)) continue;
-    CheckpointReport checkpoint = ValidateCheckpoint(path, policy);
+    CheckpointReport checkpoint = ValidateCheckpoint(path, policy, options);
     FileResult index;
     index.path = path;
     index.io_ok = checkpoint.index_io_ok;
@@ -267,7 +296,7 @@ int RunCheck(const std::vector<std::string>& args) {
     results.push_back(std::move(r));
   }
   if (!files.empty()) {
-    OrderedChecker checker(files, policy, jobs);
+    OrderedChecker checker(files, policy, options, jobs);
     for (size_t i = 0; i < files.size(); ++i) {
       FileResult result = checker.Take(i);
       if (streaming) {
@@ -296,6 +325,122 @@ int RunCheck(const std::vector<std::string>& args) {
   }
   if (any_io_error) return kExitUsage;
   return any_rejected ? kExitRejected : kExitAccepted;
+}
+
+// One file of a manifest: what `check --deep --format json` recorded.
+struct ManifestEntry {
+  std::string path;
+  std::string sha256;
+  std::map<std::string, std::string> tensor_sha256;  // name -> hex
+};
+
+// Reads the "files" of a `check --deep --format json` report. Returns an
+// error message, or "" on success.
+std::string ReadManifest(const std::string& path, std::vector<ManifestEntry>& entries) {
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(path).get(text) != simdjson::SUCCESS) {
+    return "cannot read manifest " + path;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array files;
+  if (parser.parse(text).get(doc) != simdjson::SUCCESS || doc["files"].get(files) != simdjson::SUCCESS) {
+    return "manifest " + path + " is not a 'stguard check --format json' report";
+  }
+  for (simdjson::dom::element file : files) {
+    ManifestEntry entry;
+    std::string_view value;
+    simdjson::dom::object content;
+    simdjson::dom::array tensors;
+    if (file["path"].get(value) != simdjson::SUCCESS) return "a manifest file has no path";
+    entry.path = std::string(value);
+    if (file["content"].get(content) != simdjson::SUCCESS ||
+        content["sha256"].get(value) != simdjson::SUCCESS ||
+        content["tensors"].get(tensors) != simdjson::SUCCESS) {
+      return "manifest entry " + entry.path + " has no hashes: make it with 'check --deep'";
+    }
+    entry.sha256 = std::string(value);
+    for (simdjson::dom::element t : tensors) {
+      std::string_view name, digest;
+      if (t["name"].get(name) != simdjson::SUCCESS || t["sha256"].get(digest) != simdjson::SUCCESS) {
+        return "manifest entry " + entry.path + " has a tensor without name or sha256";
+      }
+      entry.tensor_sha256[std::string(name)] = std::string(digest);
+    }
+    entries.push_back(std::move(entry));
+  }
+  return "";
+}
+
+int RunVerify(const std::vector<std::string>& args) {
+  std::string policy_name = "default";
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--policy") {
+      if (i + 1 >= args.size()) return Usage("--policy needs a value");
+      policy_name = args[++i];
+    } else if (args[i].rfind("--policy=", 0) == 0) {
+      policy_name = args[i].substr(9);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (rest.size() != 1) return Usage("verify takes one MANIFEST");
+  PolicyLoadResult loaded = ResolvePolicy(policy_name);
+  if (!loaded.policy) {
+    std::cerr << "stguard: bad policy: " << loaded.error << "\n";
+    return kExitUsage;
+  }
+  std::vector<ManifestEntry> entries;
+  const std::string error = ReadManifest(rest[0], entries);
+  if (!error.empty()) {
+    std::cerr << "stguard: " << TerminalSafe(error) << "\n";
+    return kExitUsage;
+  }
+  ValidateOptions options;
+  options.deep_scan = true;
+  bool any_io_error = false, any_bad = false;
+  for (const ManifestEntry& entry : entries) {
+    const FileReport file = ValidateFile(entry.path, *loaded.policy, options);
+    std::cout << TerminalSafe(entry.path) << ": ";
+    if (!file.io_ok || !file.report.content) {
+      any_io_error = true;
+      std::cout << "ERROR cannot read: " << TerminalSafe(file.io_error) << "\n";
+      continue;
+    }
+    const Report& report = file.report;
+    const std::string digest = DigestHex(report.content->file_sha256);
+    const bool rejected = report.verdict == Verdict::kReject;
+    if (digest == entry.sha256) {
+      std::cout << "UNCHANGED" << (rejected ? ", but REJECTED by policy " + loaded.policy->name : "")
+                << "\n";
+      any_bad |= rejected;
+      continue;
+    }
+    any_bad = true;
+    std::cout << "CHANGED (sha256 " << digest << ", manifest " << TerminalSafe(entry.sha256) << ")\n";
+    // Which tensors: those whose bytes changed, appeared or disappeared.
+    std::map<std::string, std::string> now;
+    for (const TensorContent& t : report.content->tensors) now[t.name] = DigestHex(t.sha256);
+    for (const auto& [name, old_digest] : entry.tensor_sha256) {
+      const auto it = now.find(name);
+      if (it == now.end()) {
+        std::cout << "  tensor \"" << TerminalSafe(name) << "\" is gone\n";
+      } else if (it->second != old_digest) {
+        std::cout << "  tensor \"" << TerminalSafe(name) << "\" changed\n";
+      }
+    }
+    for (const auto& [name, digest_now] : now) {
+      if (!entry.tensor_sha256.count(name)) {
+        std::cout << "  tensor \"" << TerminalSafe(name) << "\" is new\n";
+      }
+    }
+    if (!report.content->tensors_scanned) {
+      std::cout << "  (tensors not compared: the file no longer parses)\n";
+    }
+  }
+  if (any_io_error) return kExitUsage;
+  return any_bad ? kExitRejected : kExitAccepted;
 }
 
 int RunExplain(const std::vector<std::string>& args) {
@@ -366,6 +511,7 @@ int Main(int argc, char** argv) {
     return kExitAccepted;
   }
   if (command == "check") return RunCheck(args);
+  if (command == "verify") return RunVerify(args);
   if (command == "explain") return RunExplain(args);
   if (command == "policy") return RunPolicy(args);
   if (command == "codes") return RunCodes(args);

@@ -152,6 +152,19 @@ std::string RenderText(const FileResult& result, bool color) {
     if (f.tensor) out += " tensor \"" + TerminalSafe(*f.tensor) + "\"";
     out += ": " + TerminalSafe(f.message) + "\n";
   }
+  if (report.content) {
+    const ContentScan& content = *report.content;
+    uint64_t nan = 0, inf = 0;
+    for (const TensorContent& t : content.tensors) {
+      nan += t.nan_count;
+      inf += t.inf_count;
+    }
+    out += "  sha256 " + DigestHex(content.file_sha256);
+    out += content.tensors_scanned
+               ? " (" + Plural(content.tensors.size(), "tensor") + " hashed; " +
+                     std::to_string(nan) + " NaN, " + std::to_string(inf) + " Inf)\n"
+               : " (tensors not scanned: the header or layout is broken)\n";
+  }
   return out;
 }
 
@@ -194,7 +207,26 @@ static std::string JsonFileObject(const FileResult& r) {
            ",\"tensor\":" + (f.tensor ? JsonString(*f.tensor) : std::string("null")) +
            ",\"message\":" + JsonString(f.message) + "}";
   }
-  out += "]}";
+  out += "]";
+  if (report.content) {
+    const ContentScan& content = *report.content;
+    out += ",\"content\":{\"sha256\":\"" + DigestHex(content.file_sha256) +
+           "\",\"tensors_scanned\":" + (content.tensors_scanned ? "true" : "false") +
+           ",\"tensors\":[";
+    first = true;
+    for (const TensorContent& t : content.tensors) {
+      out += first ? "" : ",";
+      first = false;
+      out += "{\"name\":" + JsonString(t.name) + ",\"dtype\":\"" +
+             std::string(DtypeName(t.dtype)) + "\",\"data_offsets\":[" +
+             std::to_string(t.data_begin) + "," + std::to_string(t.data_end) +
+             "],\"sha256\":\"" + DigestHex(t.sha256) + "\",\"nan\":" +
+             std::to_string(t.nan_count) + ",\"inf\":" + std::to_string(t.inf_count) +
+             ",\"invalid_bool\":" + std::to_string(t.invalid_bool_count) + "}";
+    }
+    out += "]}";
+  }
+  out += "}";
   return out;
 }
 

@@ -10,7 +10,7 @@ using F = Family;
 
 // One row per code, in numeric order. Knob "" means the rule is always an
 // error: the reference rejects such a file, so no policy may accept it.
-constexpr std::array<CodeInfo, 63> kCodes = {{
+constexpr std::array<CodeInfo, 67> kCodes = {{
     {Code::kFileTooShort, "file-too-short", F::kBadInput, "",
      "file is shorter than the 8-byte header length prefix",
      "A safetensors file starts with an 8-byte little-endian header length."},
@@ -22,6 +22,15 @@ constexpr std::array<CodeInfo, 63> kCodes = {{
      "8 + N runs past the end of the file",
      "The header length claims more bytes than the file holds. Readers that trust it "
      "read out of bounds."},
+    {Code::kForeignFormat, "foreign-format", F::kBadInput, "",
+     "the file is not safetensors: its bytes match another format",
+     "Named after its signature (GGUF, NumPy .npy, HDF5, ONNX, a ZIP archive, a Git LFS "
+     "pointer, ...), so a gatekeeper can say what was uploaded instead of only 'bad header'."},
+    {Code::kPickleFormat, "pickle-format", F::kBadInput, "",
+     "the file is pickle-based (raw pickle, PyTorch torch.save, NumPy object array): "
+     "loading it can execute arbitrary code",
+     "Unpickling runs whatever callables the pickle imports (os.system, eval, ...); this is "
+     "the attack safetensors exists to prevent. The imports found are listed."},
     {Code::kHeaderInvalidUtf8, "header-invalid-utf8", F::kBadInput, "",
      "header is not valid UTF-8",
      "The reference checks the whole header, padding included, as UTF-8 before parsing."},
@@ -166,6 +175,14 @@ constexpr std::array<CodeInfo, 63> kCodes = {{
      "bytes after the last tensor's data",
      "The anti-polyglot rule: nothing may follow the last tensor (an appended archive or "
      "pickle would go unseen)."},
+    {Code::kNonFiniteValues, "nonfinite-values", F::kBadInput, "nonfinite_values",
+     "a float tensor holds NaN or Inf values (deep scan)",
+     "Counted per tensor when the data section is scanned (--deep). NaN and Inf weights "
+     "poison every activation they touch; they are a sign of a broken or tampered export."},
+    {Code::kBoolInvalidValues, "bool-invalid-values", F::kBadInput, "bool_values",
+     "a BOOL tensor holds bytes other than 0 and 1 (deep scan)",
+     "C++ and Rust treat any other byte in a bool as undefined behaviour; loaders that "
+     "reinterpret the bytes in place inherit it."},
     {Code::kHeaderLengthUnaligned, "header-length-unaligned", F::kBadInput,
      "header_length_unaligned", "header length N is not a multiple of 8",
      "Writers pad the header so that the data section starts 8-byte aligned."},

@@ -19,7 +19,8 @@ namespace {
 const std::vector<Code>& AllEnumerators() {
   static const std::vector<Code> codes = {
       Code::kFileTooShort,          Code::kHeaderTooLarge,
-      Code::kHeaderPastEof,         Code::kHeaderInvalidUtf8,
+      Code::kHeaderPastEof,         Code::kForeignFormat,
+      Code::kPickleFormat,          Code::kHeaderInvalidUtf8,
       Code::kHeaderBom,             Code::kHeaderLeadingWhitespace,
       Code::kHeaderTrailingContent, Code::kHeaderPaddingNotSpaces,
       Code::kJsonTooDeep,           Code::kJsonSyntax,
@@ -42,6 +43,7 @@ const std::vector<Code>& AllEnumerators() {
       Code::kTensorSizeMismatch,    Code::kDataGap,
       Code::kDataOverlap,           Code::kTensorPastEnd,
       Code::kZeroSizeTensorInside,  Code::kDataTrailingBytes,
+      Code::kNonFiniteValues,       Code::kBoolInvalidValues,
       Code::kHeaderLengthUnaligned, Code::kTensorOffsetUnaligned,
       Code::kIndexInvalid,          Code::kIndexSchema,
       Code::kIndexDuplicateKey,     Code::kShardNameUnsafe,

@@ -24,7 +24,7 @@ struct Knob {
 
 // Every knob, in the order policies/README.md documents them and
 // PolicyToJson writes them.
-const std::array<Knob, 24> kKnobs = {{
+const std::array<Knob, 26> kKnobs = {{
     {"max_header_bytes", KnobKind::kHeaderBytes, nullptr, &Policy::max_header_bytes},
     {"max_json_depth", KnobKind::kDepth},
     {"leading_whitespace", KnobKind::kAction, &Policy::leading_whitespace},
@@ -47,6 +47,8 @@ const std::array<Knob, 24> kKnobs = {{
     {"max_metadata_value_bytes", KnobKind::kLimit, nullptr, &Policy::max_metadata_value_bytes},
     {"allowed_dtypes", KnobKind::kDtypes},
     {"tensor_offset_unaligned", KnobKind::kAction, &Policy::tensor_offset_unaligned},
+    {"nonfinite_values", KnobKind::kAction, &Policy::nonfinite_values},
+    {"bool_values", KnobKind::kAction, &Policy::bool_values},
     {"index_consistency", KnobKind::kAction, &Policy::index_consistency},
     {"index_total_size", KnobKind::kAction, &Policy::index_total_size},
 }};
@@ -77,6 +79,8 @@ Policy Default() {
   p.max_metadata_entries = 10'000;
   p.max_metadata_value_bytes = 16 * 1024 * 1024;
   p.tensor_offset_unaligned = Action::kWarn;
+  p.nonfinite_values = Action::kWarn;
+  p.bool_values = Action::kReject;
   p.index_consistency = Action::kReject;
   p.index_total_size = Action::kReject;
   return p;
@@ -99,6 +103,7 @@ Policy Strict() {
   p.max_metadata_entries = 1024;
   p.max_metadata_value_bytes = 1024 * 1024;
   p.tensor_offset_unaligned = Action::kReject;
+  p.nonfinite_values = Action::kReject;
   return p;
 }
 

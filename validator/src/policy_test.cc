@@ -83,6 +83,9 @@ TEST(BuiltinPolicy, CompatKnobs) {
   EXPECT_EQ(p.path_like_names, Action::kWarn);
   EXPECT_EQ(p.header_length_unaligned, Action::kIgnore);
   EXPECT_EQ(p.tensor_offset_unaligned, Action::kIgnore);
+  // The reference never reads the data: content findings only warn.
+  EXPECT_EQ(p.nonfinite_values, Action::kWarn);
+  EXPECT_EQ(p.bool_values, Action::kWarn);
   EXPECT_EQ(p.max_tensors, kNoLimit);
   EXPECT_EQ(p.max_rank, kNoLimit);
   EXPECT_EQ(p.allowed_dtypes, kAllDtypesMask);
@@ -95,6 +98,8 @@ TEST(BuiltinPolicy, DefaultAndStrictKnobs) {
   EXPECT_EQ(d.padding_not_spaces, Action::kWarn);
   EXPECT_EQ(d.path_like_names, Action::kWarn);
   EXPECT_EQ(d.max_name_bytes, 4096u);
+  EXPECT_EQ(d.nonfinite_values, Action::kWarn);
+  EXPECT_EQ(d.bool_values, Action::kReject);
   const Policy s = Builtin("strict");
   EXPECT_EQ(s.max_header_bytes, 50'000'000u);
   EXPECT_EQ(s.max_json_depth, 8u);
@@ -102,6 +107,8 @@ TEST(BuiltinPolicy, DefaultAndStrictKnobs) {
   EXPECT_EQ(s.path_like_names, Action::kReject);
   EXPECT_EQ(s.tensor_offset_unaligned, Action::kReject);
   EXPECT_EQ(s.max_rank, 16u);
+  EXPECT_EQ(s.nonfinite_values, Action::kReject);
+  EXPECT_EQ(s.bool_values, Action::kReject);
 }
 
 TEST(BuiltinPolicy, DefaultConstructedPolicyIsCompat) {
@@ -207,7 +214,8 @@ const char* const kActionKnobs[] = {
     "metadata_null",          "tensor_entry_array",      "dtype_object_form",
     "unknown_fields",         "duplicate_tensor_names",  "duplicate_metadata_keys",
     "empty_tensor_names",     "control_chars_in_names",  "control_chars_in_metadata",
-    "path_like_names",        "tensor_offset_unaligned"};
+    "path_like_names",        "tensor_offset_unaligned", "nonfinite_values",
+    "bool_values",            "index_consistency",       "index_total_size"};
 const char* const kLimitKnobs[] = {"max_tensors", "max_rank", "max_name_bytes",
                                    "max_metadata_entries", "max_metadata_value_bytes"};
 

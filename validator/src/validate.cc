@@ -1,6 +1,6 @@
 // The pipeline: bytes -> framing -> JSON -> tensor table -> layout rules ->
-// report. Each stage reports into one FindingSink; a stage runs only when
-// the one before it produced something to work on.
+// (deep scan) -> report. Each stage reports into one FindingSink; a stage
+// runs only when the one before it produced something to work on.
 #include "stguard/validate.h"
 
 #include <simdjson.h>
@@ -12,11 +12,14 @@
 
 #include "byte_source.h"
 #include "checked_math.h"
+#include "content_scan.h"
 #include "file_source.h"
+#include "format_identify.h"
 #include "finding_sink.h"
 #include "header_json.h"
 #include "huge_pages.h"
 #include "layout_rules.h"
+#include "pipeline.h"
 #include "tensor_table.h"
 
 namespace stguard {
@@ -47,10 +50,120 @@ void FillTensorRecords(const internal::TensorTable& table, Report& report) {
   }
 }
 
+// Framing or the header's text failed: most such files are another format
+// altogether. Names it from its first bytes (at most the identification
+// window), so the report says what was uploaded, not only "bad header".
+bool NameForeignFormat(ByteSource& source, FindingSink& sink) {
+  const uint64_t size = source.size();
+  const size_t window =
+      static_cast<size_t>(std::min<uint64_t>(size, internal::kIdentifyWindowBytes));
+  std::vector<uint8_t> head(window);
+  if (!source.ReadAt(0, window, reinterpret_cast<char*>(head.data()))) return false;
+  const std::optional<internal::ForeignFormat> found =
+      internal::IdentifyForeignFormat(head, size);
+  if (!found) return true;
+  const std::string detail = found->detail.empty() ? "" : " (" + found->detail + ")";
+  if (found->runs_code_on_load) {
+    sink.Error(Code::kPickleFormat, 0,
+               "not safetensors: " + std::string(found->name) + detail +
+                   "; loading it runs pickle, which can execute arbitrary code");
+  } else {
+    sink.Error(Code::kForeignFormat, 0,
+               "not safetensors: " + std::string(found->name) + detail);
+  }
+  return true;
+}
+
+// The tensors in data order, when they tile the data section exactly with
+// sizes that match their shapes (the layout rules found nothing wrong):
+// only then can the data be cut into tensors. Empty otherwise.
+std::optional<std::vector<internal::ScanTensor>> ScanPlan(const internal::TensorTable& table,
+                                                          uint64_t data_size) {
+  std::vector<internal::ScanTensor> plan;
+  plan.reserve(table.tensors.size());
+  for (const internal::TensorEntry& t : table.tensors) {
+    if (t.size_overflow || t.partial_byte || t.end < t.begin || t.byte_size != t.end - t.begin) {
+      return std::nullopt;
+    }
+    plan.push_back({t.name, t.dtype, t.begin, t.end});
+  }
+  const uint64_t end = plan.empty() ? 0 : plan.back().end;
+  if (end != data_size || !internal::CanScan(plan)) return std::nullopt;
+  return plan;
+}
+
+std::string CountText(uint64_t count, const char* what) {
+  return std::to_string(count) + " " + what;
+}
+
+// Stage 5 (deep scan): the file hash always; per-tensor hashes and content
+// rules when `plan` is set. Reads the source unless the stream already did.
+bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* plan,
+                   uint64_t data_offset, const Policy& policy, const ValidateOptions& options,
+                   const internal::StreamedContent* streamed, FindingSink& sink,
+                   Report& report) {
+  ContentScan content;
+  const internal::ContentScanner* scanner = nullptr;
+  std::optional<internal::ContentScanner> own_scanner;
+  if (streamed != nullptr) {
+    content.file_sha256 = streamed->file_sha256;
+    scanner = plan != nullptr ? streamed->scanner : nullptr;
+    // The stream parsed the same header: its plan is this one.
+    if (plan != nullptr &&
+        (scanner == nullptr || !scanner->complete() || scanner->tensors().size() != plan->size())) {
+      sink.Error(Code::kInternalError, 0, "streamed content scan does not match the header");
+      return true;
+    }
+  } else {
+    if (plan != nullptr) own_scanner.emplace(*plan);
+    if (!internal::ScanSource(source, data_offset, own_scanner ? &*own_scanner : nullptr,
+                              options.read_chunk_bytes, content.file_sha256)) {
+      return false;
+    }
+    if (own_scanner) scanner = &*own_scanner;
+  }
+  if (scanner != nullptr && scanner->complete()) {
+    content.tensors_scanned = true;
+    content.tensors.reserve(plan->size());
+    for (size_t i = 0; i < plan->size(); ++i) {
+      const internal::ScanTensor& t = (*plan)[i];
+      const internal::TensorScan& scan = scanner->results()[i];
+      content.tensors.push_back({std::string(t.name), t.dtype, t.begin, t.end, scan.sha256,
+                                 scan.nan_count, scan.inf_count, scan.invalid_bool_count});
+      // Every finding is counted (the cap's note says how many were left
+      // out); the message is built only for the ones kept.
+      if (scan.nan_count + scan.inf_count > 0) {
+        const uint64_t at = data_offset + scan.first_nonfinite;
+        sink.AddAction(Code::kNonFiniteValues, policy.nonfinite_values, at, t.name,
+                       !sink.Wants(Code::kNonFiniteValues)
+                           ? std::string()
+                           : CountText(scan.nan_count, "NaN") + " and " +
+                                 CountText(scan.inf_count, "Inf") + " values in this " +
+                                 std::string(DtypeName(t.dtype)) +
+                                 " tensor; the first at byte " + std::to_string(at));
+      }
+      if (scan.invalid_bool_count > 0) {
+        const uint64_t at = data_offset + scan.first_invalid_bool;
+        sink.AddAction(Code::kBoolInvalidValues, policy.bool_values, at, t.name,
+                       !sink.Wants(Code::kBoolInvalidValues)
+                           ? std::string()
+                           : CountText(scan.invalid_bool_count,
+                                       scan.invalid_bool_count == 1 ? "byte" : "bytes") +
+                                 " other than 0 and 1 in this BOOL tensor; the first at byte " +
+                                 std::to_string(at));
+      }
+    }
+  }
+  report.content = std::move(content);
+  return true;
+}
+
 // Runs the stages. Returns false when the source failed to deliver bytes it
-// claimed to have (an I/O error, not a verdict).
+// claimed to have (an I/O error, not a verdict). Sets `deep_done` when it
+// ran the deep scan stage itself (with the tensor table at hand).
 bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions& options,
-                 FindingSink& sink, Report& report) {
+                 const internal::StreamedContent* streamed, FindingSink& sink, Report& report,
+                 bool& deep_done) {
   const uint64_t file_size = source.size();
   report.file_size = file_size;
 
@@ -58,7 +171,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   if (file_size < kPrefixBytes) {
     sink.Error(Code::kFileTooShort, 0,
                "file has " + std::to_string(file_size) + " bytes, fewer than the 8-byte prefix");
-    return true;
+    return NameForeignFormat(source, sink);
   }
   unsigned char prefix[kPrefixBytes];
   if (!source.ReadAt(0, kPrefixBytes, reinterpret_cast<char*>(prefix))) return false;
@@ -68,13 +181,13 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
     sink.Error(Code::kHeaderTooLarge, 0,
                "header length " + std::to_string(header_size) + " exceeds the limit of " +
                    std::to_string(policy.max_header_bytes) + " bytes");
-    return true;
+    return NameForeignFormat(source, sink);
   }
   if (header_size > file_size - kPrefixBytes) {
     sink.Error(Code::kHeaderPastEof, 0,
                "header length " + std::to_string(header_size) + " but only " +
                    std::to_string(file_size - kPrefixBytes) + " bytes follow the prefix");
-    return true;
+    return NameForeignFormat(source, sink);
   }
   if (header_size % 8 != 0) {
     sink.AddAction(Code::kHeaderLengthUnaligned, policy.header_length_unaligned, 0, {},
@@ -99,7 +212,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   std::vector<internal::MemberBatch> batches;
   if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
                             std::max<size_t>(options.json_batch_bytes, 1), sink, batches)) {
-    return true;
+    return NameForeignFormat(source, sink);
   }
   // The table's findings wait in their own sink until every batch has
   // parsed: a header that is not JSON gets its JSON finding alone, whatever
@@ -133,16 +246,33 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
                                    file_size - kPrefixBytes - header_size};
   internal::CheckLayout(table, kPrefixBytes, data, policy, sink);
   if (options.collect_tensors) FillTensorRecords(table, report);
+
+  // Deep scan, while the table (and the names it points into) is alive.
+  if (options.deep_scan) {
+    deep_done = true;
+    const std::optional<std::vector<internal::ScanTensor>> plan = ScanPlan(table, data.size);
+    return DeepScanStage(source, plan ? &*plan : nullptr, data.file_offset, policy, options,
+                         streamed, sink, report);
+  }
   return true;
 }
 
-// Shared by the buffer and file entry points: never throws.
-bool Validate(ByteSource& source, const Policy& policy, const ValidateOptions& options,
-              Report& report) {
+}  // namespace
+
+namespace internal {
+
+bool ValidateSource(ByteSource& source, const Policy& policy, const ValidateOptions& options,
+                    const StreamedContent* streamed, Report& report) {
   FindingSink sink(options.max_findings_per_code, source.size());
   bool io_ok = true;
   try {
-    io_ok = RunPipeline(source, policy, options, sink, report);
+    bool deep_done = false;
+    io_ok = RunPipeline(source, policy, options, streamed, sink, report, deep_done);
+    // A file rejected before its table was built still gets its hash: a
+    // hub can then block those exact bytes.
+    if (io_ok && options.deep_scan && !deep_done) {
+      io_ok = DeepScanStage(source, nullptr, 0, policy, options, streamed, sink, report);
+    }
   } catch (const std::bad_alloc&) {
     sink.Error(Code::kResourceExhausted, 0, "out of memory while validating");
   } catch (const std::exception& e) {
@@ -162,13 +292,13 @@ bool Validate(ByteSource& source, const Policy& policy, const ValidateOptions& o
   return io_ok;
 }
 
-}  // namespace
+}  // namespace internal
 
 Report ValidateBuffer(std::span<const uint8_t> file_bytes, const Policy& policy,
                       const ValidateOptions& options) {
   internal::MemorySource source(file_bytes);
   Report report;
-  Validate(source, policy, options, report);  // memory never fails to read
+  internal::ValidateSource(source, policy, options, nullptr, report);  // memory never fails
   return report;
 }
 
@@ -181,7 +311,7 @@ FileReport ValidateFile(const std::string& path, const Policy& policy,
       result.io_error = source.error();
       return result;
     }
-    if (!Validate(source, policy, options, result.report)) {
+    if (!internal::ValidateSource(source, policy, options, nullptr, result.report)) {
       result.io_error = source.error();
       return result;
     }

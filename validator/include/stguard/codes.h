@@ -1,7 +1,7 @@
 // Stable finding codes. A code's number and id never change meaning once
 // released; new codes take new numbers. Families by hundreds:
-//   1xx framing  2xx header text / JSON  3xx schema  4xx numbers
-//   5xx dtype and shape  6xx data layout  7xx alignment  8xx sharded checkpoints
+//   1xx framing and file type  2xx header text / JSON  3xx schema  4xx numbers
+//   5xx dtype and shape  6xx data layout and content  7xx alignment  8xx sharded checkpoints
 //   9xx our own limits or bugs
 #ifndef STGUARD_CODES_H_
 #define STGUARD_CODES_H_
@@ -18,6 +18,8 @@ enum class Code : uint16_t {
   kFileTooShort = 101,
   kHeaderTooLarge = 102,
   kHeaderPastEof = 103,
+  kForeignFormat = 104,
+  kPickleFormat = 105,
   // header text / JSON
   kHeaderInvalidUtf8 = 201,
   kHeaderBom = 202,
@@ -68,6 +70,8 @@ enum class Code : uint16_t {
   kTensorPastEnd = 605,
   kZeroSizeTensorInside = 606,
   kDataTrailingBytes = 607,
+  kNonFiniteValues = 608,
+  kBoolInvalidValues = 609,
   // alignment
   kHeaderLengthUnaligned = 701,
   kTensorOffsetUnaligned = 702,

@@ -65,6 +65,11 @@ struct Policy {
   // data layout
   Action tensor_offset_unaligned = Action::kIgnore;
 
+  // content, checked only by a deep scan (the reference never reads the
+  // data, so compat only warns)
+  Action nonfinite_values = Action::kWarn;
+  Action bool_values = Action::kWarn;
+
   // sharded checkpoints: the index against its shards (the reference has
   // no such check, so compat only warns)
   Action index_consistency = Action::kWarn;

@@ -2,6 +2,7 @@
 #ifndef STGUARD_REPORT_H_
 #define STGUARD_REPORT_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,36 @@ struct TensorRecord {
   bool operator==(const TensorRecord&) const = default;
 };
 
+using Sha256Digest = std::array<uint8_t, 32>;
+// Lower-case hex, 64 characters.
+std::string DigestHex(const Sha256Digest& digest);
+
+// What a deep scan (ValidateOptions::deep_scan) found in one tensor's bytes.
+struct TensorContent {
+  std::string name;  // full decoded name, as in the header
+  Dtype dtype;
+  uint64_t data_begin;  // relative to the data section
+  uint64_t data_end;    // exclusive
+  Sha256Digest sha256{};
+  // Float dtypes with NaN/Inf encodings (F16, BF16, F32, F64, C64 per
+  // component, the F8 variants); 0 for the others.
+  uint64_t nan_count = 0;
+  uint64_t inf_count = 0;
+  // BOOL bytes other than 0 and 1.
+  uint64_t invalid_bool_count = 0;
+  bool operator==(const TensorContent&) const = default;
+};
+
+struct ContentScan {
+  // SHA-256 of every byte of the file (prefix, header and data).
+  Sha256Digest file_sha256{};
+  // False when the header or layout did not yield tensors that tile the
+  // data section: only the file hash was computed.
+  bool tensors_scanned = false;
+  std::vector<TensorContent> tensors;  // in data order
+  bool operator==(const ContentScan&) const = default;
+};
+
 struct Report {
   Verdict verdict = Verdict::kAccept;
   std::vector<Finding> findings;
@@ -55,6 +86,8 @@ struct Report {
   // Filled only when ValidateOptions::collect_tensors is set and the header
   // was parsed to a table.
   std::vector<TensorRecord> tensors;
+  // Set by a deep scan once every byte of the file was read.
+  std::optional<ContentScan> content;
 
   bool HasCode(Code code) const;
 };

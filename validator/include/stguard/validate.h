@@ -1,11 +1,12 @@
-// Entry points. Nothing here throws; the data section of a file is never
-// read (only its size is used), so validating a multi-GB checkpoint costs
-// the header alone.
+// Entry points. Nothing here throws. Unless a deep scan is asked for, the
+// data section of a file is never read (only its size is used), so
+// validating a multi-GB checkpoint costs the header alone.
 #ifndef STGUARD_VALIDATE_H_
 #define STGUARD_VALIDATE_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -24,6 +25,12 @@ struct ValidateOptions {
   // bytes: memory follows a batch, not the header. The verdict and the
   // findings do not depend on it (a test checks batch sizes down to 1).
   uint32_t json_batch_bytes = 256 * 1024;
+  // Read the whole file once, in chunks: SHA-256 of the file and of every
+  // tensor (Report::content), NaN/Inf counts in float tensors and BOOL bytes
+  // other than 0 and 1 (codes 608 and 609, governed by the policy).
+  bool deep_scan = false;
+  // Size of the chunks a deep scan reads; memory stays bounded by it.
+  uint32_t read_chunk_bytes = 4 * 1024 * 1024;
 };
 
 Report ValidateBuffer(std::span<const uint8_t> file_bytes, const Policy& policy,
@@ -37,6 +44,21 @@ struct FileReport {
 
 FileReport ValidateFile(const std::string& path, const Policy& policy,
                         const ValidateOptions& options = {});
+
+// Reads a whole file, in order, from a stream (a pipe, a socket, standard
+// input): the header is parsed as soon as its bytes have arrived, the data
+// section is consumed as it streams (and scanned, with deep_scan). Memory
+// is bounded by the header plus a fixed buffer. The report is the one the
+// same bytes give as a file or a buffer.
+//
+// `read` fills up to `capacity` bytes of `out` and returns how many it
+// wrote: 0 at the end of the stream, -1 on an error (FileReport::io_error
+// then says "read error").
+using ReadFunction = std::function<int64_t(char* out, size_t capacity)>;
+FileReport ValidateStream(const ReadFunction& read, const Policy& policy,
+                          const ValidateOptions& options = {});
+// ValidateStream over a file descriptor (read(2) until end of file).
+FileReport ValidateFd(int fd, const Policy& policy, const ValidateOptions& options = {});
 
 // Library version, "MAJOR.MINOR.PATCH".
 std::string_view Version();
