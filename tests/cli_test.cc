@@ -300,6 +300,7 @@ TEST_F(CliTest, DeepScanAddsHashesAndContentFindings) {
   std::string_view sha;
   ASSERT_EQ(doc["files"].at(0)["content"]["sha256"].get(sha), simdjson::SUCCESS);
   EXPECT_EQ(sha.size(), 64u);
+  const std::string file_sha(sha);  // the parser's buffers are reused below
   simdjson::dom::array tensors;
   ASSERT_EQ(doc["files"].at(0)["content"]["tensors"].get(tensors), simdjson::SUCCESS);
   int64_t tensor_count = 0;
@@ -316,6 +317,13 @@ TEST_F(CliTest, DeepScanAddsHashesAndContentFindings) {
   EXPECT_EQ(rejected.exit_code, 1);
   EXPECT_NE(rejected.out.find("609 bool-invalid-values"), std::string::npos) << rejected.out;
   EXPECT_NE(rejected.out.find("sha256 "), std::string::npos) << rejected.out;
+  // SARIF carries the file hash as an artifact.
+  const CliRun sarif = Stguard("check --deep --format sarif " + kGood);
+  ASSERT_EQ(parser.parse(sarif.out).get(doc), simdjson::SUCCESS) << sarif.out;
+  std::string_view artifact_sha;
+  ASSERT_EQ(doc["runs"].at(0)["artifacts"].at(0)["hashes"]["sha-256"].get(artifact_sha),
+            simdjson::SUCCESS);
+  EXPECT_EQ(artifact_sha, file_sha);
 }
 
 TEST_F(CliTest, VerifyComparesAgainstADeepManifest) {

@@ -339,7 +339,18 @@ std::string RenderSarif(const std::vector<FileResult>& results, const Policy& po
              std::to_string(f.offset) + ",\"byteLength\":1}}}]}";
     }
   }
-  out += "],\"invocations\":[{\"executionSuccessful\":" + std::string(all_read ? "true" : "false") +
+  out += "]";
+  // With --deep: each file's length and SHA-256, as SARIF artifacts.
+  std::string artifacts;
+  for (const FileResult& r : results) {
+    if (!r.io_ok || !r.report.content) continue;
+    artifacts += std::string(artifacts.empty() ? "" : ",") + "{\"location\":{\"uri\":" +
+                 JsonString(UriEncodePath(r.path)) + "},\"length\":" +
+                 std::to_string(r.report.file_size) + ",\"hashes\":{\"sha-256\":\"" +
+                 DigestHex(r.report.content->file_sha256) + "\"}}";
+  }
+  if (!artifacts.empty()) out += ",\"artifacts\":[" + artifacts + "]";
+  out += ",\"invocations\":[{\"executionSuccessful\":" + std::string(all_read ? "true" : "false") +
          ",\"toolExecutionNotifications\":[" + notifications + "]}]}]}\n";
   return out;
 }

@@ -136,9 +136,10 @@ void CountInvalidBools(const uint8_t* p, size_t count, uint64_t data_offset, Ten
   scan.invalid_bool_count += bad;
 }
 
-// `count` whole elements of `dtype` at `p`, the first at `data_offset`.
-void ScanElements(Dtype dtype, const uint8_t* p, size_t count, uint64_t data_offset,
-                  TensorScan& scan) {
+}  // namespace
+
+void ScanValues(Dtype dtype, const uint8_t* p, size_t count, uint64_t data_offset,
+                TensorScan& scan) {
   switch (dtype) {
     case Dtype::kBOOL:
       return CountInvalidBools(p, count, data_offset, scan);
@@ -164,8 +165,6 @@ void ScanElements(Dtype dtype, const uint8_t* p, size_t count, uint64_t data_off
       return;  // integers and the 4/6-bit formats: any bit pattern is a value
   }
 }
-
-}  // namespace
 
 uint32_t ScannedElementBytes(Dtype dtype) {
   switch (dtype) {
@@ -232,11 +231,11 @@ void ContentScanner::ScanPiece(const uint8_t* bytes, size_t length) {
     length -= take;
     at += take;
     if (carry_length_ < element) return;
-    ScanElements(t.dtype, carry_, 1, at - element, scan);
+    ScanValues(t.dtype, carry_, 1, at - element, scan);
     carry_length_ = 0;
   }
   const size_t whole = length / element * element;
-  ScanElements(t.dtype, bytes, whole / element, at, scan);
+  ScanValues(t.dtype, bytes, whole / element, at, scan);
   carry_length_ = static_cast<uint32_t>(length - whole);
   std::memcpy(carry_, bytes + whole, carry_length_);
 }
@@ -327,24 +326,41 @@ bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanne
                 size_t chunk_bytes, Sha256Digest& file_digest) {
   const uint64_t size = source.size();
   chunk_bytes = std::max<size_t>(chunk_bytes, 1);
-  // Bytes already in memory are used in place; a file is read into one
-  // buffer of at most chunk_bytes, reused for every chunk.
+  // Bytes already in memory are used in place. A file is read into two
+  // buffers of at most chunk_bytes, in turn: the next chunk is read while
+  // the file hash of the current one is still running on the other thread.
   const uint8_t* in_memory = reinterpret_cast<const uint8_t*>(source.Data());
-  std::vector<uint8_t> buffer;
-  if (in_memory == nullptr) buffer.resize(static_cast<size_t>(std::min<uint64_t>(size, chunk_bytes)));
+  std::vector<uint8_t> buffers[2];
+  const size_t buffer_bytes = static_cast<size_t>(std::min<uint64_t>(size, chunk_bytes));
+  auto read_chunk = [&](uint64_t offset, int which) -> const uint8_t* {
+    if (in_memory != nullptr) return in_memory + offset;
+    std::vector<uint8_t>& buffer = buffers[which];
+    if (buffer.empty()) buffer.resize(buffer_bytes);
+    const size_t length = static_cast<size_t>(std::min<uint64_t>(size - offset, chunk_bytes));
+    return source.ReadAt(offset, length, reinterpret_cast<char*>(buffer.data())) ? buffer.data()
+                                                                                   : nullptr;
+  };
   FileHasher file_hash;
+  int current = 0;
+  const uint8_t* chunk = size > 0 ? read_chunk(0, current) : nullptr;
+  if (size > 0 && chunk == nullptr) return false;
   for (uint64_t offset = 0; offset < size;) {
     const size_t length = static_cast<size_t>(std::min<uint64_t>(size - offset, chunk_bytes));
-    const uint8_t* chunk = in_memory != nullptr ? in_memory + offset : buffer.data();
-    if (in_memory == nullptr) {
-      file_hash.Wait();  // the buffer is about to be overwritten
-      if (!source.ReadAt(offset, length, reinterpret_cast<char*>(buffer.data()))) return false;
-    }
+    // Submit waits for the previous chunk's hash: the other buffer is free
+    // again once it returns.
     file_hash.Submit(chunk, length);
     const uint64_t chunk_end = offset + length;
     if (scanner != nullptr && chunk_end > data_offset) {
       const uint64_t skip = offset < data_offset ? data_offset - offset : 0;
       scanner->Consume(chunk + skip, length - static_cast<size_t>(skip));
+    }
+    if (chunk_end < size) {
+      current = 1 - current;
+      chunk = read_chunk(chunk_end, current);
+      if (chunk == nullptr) {
+        file_hash.Wait();
+        return false;
+      }
     }
     offset = chunk_end;
   }

@@ -69,6 +69,11 @@ struct TensorScan {
 // F32 components); 0 when the dtype has nothing to check.
 uint32_t ScannedElementBytes(Dtype dtype);
 
+// Counts NaN/Inf (float dtypes) or bad bytes (BOOL) in `count` whole
+// elements at `bytes`, the first at data-section offset `data_offset`.
+void ScanValues(Dtype dtype, const uint8_t* bytes, size_t count, uint64_t data_offset,
+                TensorScan& scan);
+
 // True when `tensors`, in order, tile [0, their last end) without gap or
 // overlap and each length is a whole number of scanned elements: the
 // condition for a per-tensor pass.
