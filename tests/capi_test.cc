@@ -209,6 +209,74 @@ TEST(CApiValidate, AcceptedBufferAndItsSummary) {
   EXPECT_TRUE(Findings(r.get()).empty());
 }
 
+TEST(CApiDeepScan, FlagsHashTheBytesAndCheckBoolValues) {
+  PolicyPtr policy = Builtin("default");
+  // A BOOL tensor with a byte of 2: rejected by default, but only when the
+  // data is read.
+  const std::vector<uint8_t> bytes =
+      MakeFile(PadToEight("{" + Entry("m", "BOOL", {2}, 0, 2) + "}"), std::string("\x01\x02", 2));
+  stguard_report* raw = nullptr;
+  ASSERT_EQ(stguard_validate_buffer_ex(policy.get(), bytes.data(), bytes.size(), 0, &raw),
+            STGUARD_OK);
+  ReportPtr shallow(raw);
+  EXPECT_EQ(Verdict(shallow.get()), STGUARD_VERDICT_ACCEPT);
+  char hex[65];
+  EXPECT_EQ(stguard_report_sha256(shallow.get(), hex), STGUARD_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(stguard_validate_buffer_ex(policy.get(), bytes.data(), bytes.size(),
+                                       STGUARD_FLAG_DEEP_SCAN, &raw),
+            STGUARD_OK);
+  ReportPtr deep(raw);
+  EXPECT_EQ(Verdict(deep.get()), STGUARD_VERDICT_REJECT);
+  const std::vector<stguard_finding> findings = Findings(deep.get());
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].code, 609u);
+  ASSERT_EQ(stguard_report_sha256(deep.get(), hex), STGUARD_OK);
+  EXPECT_EQ(std::strlen(hex), 64u);
+  // The same bytes from a file and from a pipe give the same hash.
+  TempDir dir;
+  const std::string path = dir.File("m.safetensors");
+  WriteFile(path, std::string(bytes.begin(), bytes.end()));
+  ASSERT_EQ(stguard_validate_file_ex(policy.get(), path.c_str(), STGUARD_FLAG_DEEP_SCAN, &raw),
+            STGUARD_OK);
+  ReportPtr from_file(raw);
+  char file_hex[65];
+  ASSERT_EQ(stguard_report_sha256(from_file.get(), file_hex), STGUARD_OK);
+  EXPECT_STREQ(file_hex, hex);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::write(fds[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fds[1]);
+  ASSERT_EQ(stguard_validate_fd(policy.get(), fds[0], STGUARD_FLAG_DEEP_SCAN, &raw), STGUARD_OK);
+  ::close(fds[0]);
+  ReportPtr from_pipe(raw);
+  char pipe_hex[65];
+  ASSERT_EQ(stguard_report_sha256(from_pipe.get(), pipe_hex), STGUARD_OK);
+  EXPECT_STREQ(pipe_hex, hex);
+  EXPECT_EQ(Verdict(from_pipe.get()), STGUARD_VERDICT_REJECT);
+}
+
+TEST(CApiDeepScan, BadFlagsAndDescriptorsAreErrors) {
+  PolicyPtr policy = Builtin("default");
+  const std::vector<uint8_t> bytes = ValidFile();
+  stguard_report* raw = reinterpret_cast<stguard_report*>(&raw);  // must be reset to NULL
+  EXPECT_EQ(stguard_validate_buffer_ex(policy.get(), bytes.data(), bytes.size(), 0x80, &raw),
+            STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(raw, nullptr);
+  EXPECT_EQ(stguard_validate_file_ex(policy.get(), "x", 2, &raw), STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stguard_validate_fd(policy.get(), -1, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stguard_validate_fd(nullptr, 0, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stguard_validate_fd(policy.get(), 0, 0, nullptr), STGUARD_ERR_INVALID_ARGUMENT);
+  // A descriptor that cannot be read is an I/O error with a message.
+  TempDir dir;
+  const int fd = ::open(dir.File("").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(stguard_validate_fd(policy.get(), fd, 0, &raw), STGUARD_ERR_IO);
+  EXPECT_NE(std::string(stguard_last_error()).find("Is a directory"), std::string::npos)
+      << stguard_last_error();
+  ::close(fd);
+  EXPECT_EQ(stguard_report_sha256(nullptr, nullptr), STGUARD_ERR_INVALID_ARGUMENT);
+}
+
 TEST(CApiValidate, RejectedBufferListsFindings) {
   PolicyPtr policy = Builtin("compat");
   // Overlapping ranges: rejected by every policy.

@@ -55,6 +55,19 @@ stguard_status NullArgument(const char* what) noexcept {
   return STGUARD_ERR_INVALID_ARGUMENT;
 }
 
+constexpr uint32_t kKnownFlags = STGUARD_FLAG_DEEP_SCAN;
+
+bool OptionsFromFlags(uint32_t flags, stguard::ValidateOptions& options) noexcept {
+  if ((flags & ~kKnownFlags) != 0) return false;
+  options.deep_scan = (flags & STGUARD_FLAG_DEEP_SCAN) != 0;
+  return true;
+}
+
+stguard_status UnknownFlags(uint32_t flags) noexcept {
+  return Fail(STGUARD_ERR_INVALID_ARGUMENT,
+              (flags & ~kKnownFlags) != 0 ? "unknown flag bits" : "bad flags");
+}
+
 // Runs `body`, turning any exception into a status.
 template <typename Body>
 stguard_status Guard(Body body) noexcept {
@@ -169,12 +182,19 @@ void stguard_policy_free(stguard_policy* policy) { delete policy; }
 
 stguard_status stguard_validate_file(const stguard_policy* policy, const char* path,
                                      stguard_report** out) {
+  return stguard_validate_file_ex(policy, path, 0, out);
+}
+
+stguard_status stguard_validate_file_ex(const stguard_policy* policy, const char* path,
+                                        uint32_t flags, stguard_report** out) {
   if (out != nullptr) *out = nullptr;
   if (out == nullptr) return NullArgument("out");
   if (policy == nullptr) return NullArgument("policy");
   if (path == nullptr) return NullArgument("path");
+  stguard::ValidateOptions options;
+  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
   return Guard([&]() -> stguard_status {
-    stguard::FileReport file = stguard::ValidateFile(path, policy->policy);
+    stguard::FileReport file = stguard::ValidateFile(path, policy->policy, options);
     if (!file.io_ok) {
       SetError(std::string(path) + ": " + file.io_error);
       return STGUARD_ERR_IO;
@@ -185,16 +205,57 @@ stguard_status stguard_validate_file(const stguard_policy* policy, const char* p
 
 stguard_status stguard_validate_buffer(const stguard_policy* policy, const void* data,
                                        size_t size, stguard_report** out) {
+  return stguard_validate_buffer_ex(policy, data, size, 0, out);
+}
+
+stguard_status stguard_validate_buffer_ex(const stguard_policy* policy, const void* data,
+                                          size_t size, uint32_t flags, stguard_report** out) {
   if (out != nullptr) *out = nullptr;
   if (out == nullptr) return NullArgument("out");
   if (policy == nullptr) return NullArgument("policy");
   if (data == nullptr && size != 0) return NullArgument("data");
+  stguard::ValidateOptions options;
+  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
   return Guard([&] {
     static const uint8_t kEmpty[1] = {0};
     const auto* bytes = data != nullptr ? static_cast<const uint8_t*>(data) : kEmpty;
-    return MakeReport(
-        stguard::ValidateBuffer(std::span<const uint8_t>(bytes, size), policy->policy), out);
+    return MakeReport(stguard::ValidateBuffer(std::span<const uint8_t>(bytes, size),
+                                              policy->policy, options),
+                      out);
   });
+}
+
+stguard_status stguard_validate_fd(const stguard_policy* policy, int fd, uint32_t flags,
+                                   stguard_report** out) {
+  if (out != nullptr) *out = nullptr;
+  if (out == nullptr) return NullArgument("out");
+  if (policy == nullptr) return NullArgument("policy");
+  if (fd < 0) {
+    SetError("fd must be a file descriptor (>= 0)");
+    return STGUARD_ERR_INVALID_ARGUMENT;
+  }
+  stguard::ValidateOptions options;
+  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
+  return Guard([&]() -> stguard_status {
+    stguard::FileReport file = stguard::ValidateFd(fd, policy->policy, options);
+    if (!file.io_ok) {
+      SetError("fd " + std::to_string(fd) + ": " + file.io_error);
+      return STGUARD_ERR_IO;
+    }
+    return MakeReport(std::move(file.report), out);
+  });
+}
+
+stguard_status stguard_report_sha256(const stguard_report* report, char out[65]) {
+  if (out == nullptr) return NullArgument("out");
+  if (report == nullptr) return NullArgument("report");
+  if (!report->report.content) {
+    SetError("the report was made without STGUARD_FLAG_DEEP_SCAN");
+    return STGUARD_ERR_INVALID_ARGUMENT;
+  }
+  const std::string hex = stguard::DigestHex(report->report.content->file_sha256);
+  std::memcpy(out, hex.c_str(), hex.size() + 1);
+  return STGUARD_OK;
 }
 
 stguard_status stguard_report_verdict(const stguard_report* report, stguard_verdict* out) {

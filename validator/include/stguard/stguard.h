@@ -101,7 +101,7 @@ STGUARD_API stguard_status stguard_policy_name(const stguard_policy* policy, con
 STGUARD_API void stguard_policy_free(stguard_policy* policy);
 
 /* Validation. Only the 8-byte prefix and the header are read; the data
- * section is checked by size. A file that cannot be read gives
+ * section is checked by size (unless STGUARD_FLAG_DEEP_SCAN is given). A file that cannot be read gives
  * STGUARD_ERR_IO (not a report). */
 STGUARD_API stguard_status stguard_validate_file(const stguard_policy* policy, const char* path,
                                                  stguard_report** out);
@@ -109,6 +109,22 @@ STGUARD_API stguard_status stguard_validate_file(const stguard_policy* policy, c
 STGUARD_API stguard_status stguard_validate_buffer(const stguard_policy* policy,
                                                    const void* data, size_t size,
                                                    stguard_report** out);
+
+/* Flags of the _ex and _fd entry points (0: header only, as above). */
+#define STGUARD_FLAG_DEEP_SCAN 1u /* read the data once: SHA-256 of the file and of each
+                                     tensor, NaN/Inf and BOOL values under the policy */
+/* Unknown flag bits give STGUARD_ERR_INVALID_ARGUMENT. */
+STGUARD_API stguard_status stguard_validate_file_ex(const stguard_policy* policy,
+                                                    const char* path, uint32_t flags,
+                                                    stguard_report** out);
+STGUARD_API stguard_status stguard_validate_buffer_ex(const stguard_policy* policy,
+                                                      const void* data, size_t size,
+                                                      uint32_t flags, stguard_report** out);
+/* Reads fd to its end (a pipe, a socket, standard input) and validates the
+ * bytes as they arrive: the same report as the same bytes in a file. Memory:
+ * the header plus a fixed buffer. fd is not closed. */
+STGUARD_API stguard_status stguard_validate_fd(const stguard_policy* policy, int fd,
+                                               uint32_t flags, stguard_report** out);
 
 /* Reports. */
 STGUARD_API stguard_status stguard_report_verdict(const stguard_report* report,
@@ -124,6 +140,10 @@ STGUARD_API stguard_status stguard_report_finding_count(const stguard_report* re
 /* Finding `index` (0 <= index < count), sorted by offset then code. */
 STGUARD_API stguard_status stguard_report_finding(const stguard_report* report, size_t index,
                                                   stguard_finding* out);
+/* After a deep scan: the file's SHA-256 as 64 lower-case hex digits and a
+ * NUL, written to out (65 bytes). STGUARD_ERR_INVALID_ARGUMENT when the
+ * report was made without STGUARD_FLAG_DEEP_SCAN. */
+STGUARD_API stguard_status stguard_report_sha256(const stguard_report* report, char out[65]);
 STGUARD_API void stguard_report_free(stguard_report* report);
 
 /* The id of a finding code ("duplicate-tensor-name"), or NULL when unknown. */
