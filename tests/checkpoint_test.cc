@@ -10,7 +10,9 @@
 #include <regex>
 #include <string>
 
+#include "inside_chroot.h"
 #include "safetensors_builder.h"
+#include "truncate_on_read.h"
 #include "stguard/checkpoint.h"
 
 namespace stguard {
@@ -24,6 +26,17 @@ const std::string kIndexName = "model.safetensors.index.json";
 bool Has(const CheckpointReport& r, Code code, Severity severity) {
   for (const Finding& f : r.findings) {
     if (f.code == code && f.severity == severity) return true;
+  }
+  return false;
+}
+
+// An error finding of `code` whose message contains `text`.
+bool HasMessage(const CheckpointReport& r, Code code, std::string_view text) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code && f.severity == Severity::kError &&
+        f.message.find(text) != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -281,6 +294,192 @@ TEST(Checkpoint, MissingIndexIsAnIoError) {
                                                 *BuiltinPolicy("default"));
   EXPECT_FALSE(r.index_io_ok);
   EXPECT_FALSE(r.index_io_error.empty());
+}
+
+
+// ---------------------------------------------------------------------------
+// An index that cannot be read in full; shards whose table is not usable;
+// totals that do not fit in 64 bits; an index in the root directory.
+
+// Writes a shard: the header padded to 8, then `data` zero bytes.
+void WriteShard(const fs::path& path, const std::string& header, size_t data) {
+  const std::string padded = testing::PadToEight(header);
+  std::ofstream(path, std::ios::binary)
+      << testing::Prefix(padded.size()) << padded << std::string(data, '\0');
+}
+
+TEST_F(TamperedCheckpoint, IndexTruncatedWhileBeingRead_IoError) {
+  const std::string index = (dir_ / kIndexName).string();
+  testing::TruncateOnFirstRead shrink(index, 10);
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  const CheckpointReport r = Check("default");
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_FALSE(r.index_io_ok);
+  EXPECT_EQ(r.index_io_error, "file shrank while being read");
+  EXPECT_EQ(r.index_size, index_.size());  // the size seen at open
+  EXPECT_TRUE(r.shards.empty());
+  EXPECT_EQ(r.verdict, Verdict::kReject);
+}
+
+TEST(Checkpoint, SysfsIndexShorterThanItsSize_IoError) {
+  // sysfs says 4096 bytes and holds a few: the index read comes up short.
+  const std::string path = "/sys/devices/system/cpu/online";
+  std::ifstream in(path, std::ios::binary);
+  const std::string content{std::istreambuf_iterator<char>(in), {}};
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!in || ec || content.empty() || content.size() >= size) {
+    GTEST_SKIP() << path << " is not a sysfs file claiming more than it holds";
+  }
+  const CheckpointReport r = ValidateCheckpoint(path, *BuiltinPolicy("default"));
+  EXPECT_FALSE(r.index_io_ok);
+  EXPECT_EQ(r.index_io_error, "file shrank while being read");
+  EXPECT_EQ(r.verdict, Verdict::kReject);
+}
+
+TEST_F(TamperedCheckpoint, DanglingSymlinkShardIsNotOpened) {
+  // The link's target does not exist: it cannot be shown to stay inside the
+  // directory, and nothing is read through it.
+  fs::remove(dir_ / "model-00004-of-00004.safetensors");
+  fs::create_symlink("gone.safetensors", dir_ / "model-00004-of-00004.safetensors");
+  const CheckpointReport r = Check("default");
+  EXPECT_EQ(r.verdict, Verdict::kReject) << Dump(r);
+  EXPECT_TRUE(Has(r, Code::kShardNameUnsafe, Severity::kError) ||
+              Has(r, Code::kShardMissing, Severity::kError))
+      << Dump(r);
+  for (const ShardReport& shard : r.shards) {
+    if (shard.file_name == "model-00004-of-00004.safetensors") EXPECT_FALSE(shard.checked);
+  }
+}
+
+TEST_F(TamperedCheckpoint, ShardWithAnIncompleteTableIsNotCompared) {
+  // "ok" parses, "bad" does not (unknown dtype): the shard's table is
+  // incomplete (1 tensor counted, none listed), so the index is not
+  // compared with it; only the shard's own rejection is reported.
+  WriteShard(dir_ / "partial.safetensors",
+             R"({"ok":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+             R"("bad":{"dtype":"X9","shape":[4],"data_offsets":[4,8]}})",
+             8);
+  WriteIndex(R"({"weight_map": {"ok": "partial.safetensors", "bad": "partial.safetensors"}})");
+  const CheckpointReport r = Check("default");
+  ASSERT_EQ(r.shards.size(), 1u);
+  EXPECT_TRUE(r.shards[0].checked);
+  EXPECT_EQ(r.shards[0].report.tensor_count, 1u);
+  EXPECT_TRUE(r.shards[0].report.tensors.empty());
+  EXPECT_TRUE(Has(r, Code::kShardRejected, Severity::kError)) << Dump(r);
+  EXPECT_FALSE(Has(r, Code::kIndexTensorMissing, Severity::kError)) << Dump(r);
+  EXPECT_FALSE(Has(r, Code::kShardTensorUnlisted, Severity::kError)) << Dump(r);
+}
+
+TEST_F(TamperedCheckpoint, ElementTotalBeyond64Bits_NoTotalCanMatch) {
+  // Two 2^63-element tensors (with 0 bytes of data: the shard is rejected
+  // for that) add up to 2^64 elements: no u64 total_parameters can be right
+  // (and the sum is not wrapped into a false match).
+  WriteShard(dir_ / "huge.safetensors",
+             R"({"h1":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,0]},)"
+             R"("h2":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,0]}})",
+             0);
+  WriteIndex(R"({"metadata": {"total_size": 7, "total_parameters": 5},
+                 "weight_map": {"h1": "huge.safetensors", "h2": "huge.safetensors"}})");
+  const CheckpointReport r = Check("default");
+  ASSERT_EQ(r.shards.size(), 1u);
+  ASSERT_EQ(r.shards[0].report.tensors.size(), 2u) << "the shard's table must be complete";
+  EXPECT_TRUE(Has(r, Code::kShardRejected, Severity::kError)) << Dump(r);
+  EXPECT_TRUE(HasMessage(r, Code::kIndexTotalMismatch, "more than 2^64-1 elements")) << Dump(r);
+  EXPECT_FALSE(Has(r, Code::kIndexTensorMissing, Severity::kError)) << Dump(r);
+}
+
+TEST_F(TamperedCheckpoint, ByteTotalBeyond64Bits_NoTotalCanMatch) {
+  // Reversed offsets ([8,0]): end - begin wraps to 2^64 - 8 per tensor, and
+  // two of them overflow the byte total. The shard is rejected on its own.
+  WriteShard(dir_ / "reversed.safetensors",
+             R"({"r1":{"dtype":"U8","shape":[0],"data_offsets":[8,0]},)"
+             R"("r2":{"dtype":"U8","shape":[0],"data_offsets":[8,0]}})",
+             8);
+  WriteIndex(R"({"metadata": {"total_size": 3, "total_parameters": 1},
+                 "weight_map": {"r1": "reversed.safetensors", "r2": "reversed.safetensors"}})");
+  const CheckpointReport r = Check("default");
+  ASSERT_EQ(r.shards.size(), 1u);
+  ASSERT_EQ(r.shards[0].report.tensors.size(), 2u) << "the shard's table must be complete";
+  EXPECT_TRUE(Has(r, Code::kShardRejected, Severity::kError)) << Dump(r);
+  EXPECT_TRUE(HasMessage(r, Code::kIndexTotalMismatch, "more than 2^64-1 bytes")) << Dump(r);
+}
+
+TEST_F(TamperedCheckpoint, IndexInTheRootDirectory) {
+  // The index is "/model.safetensors.index.json" (in a chroot to the copy):
+  // its shards are looked up in "/", not in the working directory.
+  fs::create_directory(dir_ / "elsewhere");
+  testing::InsideChroot root(dir_.string(), "/elsewhere");
+  if (!root.entered()) GTEST_SKIP() << root.why_not();
+  const CheckpointReport r = ValidateCheckpoint("/" + kIndexName, *BuiltinPolicy("default"));
+  EXPECT_TRUE(r.index_io_ok) << r.index_io_error;
+  EXPECT_EQ(r.verdict, Verdict::kAccept) << Dump(r);
+  ASSERT_EQ(r.shards.size(), 4u);
+  for (const ShardReport& shard : r.shards) {
+    EXPECT_TRUE(shard.checked) << shard.path;
+    EXPECT_EQ(shard.path.find("elsewhere"), std::string::npos) << shard.path;
+  }
+}
+
+// Regression: StaysInside() built the prefix "<real dir>/", which is "//"
+// for the root directory, so every symlinked shard of an index in "/" was
+// reported as leading outside the directory.
+TEST_F(TamperedCheckpoint, SymlinkInsideTheRootDirectoryIsFine) {
+  fs::rename(dir_ / "model-00004-of-00004.safetensors", dir_ / "real4.safetensors");
+  fs::create_symlink("real4.safetensors", dir_ / "model-00004-of-00004.safetensors");
+  testing::InsideChroot root(dir_.string(), "/");
+  if (!root.entered()) GTEST_SKIP() << root.why_not();
+  const CheckpointReport r = ValidateCheckpoint("/" + kIndexName, *BuiltinPolicy("default"));
+  EXPECT_EQ(r.verdict, Verdict::kAccept) << Dump(r);
+  EXPECT_FALSE(Has(r, Code::kShardNameUnsafe, Severity::kError)) << Dump(r);
+}
+
+
+// Regression: when every shard was accepted but their sizes added up past
+// 2^64 bytes, CheckShards skipped the totals ("a shard with such sizes is
+// rejected on its own" does not hold: a shard may hold up to 2^61 bytes), so
+// any metadata.total_size was accepted, though none can be right. Nine
+// sparse shards of 2^61 - 1 bytes on tmpfs (nothing of the data is read).
+TEST(Checkpoint, TotalsPast64BitsOfAcceptedShardsAreAMismatch) {
+  const fs::path dir = fs::path("/dev/shm") / ("stguard_ckpt_total_" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) GTEST_SKIP() << "no /dev/shm";
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{dir};
+  constexpr uint64_t kSize = (uint64_t{1} << 61) - 1;
+  std::string weight_map;
+  for (int i = 0; i < 9; ++i) {
+    const std::string name = "s" + std::to_string(i);
+    auto header_for = [&](uint64_t data) {
+      return testing::PadToEight(R"({")" + name + R"(":{"dtype":"U8","shape":[)" +
+                                 std::to_string(data) + R"(],"data_offsets":[0,)" +
+                                 std::to_string(data) + "]}}");
+    };
+    std::string header = header_for(kSize);  // same digit count as the final one
+    const uint64_t data = kSize - 8 - header.size();
+    header = header_for(data);
+    ASSERT_EQ(8 + header.size() + data, kSize);
+    const fs::path shard = dir / (name + ".safetensors");
+    std::ofstream(shard, std::ios::binary) << testing::Prefix(header.size()) << header;
+    fs::resize_file(shard, kSize, ec);
+    if (ec) GTEST_SKIP() << "the filesystem cannot hold a 2 EiB sparse file";
+    weight_map += (i ? ", \"" : "\"") + name + "\": \"" + name + ".safetensors\"";
+  }
+  std::ofstream(dir / kIndexName)
+      << R"({"metadata": {"total_size": 1}, "weight_map": {)" << weight_map << "}}";
+  const CheckpointReport r =
+      ValidateCheckpoint((dir / kIndexName).string(), *BuiltinPolicy("default"));
+  for (const ShardReport& shard : r.shards) {
+    EXPECT_EQ(shard.report.verdict, Verdict::kAccept) << shard.path;
+  }
+  EXPECT_TRUE(Has(r, Code::kIndexTotalMismatch, Severity::kError)) << Dump(r);
+  EXPECT_EQ(r.verdict, Verdict::kReject);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ set(STGUARD_UNIT_TESTS
   format_identify_test
   policy_test
   validate_test
+  file_source_test
   stream_validate_test
 )
 foreach(test ${STGUARD_UNIT_TESTS})

@@ -164,7 +164,9 @@ bool StaysInside(const std::string& path, const std::string& dir) {
   std::unique_ptr<char, decltype(&std::free)> real_path(realpath(path.c_str(), nullptr), &std::free);
   std::unique_ptr<char, decltype(&std::free)> real_dir(realpath(dir.c_str(), nullptr), &std::free);
   if (!real_path || !real_dir) return false;
-  const std::string inside = std::string(real_dir.get()) + "/";
+  // "/" is the one directory whose real path already ends in a separator.
+  std::string inside = real_dir.get();
+  if (inside.back() != '/') inside += '/';
   return std::string(real_path.get()).rfind(inside, 0) == 0;
 }
 
@@ -252,34 +254,41 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
   // Totals, when every shard's table is known.
   if (checked.size() != out.shards.size()) return;
   uint64_t bytes = 0, elements = 0;
-  bool overflow = false;
+  // Accepted shards can each hold up to 2^61 bytes, so the sums can pass
+  // 2^64: then no u64 total in the index can be right.
+  bool bytes_overflow = false, elements_overflow = false;
   for (const auto& [name, shard] : checked) {
     for (const TensorRecord& t : shard->report.tensors) {
       uint64_t n = 1;
       for (const uint64_t d : t.shape) {
         const std::optional<uint64_t> product = internal::CheckedMul(n, d);
-        overflow |= !product;
+        elements_overflow |= !product;
         n = product.value_or(0);
       }
       const std::optional<uint64_t> b = internal::CheckedAdd(bytes, t.data_end - t.data_begin);
       const std::optional<uint64_t> e = internal::CheckedAdd(elements, n);
-      overflow |= !b || !e;
+      bytes_overflow |= !b;
+      elements_overflow |= !e;
       bytes = b.value_or(0);
       elements = e.value_or(0);
     }
   }
-  if (overflow) return;  // a shard with such sizes is rejected on its own
-  if (index.total_size && *index.total_size != bytes) {
+  const auto held = [](bool overflow, uint64_t total, const char* unit) {
+    return overflow ? std::string("more than 2^64-1 ") + unit
+                    : std::to_string(total) + " " + unit;
+  };
+  if (index.total_size && (bytes_overflow || *index.total_size != bytes)) {
     sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size, index.total_size_offset,
                    std::nullopt,
                    "metadata.total_size is " + std::to_string(*index.total_size) +
-                       ", the shards' tensors hold " + std::to_string(bytes) + " bytes");
+                       ", the shards' tensors hold " + held(bytes_overflow, bytes, "bytes"));
   }
-  if (index.total_parameters && *index.total_parameters != elements) {
+  if (index.total_parameters && (elements_overflow || *index.total_parameters != elements)) {
     sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size,
                    index.total_parameters_offset, std::nullopt,
                    "metadata.total_parameters is " + std::to_string(*index.total_parameters) +
-                       ", the shards' tensors hold " + std::to_string(elements) + " elements");
+                       ", the shards' tensors hold " +
+                       held(elements_overflow, elements, "elements"));
   }
 }
 

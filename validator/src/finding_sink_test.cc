@@ -224,5 +224,61 @@ TEST(ReportedName, TwoAndThreeByteCharactersAtTheCut) {
   EXPECT_EQ(reported.substr(255), "...");
 }
 
+
+TEST(FindingSink, AbsorbIntoAFullSinkDropsAndKeepsTheWorstSeverity) {
+  // The main sink already holds its one allowed finding of the code; the
+  // absorbed sink's finding of that code is dropped, counted, and its
+  // severity (error, worse than the kept warning) is named in the note.
+  FindingSink main(1, 1000);
+  main.Add(Code::kFieldUnknown, Severity::kWarning, 5, std::nullopt, "kept");
+  FindingSink table(1, 1000);
+  table.Error(Code::kFieldUnknown, 7, "dropped");
+  table.Error(Code::kDataGap, 9, "gap");
+  EXPECT_FALSE(main.has_error());
+  main.Absorb(table);
+  EXPECT_TRUE(main.has_error());
+  EXPECT_FALSE(table.has_error());
+  EXPECT_FALSE(main.Wants(Code::kFieldUnknown));
+  const std::vector<Finding> findings = main.Finish();
+  ASSERT_EQ(CountCode(findings, Code::kFieldUnknown), 1u);
+  EXPECT_EQ(FindCode(findings, Code::kFieldUnknown)->message, "kept");
+  EXPECT_EQ(CountCode(findings, Code::kDataGap), 1u);
+  const Finding* note = FindCode(findings, Code::kFindingsTruncated);
+  ASSERT_NE(note, nullptr);
+  EXPECT_NE(note->message.find("1 more findings of code 308"), std::string::npos)
+      << note->message;
+  EXPECT_NE(note->message.find("worst severity error"), std::string::npos) << note->message;
+}
+
+TEST(FindingSink, CountsSaturateInsteadOfWrapping) {
+  // Doubling a sink's count by absorbing a copy of itself reaches 2^32 in
+  // 32 steps: the count must stop at UINT32_MAX (a count that wrapped to 0
+  // would lose the truncation note, and with it the dropped error).
+  FindingSink sink(1, 1000);
+  sink.Error(Code::kDataGap, 1, "first");
+  for (int i = 0; i < 40; ++i) {
+    FindingSink copy = sink;
+    sink.Absorb(copy);
+  }
+  sink.Error(Code::kDataGap, 2, "one more");  // counted at the ceiling
+  EXPECT_FALSE(sink.Wants(Code::kDataGap));
+  const std::vector<Finding> findings = sink.Finish();
+  ASSERT_EQ(CountCode(findings, Code::kDataGap), 1u);
+  EXPECT_EQ(FindCode(findings, Code::kDataGap)->message, "first");
+  const Finding* note = FindCode(findings, Code::kFindingsTruncated);
+  ASSERT_NE(note, nullptr);
+  EXPECT_NE(note->message.find(std::to_string(UINT32_MAX - 1) + " more findings"),
+            std::string::npos)
+      << note->message;
+  EXPECT_NE(note->message.find("worst severity error"), std::string::npos) << note->message;
+}
+
+TEST(ReportedName, NameOfOnlyContinuationBytesIsCutToNothing) {
+  // Invalid UTF-8 cannot reach a report (headers are validated first), but
+  // the cut must still stop at the start of the name rather than run past it.
+  const std::string name(kMaxReportedNameBytes + 10, '\x80');
+  EXPECT_EQ(ReportedName(name), "...");
+}
+
 }  // namespace
 }  // namespace stguard::internal

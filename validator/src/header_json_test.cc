@@ -743,5 +743,139 @@ TEST(JsonErrors, ExactlyOneParseError_Compat) {
   EXPECT_EQ(r.findings[0].severity, Severity::kError);
 }
 
+
+// ---------------------------------------------------------------------------
+// The top-level scan when the header ends inside a member (no padding, so
+// the text really ends there)
+
+const Finding* FindingOf(const Report& r, Code code) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code) return &f;
+  }
+  return nullptr;
+}
+
+TEST(JsonSyntax, HeaderEndsWhereAValueShouldStart_Compat_Rejects207AtTheEnd) {
+  const std::string header = R"({"a":)";
+  const Report r = RunRaw(header, 8, "compat");
+  ASSERT_TRUE(Rejects(r, Code::kJsonSyntax, 8 + header.size()));
+  EXPECT_EQ(FindingOf(r, Code::kJsonSyntax)->message, "header ends early: expected a value");
+}
+
+TEST(JsonSyntax, HeaderEndsInsideANumber_Compat_Rejects207AtTheEnd) {
+  const std::string header = R"({"a":12)";
+  const Report r = RunRaw(header, 8, "compat");
+  ASSERT_TRUE(Rejects(r, Code::kJsonSyntax, 8 + header.size()));
+  EXPECT_EQ(FindingOf(r, Code::kJsonSyntax)->message,
+            "header ends early: expected ',' or '}' after a member");
+}
+
+TEST(JsonSyntax, HeaderEndsInsideAStringValue_Compat_Rejects209AtTheQuote) {
+  const std::string header = R"({"a":"bc)";
+  EXPECT_TRUE(Rejects(RunRaw(header, 8, "compat"), Code::kJsonInvalidString, 8 + 5));
+}
+
+TEST(JsonSyntax, HeaderEndsInsideAnArray_Compat_Rejects207AtTheBracket) {
+  // The container skip reads 8 bytes at a time: the text after '[' ends
+  // mid-word in the first case, on a word boundary in the second.
+  for (const std::string header : {R"({"a":[1,2)", R"({"a":[12345678)", R"({"a":{"k":[])"}) {
+    const Report r = RunRaw(header, 8, "compat");
+    ASSERT_TRUE(Rejects(r, Code::kJsonSyntax, 8 + 5)) << header;
+    EXPECT_EQ(FindingOf(r, Code::kJsonSyntax)->message, "unclosed object or array") << header;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// BOM look-alikes: only EF BB BF is a byte order mark
+
+TEST(HeaderText, ThreeByteCharactersLikeABom_Compat_Rejects207NotABom) {
+  for (const char* lead : {"\xEF\xBB\xBE",    // U+FEFE: the BOM's first two bytes
+                           "\xEF\xBC\x80"}) { // U+FF00: the BOM's first byte
+    const Report r = RunPadded(lead + kValid, 8, "compat");
+    EXPECT_TRUE(Rejects(r, Code::kJsonSyntax, 8)) << Dump(r);
+    EXPECT_TRUE(Lacks(r, Code::kHeaderBom));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Strings: surrogate escapes and escapes of odd bytes, as the raw scan sees them
+
+TEST(JsonStrings, HighSurrogateFollowedByAnotherEscape_Compat_Rejects209AtTheFirst) {
+  // A high surrogate must be followed by a low one (DC00..DFFF); a \u
+  // escape above that range, or any other escape, leaves it alone.
+  for (const char* value : {R"("\ud800\ue000")", R"("\udbff\uffff")", R"("\ud800\n")",
+                            R"("\ud800\\")"}) {
+    const std::string header = WithExtra(value);
+    EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kJsonInvalidString,
+                        At(header, "\\u")))
+        << value;
+  }
+}
+
+TEST(JsonStrings, HighSurrogateAtTheVeryEndOfTheHeader_Compat_Rejects209) {
+  // The header ends right after the string's closing quote: the scan that
+  // looks for a following "\u" must stop at the end of the text.
+  const std::string header = R"({"a":"\ud800")";
+  EXPECT_TRUE(Rejects(RunRaw(header, 8, "compat"), Code::kJsonInvalidString,
+                      At(header, "\\u")));
+}
+
+TEST(JsonStrings, BackslashBeforeANulByte_Compat_Rejects209AtTheBackslash) {
+  // strchr finds the terminating NUL of its set, so "\<NUL>" must be
+  // caught explicitly; otherwise nothing names the problem.
+  std::string value = "\"a\\";
+  value += '\0';
+  value += "b\"";
+  const std::string header = WithExtra(value);
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Rejects(r, Code::kJsonInvalidString, At(header, "\\")));
+  EXPECT_EQ(r.findings.size(), 1u) << Dump(r);
+}
+
+// ---------------------------------------------------------------------------
+// Numbers the raw scan reads after a parse failure
+
+// 401 significant digits (1, 399 zeros, 1): more than the scan keeps.
+const std::string kLongMantissa = "1" + std::string(399, '0') + "1";
+
+TEST(JsonNumbers, LongMantissaWithNegativeExponent_Compat_OverflowOnlyAbove) {
+  const std::string finite = kLongMantissa + "e-92";    // about 1e308
+  const std::string infinite = kLongMantissa + "e-91";  // about 1e309
+  EXPECT_FALSE(std::isinf(std::strtod(finite.c_str(), nullptr)));
+  EXPECT_TRUE(std::isinf(std::strtod(infinite.c_str(), nullptr)));
+  EXPECT_TRUE(WarnsOnly(RunPadded(WithExtra(finite), 8, "compat"), Code::kFieldUnknown));
+  const std::string header = WithExtra(infinite);
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kJsonNumberOverflow,
+                      At(header, infinite)));
+}
+
+TEST(JsonNumbers, NegativeExponentsBeforeAnOverflow_Compat_OnlyTheOverflowIsReported) {
+  // Numbers with negative and signed exponents ahead of the one that
+  // overflows are scanned and found fine (a sign lost would make 1e-400
+  // overflow, and be reported first).
+  const std::string finite = kLongMantissa + "e-92";
+  // Digits past the 400 kept: a zero, then a non-zero after a sticky one.
+  const std::string finite_longer = kLongMantissa + "05e-94";
+  const std::string header = WithExtra("[1e-400, -2.5E-3, 7e+2, 1E-7, " + finite + ", " +
+                                       finite_longer + ", 1e400, 1e-400]");
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Rejects(r, Code::kJsonNumberOverflow, At(header, "1e400")));
+  EXPECT_EQ(r.findings.size(), 1u) << Dump(r);
+}
+
+TEST(JsonNumbers, WideIntegerBesideABadNumber_Compat_Rejects207AtTheBadNumber) {
+  // The wide integer is not re-read as a float when the batch holds a
+  // malformed number: the malformed one is what is reported.
+  const std::string header = WithExtra("[18446744073709551616, 01]");
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kJsonSyntax,
+                      At(header, ", 01") + 2));
+}
+
+TEST(JsonNumbers, WideIntegerBesideAnOverflow_Compat_Rejects208AtTheOverflow) {
+  const std::string header = WithExtra("[18446744073709551616, 1e400]");
+  EXPECT_TRUE(Rejects(RunPadded(header, 8, "compat"), Code::kJsonNumberOverflow,
+                      At(header, "1e400")));
+}
+
 }  // namespace
 }  // namespace stguard

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "inside_chroot.h"
 #include "safetensors_builder.h"
+#include "temp_dir.h"
 
 namespace stguard {
 namespace {
@@ -19,28 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory under the test temp dir, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = fs::temp_directory_path().string() + "/stguard_policy_XXXXXX";
-    char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 Policy Builtin(const char* name) { return *BuiltinPolicy(name); }
 
@@ -573,6 +554,38 @@ TEST(PolicyToJson, CustomListsAndLimitsRoundTrip) {
   const PolicyLoadResult back = Parse(PolicyToJson(p));
   ASSERT_TRUE(back.policy) << back.error;
   EXPECT_EQ(*back.policy, p);
+}
+
+
+TEST(LoadPolicyFile, FileInTheRootDirectoryExtendsRelativeToTheRoot) {
+  // "/p.json" (in a chroot to a temp dir) extends "base.json": that is
+  // "/base.json", whatever the working directory.
+  TempDir dir;
+  dir.Write("base.json", R"({"extends":"strict","max_tensors":9})");
+  dir.Write("p.json", R"({"extends":"base.json","max_rank":3})");
+  fs::create_directory(dir.path() + "/sub");
+  dir.Write("sub/base.json", R"({"extends":"compat","max_tensors":1})");  // must not be used
+  PolicyLoadResult loaded;
+  PolicyLoadResult resolved;
+  {
+    testing::InsideChroot root(dir.path(), "/sub");
+    if (!root.entered()) GTEST_SKIP() << root.why_not();
+    loaded = LoadPolicyFile("/p.json");
+    resolved = ResolvePolicy("/p.json");
+  }
+  ASSERT_TRUE(loaded.policy.has_value()) << loaded.error;
+  EXPECT_EQ(loaded.policy->name, "/p.json");
+  EXPECT_EQ(loaded.policy->max_rank, 3u);
+  EXPECT_EQ(loaded.policy->max_tensors, 9u);
+  EXPECT_EQ(loaded.policy->path_like_names, Action::kReject);  // from strict
+  ASSERT_TRUE(resolved.policy.has_value()) << resolved.error;
+  EXPECT_EQ(resolved.policy->max_tensors, 9u);
+}
+
+TEST(ActionName, ValueOutsideTheEnumReadsAsReject) {
+  // Fail closed: an action no enumerator names is shown as "reject".
+  EXPECT_EQ(ActionName(static_cast<Action>(3)), "reject");
+  EXPECT_EQ(ActionName(static_cast<Action>(255)), "reject");
 }
 
 }  // namespace

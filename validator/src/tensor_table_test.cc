@@ -827,5 +827,145 @@ TEST(TensorTable, ManyEntries_Strict_CleanAndFast) {
   EXPECT_EQ(r.tensor_count, 20000u);
 }
 
+
+// ---------------------------------------------------------------------------
+// Messages, names and duplicates at the edges
+
+const Finding* FindingOf(const Report& r, Code code) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code) return &f;
+  }
+  return nullptr;
+}
+
+TEST(Messages, LongKeysAreQuotedUpTo64Bytes) {
+  const std::string exactly(64, 'k');
+  const std::string longer = std::string(64, 'k') + "tail";
+  for (const std::string& key : {exactly, longer}) {
+    const std::string header = Obj({Member("t", R"({"dtype":"U8","shape":[8],"data_offsets":[0,8],")" +
+                                                    key + R"(":1})")});
+    const Report r = RunPadded(header, 8, "compat");
+    ASSERT_TRUE(WarnsOnly(r, Code::kFieldUnknown, At(header, "\"" + key))) << key;
+    const std::string expected =
+        "unknown field \"" + exactly + (key.size() > 64 ? "..." : "") + "\"";
+    EXPECT_EQ(FindingOf(r, Code::kFieldUnknown)->message, expected);
+  }
+}
+
+TEST(Names, NamesFillingSeveralArenaBlocksComeBackIntact) {
+  // Names are copied into 1 MiB blocks; names of a quarter block fill one
+  // exactly (4 of them), the fifth opens a new block, and a larger name
+  // gets a block of its own while the current one stays open.
+  constexpr size_t kQuarter = (1u << 20) / 4;
+  std::vector<std::string> names;
+  for (char c = 'a'; c <= 'e'; ++c) names.push_back(std::string(kQuarter, c));
+  names.push_back(std::string(kQuarter + 1, 'f'));
+  names.push_back("g");
+  names.push_back(std::string(kQuarter - 1, 'h'));
+  std::vector<std::string> members;
+  for (const std::string& name : names) members.push_back(U8(name, 0, 0));  // all empty, at 0
+  ValidateOptions options;
+  options.collect_tensors = true;
+  const Report r = ValidateBuffer(testing::MakeFileWithData(PadToEight(Obj(members)), 0),
+                                  P("compat"), options);
+  ASSERT_TRUE(Clean(r));
+  ASSERT_EQ(r.tensors.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_TRUE(r.tensors[i].name == names[i])
+        << i << ": " << r.tensors[i].name.size() << " bytes starting with "
+        << r.tensors[i].name.substr(0, 8);
+  }
+}
+
+TEST(DuplicateMetadataKeys, ThreeTimesAtTheStart_Compat_EachRepeatNamesTheFirst) {
+  // "a" sorts first: finding the first occurrence walks back to index 0.
+  const std::string header =
+      Obj({Member("__metadata__", R"({"a":"1","b":"x","a":"2","a":"3"})"), kT});
+  const Report r = RunPadded(header, 8, "compat");
+  const std::string first = std::to_string(At(header, "\"a\""));
+  size_t count = 0;
+  for (const Finding& f : r.findings) {
+    if (f.code != Code::kDuplicateMetadataKey) continue;
+    ++count;
+    EXPECT_NE(f.message.find("repeats the one at offset " + first + " "), std::string::npos)
+        << f.message;
+  }
+  EXPECT_EQ(count, 2u) << Dump(r);
+  EXPECT_TRUE(Accepted(r));
+}
+
+TEST(WideIntegers, OnlyTheWideOneIsTooLarge_Compat) {
+  // A float and a wide integer in one shape: the float is "not an
+  // integer" (401), only the wide integer is "too large" (402).
+  const std::string header = Obj({Member(
+      "t", Fields("\"U8\"", "[1.5,18446744073709551616,2.0]", "[0,8]"))});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(Rejects(r, Code::kIntegerExpected, At(header, "1.5")));
+  EXPECT_TRUE(Rejects(r, Code::kIntegerExpected, At(header, "2.0")));
+  EXPECT_TRUE(Rejects(r, Code::kIntegerTooLarge, At(header, "18446744073709551616")));
+  size_t too_large = 0;
+  for (const Finding& f : r.findings) too_large += f.code == Code::kIntegerTooLarge;
+  EXPECT_EQ(too_large, 1u) << Dump(r);
+}
+
+uint64_t Fnv1a64(std::string_view text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+// Two names with the same 64-bit FNV-1a hash (found with Pollard's rho).
+const std::string kCollideA = "c5bde799c2362419";
+const std::string kCollideB = "a1a9a9bf38687075";
+
+TEST(DuplicateNames, HashCollisionIsNotADuplicate_Strict_Clean) {
+  ASSERT_EQ(Fnv1a64(kCollideA), Fnv1a64(kCollideB));
+  ASSERT_NE(kCollideA, kCollideB);
+  const std::vector<std::pair<std::string, std::string>> orders = {{kCollideA, kCollideB},
+                                                                   {kCollideB, kCollideA}};
+  for (const auto& [first, second] : orders) {
+    ValidateOptions options;
+    options.collect_tensors = true;
+    const Report r = ValidateBuffer(
+        testing::MakeFileWithData(PadToEight(Obj({U8(first, 0, 4), U8(second, 4, 4)})), 8),
+        P("strict"), options);
+    EXPECT_TRUE(Clean(r));
+    ASSERT_EQ(r.tensors.size(), 2u);
+    EXPECT_EQ(r.tensors[0].name, first);
+    EXPECT_EQ(r.tensors[1].name, second);
+  }
+}
+
+TEST(DuplicateNames, HashCollisionBesideARealDuplicate_Compat_OneWarning) {
+  const std::string header =
+      Obj({U8(kCollideA, 0, 4), U8(kCollideB, 4, 4), U8(kCollideA, 0, 4)});
+  const Report r = RunPadded(header, 8, "compat");
+  EXPECT_TRUE(WarnsOnly(r, Code::kDuplicateTensorName,
+                        At(header, "\"" + kCollideA + "\"", At(header, kCollideB) - 8)));
+  EXPECT_EQ(r.tensor_count, 2u);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].tensor, std::optional<std::string>(kCollideA));
+}
+
+TEST(DuplicateNames, BeyondTheFindingsCap_Compat_CountedInTheNote) {
+  // Past the per-code cap no message is built, but every repeat is counted.
+  const std::string header = Obj({U8("a", 0, 8), U8("a", 0, 8), U8("a", 0, 8), U8("a", 0, 8)});
+  ValidateOptions options;
+  options.max_findings_per_code = 1;
+  const Report r = ValidateBuffer(testing::MakeFileWithData(PadToEight(header), 8),
+                                  P("compat"), options);
+  EXPECT_TRUE(Accepted(r));
+  const Finding* kept = FindingOf(r, Code::kDuplicateTensorName);
+  ASSERT_NE(kept, nullptr) << Dump(r);
+  EXPECT_NE(kept->message.find("repeats the name at offset"), std::string::npos) << kept->message;
+  const Finding* note = FindingOf(r, Code::kFindingsTruncated);
+  ASSERT_NE(note, nullptr) << Dump(r);
+  EXPECT_NE(note->message.find("2 more findings of code 311"), std::string::npos)
+      << note->message;
+}
+
 }  // namespace
 }  // namespace stguard

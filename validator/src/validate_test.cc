@@ -21,6 +21,8 @@
 
 #include "report_assertions.h"
 #include "safetensors_builder.h"
+#include "temp_dir.h"
+#include "truncate_on_read.h"
 
 namespace stguard {
 namespace {
@@ -43,28 +45,7 @@ using testing::MakeFile;
 using testing::PadToEight;
 using testing::Prefix;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = fs::temp_directory_path().string() + "/stguard_validate_XXXXXX";
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::vector<uint8_t>& bytes) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
@@ -503,6 +484,95 @@ TEST(Robustness, RandomBytesNeverThrow) {
       EXPECT_TRUE(WellFormed(r, bytes.size()));
     }
   }
+}
+
+
+// ---------------------------------------------------------------------------
+// ValidateFile: a file that shrinks between open and read is an I/O error,
+// not a verdict (its size was taken at open; the bytes it promised are gone)
+
+TEST(ValidateFile, FileTruncatedBeforeThePrefixIsRead_IoError) {
+  TempDir dir;
+  const std::string path =
+      dir.Write("f.safetensors", testing::MakeFileWithData(PadToEight(kValid), 8));
+  testing::TruncateOnFirstRead shrink(path, 0);
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  const FileReport r = ValidateFile(path, P("compat"));
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+  EXPECT_EQ(r.report.header_bytes, 0u);  // the prefix never arrived
+  EXPECT_TRUE(r.report.findings.empty()) << Dump(r.report);
+}
+
+TEST(ValidateFile, FileTruncatedBeforeTheHeaderIsRead_IoError) {
+  TempDir dir;
+  const std::string header = PadToEight(kValid);
+  const std::string path = dir.Write("f.safetensors", testing::MakeFileWithData(header, 8));
+  testing::TruncateOnFirstRead shrink(path, 8);  // the prefix stays, the header goes
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  const FileReport r = ValidateFile(path, P("compat"));
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_GE(shrink.reads(), 2);
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+  EXPECT_EQ(r.report.header_bytes, header.size());  // the prefix was read
+  EXPECT_EQ(r.report.file_size, 8 + header.size() + 8);  // the size seen at open
+  EXPECT_TRUE(r.report.findings.empty()) << Dump(r.report);
+}
+
+TEST(ValidateFile, FileTruncatedBeforeItIsIdentified_IoError) {
+  // Framing fails (a GGUF file), so the first bytes are read again to name
+  // the format: that second read finds the file gone.
+  TempDir dir;
+  std::vector<uint8_t> gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
+  gguf.resize(64, 0);
+  const std::string path = dir.Write("f.safetensors", gguf);
+  testing::TruncateOnFirstRead shrink(path, 4, /*at_read=*/2);
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  const FileReport r = ValidateFile(path, P("compat"));
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+}
+
+TEST(ValidateFile, FileTruncatedDuringTheDeepScan_IoError) {
+  // The prefix and the header are read (reads 1 and 2), then the deep scan
+  // reads the file again from the start and finds it shorter.
+  TempDir dir;
+  const std::string path =
+      dir.Write("f.safetensors", testing::MakeFileWithData(PadToEight(kValid), 8));
+  testing::TruncateOnFirstRead shrink(path, 8, /*at_read=*/3);
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  ValidateOptions deep;
+  deep.deep_scan = true;
+  const FileReport r = ValidateFile(path, P("compat"), deep);
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+}
+
+TEST(ValidateFile, SysfsFileShorterThanItsSize_IoError) {
+  // sysfs reports 4096 bytes for a file holding a few: the prefix read
+  // comes up short.
+  const std::string path = "/sys/devices/system/cpu/online";
+  std::ifstream in(path, std::ios::binary);
+  const std::string content{std::istreambuf_iterator<char>(in), {}};
+  struct stat st;
+  if (!in || ::stat(path.c_str(), &st) != 0 || content.empty() || content.size() >= 8 ||
+      st.st_size < 8) {
+    GTEST_SKIP() << path << " is not a sysfs file of fewer than 8 bytes claiming more";
+  }
+  const FileReport r = ValidateFile(path, P("compat"));
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+  EXPECT_EQ(r.report.file_size, static_cast<uint64_t>(st.st_size));
+}
+
+TEST(Names, SeverityOutsideTheEnumReadsAsError) {
+  // Fail closed: a severity no enumerator names is shown as an error.
+  EXPECT_EQ(SeverityName(static_cast<Severity>(3)), "error");
+  EXPECT_EQ(SeverityName(static_cast<Severity>(255)), "error");
 }
 
 }  // namespace
