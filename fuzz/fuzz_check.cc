@@ -6,18 +6,24 @@
 //   - every finding has a known code and an offset inside the file;
 //   - in an accepted file the tensors tile the data section exactly;
 //   - each finding's code round-trips through Info()/ParseCode();
+//   - with the fast paths off (fast_paths.h), the exact readers give the
+//     same report under one policy (chosen by the input);
 //   - for inputs whose size is a multiple of 8, ValidateFile on the same
 //     bytes written to a temporary file gives the same report as
 //     ValidateBuffer (file path vs memory path).
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 
+#include "fast_paths.h"
 #include "fuzz_common.h"
 #include "stguard/codes.h"
 
@@ -40,17 +46,26 @@ void CheckCodeTable(const Report& report) {
   if (stguard::VerdictName(report.verdict).empty()) stguard_fuzz::Fail("empty verdict name");
 }
 
-// ValidateFile over the same bytes, through one temporary file per process.
+// ValidateFile over the same bytes, through one temporary file per process:
+// an in-memory file (memfd, opened by its /proc/self/fd path) where Linux
+// has one, else a file under /tmp (rewriting a disk file costs more than
+// validating it).
 void CheckFilePath(std::span<const uint8_t> bytes, const Report& expected,
                    const stguard::ValidateOptions& options) {
   static std::string path;
   static int fd = -1;
   if (fd < 0) {
-    char tmpl[] = "/tmp/stguard-fuzz-check-XXXXXX";
-    fd = mkstemp(tmpl);
-    if (fd < 0) return;
-    path = tmpl;
-    atexit([] { unlink(path.c_str()); });
+#if defined(__linux__) && defined(MFD_CLOEXEC)
+    fd = memfd_create("stguard-fuzz-check", MFD_CLOEXEC);
+    if (fd >= 0) path = "/proc/self/fd/" + std::to_string(fd);
+#endif
+    if (fd < 0) {
+      char tmpl[] = "/tmp/stguard-fuzz-check-XXXXXX";
+      fd = mkstemp(tmpl);
+      if (fd < 0) return;
+      path = tmpl;
+      atexit([] { unlink(path.c_str()); });
+    }
   }
   if (ftruncate(fd, 0) != 0) return;
   size_t done = 0;
@@ -116,6 +131,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     stguard_fuzz::Fail("collect_tensors changes the compat report: " + diff);
   }
   if (!plain.tensors.empty()) stguard_fuzz::Fail("tensors filled without collect_tensors");
+  // The fast paths (block scan, plain entries read without the DOM) must
+  // agree with the exact readers, findings and tensor table included.
+  {
+    const int index = static_cast<int>((size / 3) % stguard_fuzz::kBuiltinCount);
+    const stguard::internal::ScopedFastPathsOff exact_readers_only;
+    const Report exact = stguard::ValidateBuffer(bytes, stguard_fuzz::BuiltinByIndex(index), collect);
+    if (std::string diff = stguard_fuzz::DiffReports(reports[index], exact, true); !diff.empty()) {
+      stguard_fuzz::Fail(std::string("fast paths and exact readers disagree under ") +
+                         kWhat[index] + ": " + diff);
+    }
+  }
   CheckCodeTable(reports[2]);
   if (size % 8 == 0) CheckFilePath(bytes, reports[0], collect);
   return 0;

@@ -7,10 +7,12 @@ namespace stguard::internal {
 void FindingSink::Add(Code code, Severity severity, uint64_t offset,
                       std::optional<std::string_view> tensor, std::string message) {
   if (severity == Severity::kError) has_error_ = true;
-  const size_t slot = static_cast<size_t>(code) % kSlots;
+  const size_t slot = SlotOf(code);
   const uint32_t seen = counts_[slot];
+  if (seen == 0) Touch(slot);
   if (seen < UINT32_MAX) counts_[slot] = seen + 1;
   if (seen >= max_per_code_) {
+    over_budget_ = true;
     worst_dropped_[slot] = std::max(worst_dropped_[slot], severity);
     return;
   }
@@ -41,12 +43,30 @@ void FindingSink::AddAction(Code code, Action action, uint64_t offset,
 
 void FindingSink::Absorb(FindingSink& other) {
   has_error_ |= other.has_error_;
+  if (other.touched_count_ == 0) {
+    // Nothing was ever counted there: no findings, no counts.
+    other.findings_.clear();
+    other.has_error_ = false;
+    return;
+  }
   // Findings `other` kept pass through this sink's budget one by one...
-  std::array<uint32_t, kSlots> listed{};
+  std::array<uint32_t, kSlots> listed;  // set for other's counted slots only
+  const auto for_each_other_slot = [&](auto&& visit) {
+    if (other.TouchedAll()) {
+      for (size_t slot = 0; slot < kSlots; ++slot) {
+        if (other.counts_[slot] != 0) visit(slot);
+      }
+    } else {
+      for (uint32_t i = 0; i < other.touched_count_; ++i) visit(other.touched_[i]);
+    }
+  };
+  for_each_other_slot([&](size_t slot) { listed[slot] = 0; });
   for (Finding& f : other.findings_) {
-    const size_t slot = static_cast<size_t>(f.code) % kSlots;
+    const size_t slot = SlotOf(f.code);
     ++listed[slot];
+    if (counts_[slot] == 0) Touch(slot);
     if (counts_[slot] >= max_per_code_) {
+      over_budget_ = true;
       worst_dropped_[slot] = std::max(worst_dropped_[slot], f.severity);
     } else {
       findings_.push_back(std::move(f));
@@ -54,23 +74,35 @@ void FindingSink::Absorb(FindingSink& other) {
     if (counts_[slot] < UINT32_MAX) ++counts_[slot];
   }
   // ...and the ones it had already dropped are counted as dropped here.
-  for (size_t slot = 0; slot < kSlots; ++slot) {
+  for_each_other_slot([&](size_t slot) {
     const uint64_t sum = uint64_t{counts_[slot]} + (other.counts_[slot] - listed[slot]);
+    if (counts_[slot] == 0 && sum != 0) Touch(slot);
     counts_[slot] = static_cast<uint32_t>(std::min<uint64_t>(sum, UINT32_MAX));
+    if (counts_[slot] > max_per_code_) over_budget_ = true;
     worst_dropped_[slot] = std::max(worst_dropped_[slot], other.worst_dropped_[slot]);
-  }
+  });
+  // `other` is left empty, as new.
+  for_each_other_slot([&](size_t slot) {
+    other.counts_[slot] = 0;
+    other.worst_dropped_[slot] = Severity{};
+  });
   other.findings_.clear();
-  other.counts_.fill(0);
+  other.touched_count_ = 0;
   other.has_error_ = false;
 }
 
 std::vector<Finding> FindingSink::Finish() {
-  std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
+  const auto by_offset_then_code = [](const Finding& a, const Finding& b) {
     if (a.offset != b.offset) return a.offset < b.offset;
     return a.code < b.code;
-  });
+  };
+  // (Most reports arrive sorted or nearly empty: no sort, no buffer.)
+  if (!std::is_sorted(findings_.begin(), findings_.end(), by_offset_then_code)) {
+    std::stable_sort(findings_.begin(), findings_.end(), by_offset_then_code);
+  }
+  if (!over_budget_) return std::move(findings_);
   for (const CodeInfo& info : AllCodes()) {
-    const size_t slot = static_cast<size_t>(info.code) % kSlots;
+    const size_t slot = SlotOf(info.code);
     if (counts_[slot] <= max_per_code_) continue;
     // The truncation note carries the worst severity it hides, so a reader
     // of the truncated list still sees why the file was rejected.

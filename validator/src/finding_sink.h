@@ -45,12 +45,28 @@ class FindingSink {
   std::vector<Finding> Finish();
 
  private:
-  uint32_t count(Code code) const { return counts_[static_cast<size_t>(code) % kSlots]; }
-
   static constexpr size_t kSlots = 1000;  // codes are < 1000
+  static constexpr size_t kMaxTracked = 32;
+  static size_t SlotOf(Code code) { return static_cast<size_t>(code) % kSlots; }
+  uint32_t count(Code code) const { return counts_[SlotOf(code)]; }
+  // Records that counts_[slot] is about to leave zero.
+  void Touch(size_t slot) {
+    if (touched_count_ < kMaxTracked) {
+      touched_[touched_count_] = static_cast<uint16_t>(slot);
+    }
+    ++touched_count_;  // past kMaxTracked: every slot is visited instead
+  }
+  bool TouchedAll() const { return touched_count_ > kMaxTracked; }
+
   uint32_t max_per_code_;
   uint64_t file_size_;
   bool has_error_ = false;
+  bool over_budget_ = false;  // some count exceeds max_per_code_
+  // Slots whose count is not zero, in the order they were first counted
+  // (only the first kMaxTracked; touched_count_ counts them all), so that
+  // Absorb and Finish need not visit all kSlots slots.
+  uint32_t touched_count_ = 0;
+  std::array<uint16_t, kMaxTracked> touched_;
   std::array<uint32_t, kSlots> counts_{};
   std::array<Severity, kSlots> worst_dropped_{};
   std::vector<Finding> findings_;

@@ -282,3 +282,39 @@ TEST(ReportedName, NameOfOnlyContinuationBytesIsCutToNothing) {
 
 }  // namespace
 }  // namespace stguard::internal
+
+namespace stguard::internal {
+namespace {
+
+// Absorb visits only the codes a sink has counted, or every slot once more
+// than 32 codes were counted: both give the same counts and notes.
+TEST(FindingSink, AbsorbWithManyCodesKeepsEveryCountAndNote) {
+  std::vector<Code> codes;
+  for (const CodeInfo& info : AllCodes()) {
+    if (info.code != Code::kFindingsTruncated) codes.push_back(info.code);
+  }
+  ASSERT_GT(codes.size(), 40u);
+  for (const size_t used : {size_t{3}, size_t{32}, size_t{33}, codes.size()}) {
+    FindingSink main(2, 1000);
+    FindingSink table(2, 1000);
+    for (size_t i = 0; i < used; ++i) {
+      main.Error(codes[i], i, "main");
+      for (int k = 0; k < 3; ++k) table.Add(codes[i], Severity::kWarning, 500 + i, "t", "table");
+    }
+    main.Absorb(table);
+    const std::vector<Finding> findings = main.Finish();
+    // Each code: 1 from main + 3 from table = 4 counted, 2 listed, a note
+    // for the 2 dropped (warnings).
+    EXPECT_EQ(findings.size(), used * 3) << used;
+    EXPECT_EQ(CountCode(findings, Code::kFindingsTruncated), used);
+    const Finding* note = FindCode(findings, Code::kFindingsTruncated);
+    ASSERT_NE(note, nullptr);
+    EXPECT_NE(note->message.find("2 more findings"), std::string::npos) << note->message;
+    EXPECT_NE(note->message.find("worst severity warning"), std::string::npos) << note->message;
+    // The absorbed sink is left empty.
+    EXPECT_TRUE(table.Finish().empty());
+  }
+}
+
+}  // namespace
+}  // namespace stguard::internal

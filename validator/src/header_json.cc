@@ -1,16 +1,36 @@
 #include "header_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <algorithm>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "fast_paths.h"
 
 namespace stguard::internal {
 namespace {
 
 bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Bytes that end a scalar token (number or literal): JSON whitespace,
+// ",:{}[]\"" and NUL (which `std::strchr(",:{}[]\"", c)` also finds, at the
+// end of the string).
+struct DelimiterTable {
+  bool is[256] = {};
+  constexpr DelimiterTable() {
+    for (const char c : {' ', '\t', '\n', '\r', ',', ':', '{', '}', '[', ']', '"', '\0'}) {
+      is[static_cast<unsigned char>(c)] = true;
+    }
+  }
+};
+constexpr DelimiterTable kDelimiters;
+inline bool IsTokenDelimiter(char c) { return kDelimiters.is[static_cast<unsigned char>(c)]; }
 
 // Eight bytes at a time (SWAR): a mask with bit 7 of byte k set when byte k
 // of `word` equals `c`. Bits above the lowest set one may be false
@@ -32,6 +52,20 @@ inline size_t SkipPlainStringBytes(const char* text, size_t pos, size_t end) {
   while (pos + 8 <= end) {
     const uint64_t word = Load8(text + pos);
     const uint64_t hits = BytesEqual(word, '"') | BytesEqual(word, '\\');
+    if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits) / 8);
+    pos += 8;
+  }
+  return pos;
+}
+// Index of the first byte of text[pos, end) that is '"', '\\' or below
+// 0x20, or of the first byte of the last incomplete word.
+inline size_t SkipPlainRawStringBytes(const char* text, size_t pos, size_t end) {
+  while (pos + 8 <= end) {
+    const uint64_t word = Load8(text + pos);
+    // Bytes below 0x20: (b - 0x20) borrows into bit 7 only when b < 0x20
+    // (b >= 0x80 is excluded by ~word); exact for the lowest hit.
+    const uint64_t control = (word - kOnes * 0x20) & ~word & kHighs;
+    const uint64_t hits = BytesEqual(word, '"') | BytesEqual(word, '\\') | control;
     if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits) / 8);
     pos += 8;
   }
@@ -138,10 +172,17 @@ class RawScanner {
  public:
   RawScanner(std::string_view text, uint32_t max_depth) : text_(text), max_depth_(max_depth) {}
 
-  ScanResult Run() {
+  // Scans the whole text (for the complete list of wide integers), or, with
+  // `first_problem_only`, only until the token where the first problem is
+  // noted or a token starting after `not_after`: each problem is noted at
+  // or after the start of the token being scanned, so later tokens cannot
+  // give an earlier (or equal) position than one already noted, or than
+  // `not_after`.
+  ScanResult Run(bool first_problem_only = false, size_t not_after = ScanResult::npos) {
     size_t depth = 0;
     bool value_complete = false;  // the first top-level value has ended
     while (pos_ < text_.size()) {
+      if (first_problem_only && (noted_ || pos_ > not_after)) break;
       const char c = text_[pos_];
       if (IsJsonWhitespace(c)) {
         ++pos_;
@@ -181,8 +222,9 @@ class RawScanner {
   }
 
  private:
-  static void Note(size_t& slot, size_t pos) {
+  void Note(size_t& slot, size_t pos) {
     if (slot == ScanResult::npos) slot = pos;
+    noted_ = true;
   }
 
   static int HexValue(char c) {
@@ -190,6 +232,23 @@ class RawScanner {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+  }
+
+  // The byte after '\\' in a two-byte escape: one of "\\/bfnrt.
+  static bool IsSimpleEscape(char e) {
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        return true;
+      default:
+        return false;
+    }
   }
 
   // Reads "XXXX" at p; -1 when not four hex digits.
@@ -207,6 +266,8 @@ class RawScanner {
   void ScanString() {
     const size_t start = pos_++;
     while (pos_ < text_.size()) {
+      pos_ = SkipPlainRawStringBytes(text_.data(), pos_, text_.size());
+      if (pos_ >= text_.size()) break;
       const unsigned char c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
         ++pos_;
@@ -246,7 +307,7 @@ class RawScanner {
         }
         continue;
       }
-      if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') Note(result_.bad_string, escape);
+      if (!IsSimpleEscape(e)) Note(result_.bad_string, escape);
       pos_ += 2;
     }
     Note(result_.bad_string, start);  // unclosed
@@ -255,10 +316,7 @@ class RawScanner {
 
   void ScanNumber() {
     const size_t begin = pos_;
-    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
-           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
-      ++pos_;
-    }
+    while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
     const std::string_view token = text_.substr(begin, pos_ - begin);
     // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
     size_t i = 0;
@@ -312,10 +370,7 @@ class RawScanner {
 
   void ScanLiteral() {
     const size_t begin = pos_;
-    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
-           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
-      ++pos_;
-    }
+    while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
     const std::string_view token = text_.substr(begin, pos_ - begin);
     if (token != "true" && token != "false" && token != "null") Note(result_.bad_token, begin);
   }
@@ -327,6 +382,7 @@ class RawScanner {
   std::string_view text_;
   uint32_t max_depth_;
   size_t pos_ = 0;
+  bool noted_ = false;
   ScanResult result_;
 };
 
@@ -354,30 +410,52 @@ struct Problem {
 // offsets by adding `text_file_offset`. Falls back to simdjson's category.
 void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t text_file_offset,
                    const Problem& known, const Policy& policy, FindingSink& sink) {
-  const ScanResult scan = RawScanner(text, policy.max_json_depth).Run();
-  const std::string depth_message =
-      "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels";
-  const Problem candidates[] = {
-      {scan.bad_string, Code::kJsonInvalidString,
-       "string with a bad escape, a lone surrogate, a raw control character, or unclosed"},
-      {scan.too_deep, Code::kJsonTooDeep, depth_message},
-      {scan.number_overflow, Code::kJsonNumberOverflow, "number rounds to infinity as a double"},
-      {scan.bad_number, Code::kJsonSyntax, "malformed number"},
-      {scan.trailing, Code::kHeaderTrailingContent, "content after the header's JSON value"},
-      {scan.bad_token, Code::kJsonSyntax, "unexpected character"},
-      known,
+  // Only the earliest problem is reported: the scan stops at it, or past
+  // the known one.
+  const ScanResult scan = RawScanner(text, policy.max_json_depth).Run(true, known.pos);
+  const auto depth_message = [&] {
+    return "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels";
   };
-  const Problem* best = nullptr;
-  for (const Problem& c : candidates) {
-    if (c.pos != ScanResult::npos && (best == nullptr || c.pos < best->pos)) best = &c;
+  // The candidates in order of precedence at equal positions; messages are
+  // built for the one reported only.
+  enum Kind { kBadString, kTooDeep, kOverflow, kBadNumber, kTrailing, kBadToken, kKnown };
+  const size_t positions[] = {scan.bad_string, scan.too_deep, scan.number_overflow,
+                              scan.bad_number, scan.trailing, scan.bad_token, known.pos};
+  int best = -1;
+  for (int k = 0; k <= kKnown; ++k) {
+    if (positions[k] != ScanResult::npos && (best < 0 || positions[k] < positions[best])) best = k;
   }
-  if (best != nullptr) {
-    sink.Error(best->code, text_file_offset + best->pos, best->message);
-    return;
+  if (best >= 0) {
+    const uint64_t at = text_file_offset + positions[best];
+    switch (best) {
+      case kBadString:
+        sink.Error(Code::kJsonInvalidString, at,
+                   "string with a bad escape, a lone surrogate, a raw control character, or "
+                   "unclosed");
+        return;
+      case kTooDeep:
+        sink.Error(Code::kJsonTooDeep, at, depth_message());
+        return;
+      case kOverflow:
+        sink.Error(Code::kJsonNumberOverflow, at, "number rounds to infinity as a double");
+        return;
+      case kBadNumber:
+        sink.Error(Code::kJsonSyntax, at, "malformed number");
+        return;
+      case kTrailing:
+        sink.Error(Code::kHeaderTrailingContent, at, "content after the header's JSON value");
+        return;
+      case kBadToken:
+        sink.Error(Code::kJsonSyntax, at, "unexpected character");
+        return;
+      default:
+        sink.Error(known.code, at, known.message);
+        return;
+    }
   }
   switch (error) {
     case simdjson::DEPTH_ERROR:
-      sink.Error(Code::kJsonTooDeep, text_file_offset, depth_message);
+      sink.Error(Code::kJsonTooDeep, text_file_offset, depth_message());
       return;
     case simdjson::MEMALLOC:
     case simdjson::CAPACITY:
@@ -389,6 +467,53 @@ void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t t
                  std::string("invalid JSON: ") + simdjson::error_message(error));
       return;
   }
+}
+
+// The top-level object's member loop, shared by the exact and the fast
+// scanner: ws (member (ws ',' ws member)*)? ws '}' from just after the
+// opening '{', members cut into batches of about batch_bytes_. The scanner
+// supplies At, SkipWhitespace, SkipString, SkipValue, Fail(message[, pos])
+// and its pos_ and batch_bytes_.
+template <typename Scanner>
+bool WalkMembers(Scanner& s, std::vector<MemberBatch>& batches) {
+  s.SkipWhitespace();
+  if (s.At('}')) {
+    ++s.pos_;
+    return true;
+  }
+  MemberBatch current{0, 0, 0};
+  bool open = false;
+  while (true) {
+    const size_t member_begin = s.pos_;
+    if (!s.At('"')) return s.Fail("expected a key string");
+    if (!s.SkipString()) return s.Fail("unclosed string", member_begin);
+    s.SkipWhitespace();
+    if (!s.At(':')) return s.Fail("expected ':' after the key");
+    ++s.pos_;
+    s.SkipWhitespace();
+    if (!s.SkipValue()) return false;
+    if (!open) current = MemberBatch{member_begin, 0, 0};
+    open = true;
+    current.end = s.pos_;
+    ++current.members;
+    if (current.end - current.begin >= s.batch_bytes_) {
+      batches.push_back(current);
+      open = false;
+    }
+    s.SkipWhitespace();
+    if (s.At(',')) {
+      ++s.pos_;
+      s.SkipWhitespace();
+      continue;
+    }
+    if (s.At('}')) {
+      ++s.pos_;
+      break;
+    }
+    return s.Fail("expected ',' or '}' after a member");
+  }
+  if (open) batches.push_back(current);
+  return true;
 }
 
 // Walks the top-level object's grammar: '{' ws (member (ws ',' ws member)*)?
@@ -403,50 +528,15 @@ class TopLevelScanner {
   // closing '}'. On failure, problem() says what and where.
   bool Run(size_t pos, std::vector<MemberBatch>& batches) {
     pos_ = pos;
-    SkipWhitespace();
-    if (At('}')) {
-      ++pos_;
-      return true;
-    }
-    MemberBatch current{0, 0, 0};
-    bool open = false;
-    while (true) {
-      const size_t member_begin = pos_;
-      if (!At('"')) return Fail("expected a key string");
-      if (!SkipString()) return Fail("unclosed string", member_begin);
-      SkipWhitespace();
-      if (!At(':')) return Fail("expected ':' after the key");
-      ++pos_;
-      SkipWhitespace();
-      if (!SkipValue()) return false;
-      if (!open) current = MemberBatch{member_begin, 0, 0};
-      open = true;
-      current.end = pos_;
-      ++current.members;
-      if (current.end - current.begin >= batch_bytes_) {
-        batches.push_back(current);
-        open = false;
-      }
-      SkipWhitespace();
-      if (At(',')) {
-        ++pos_;
-        SkipWhitespace();
-        continue;
-      }
-      if (At('}')) {
-        ++pos_;
-        break;
-      }
-      return Fail("expected ',' or '}' after a member");
-    }
-    if (open) batches.push_back(current);
-    return true;
+    return WalkMembers(*this, batches);
   }
 
   size_t pos() const { return pos_; }
   const Problem& problem() const { return problem_; }
 
  private:
+  template <typename Scanner>
+  friend bool WalkMembers(Scanner& scanner, std::vector<MemberBatch>& batches);
   bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
   void SkipWhitespace() {
     while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
@@ -510,10 +600,7 @@ class TopLevelScanner {
       }
       return Fail("unclosed object or array", begin);
     }
-    while (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_]) &&
-           std::strchr(",:{}[]\"", text_[pos_]) == nullptr) {
-      ++pos_;
-    }
+    while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
     return pos_ > begin || Fail("expected a value");
   }
 
@@ -522,6 +609,212 @@ class TopLevelScanner {
   uint32_t max_depth_;
   size_t pos_ = 0;
   Problem problem_;
+};
+
+// The bytes that matter to the top-level scan in a 64-byte block, one bit
+// per byte (bit k for byte k).
+struct BlockBits {
+  uint64_t quote = 0;
+  uint64_t backslash = 0;
+  uint64_t open = 0;   // '{' or '['
+  uint64_t close = 0;  // '}' or ']'
+};
+
+inline BlockBits ClassifyBlock(const char* p) {
+  BlockBits bits;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i open = _mm_set1_epi8('{');  // '[' | 0x20 == '{'
+  const __m128i close = _mm_set1_epi8('}');  // ']' | 0x20 == '}'
+  const __m128i fold = _mm_set1_epi8(0x20);
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i folded = _mm_or_si128(v, fold);
+    const auto mask = [](__m128i eq) {
+      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(eq)));
+    };
+    bits.quote |= mask(_mm_cmpeq_epi8(v, quote)) << (16 * k);
+    bits.backslash |= mask(_mm_cmpeq_epi8(v, backslash)) << (16 * k);
+    bits.open |= mask(_mm_cmpeq_epi8(folded, open)) << (16 * k);
+    bits.close |= mask(_mm_cmpeq_epi8(folded, close)) << (16 * k);
+  }
+#else
+  for (int k = 0; k < 64; ++k) {
+    const uint64_t bit = uint64_t{1} << k;
+    switch (p[k]) {
+      case '"': bits.quote |= bit; break;
+      case '\\': bits.backslash |= bit; break;
+      case '{': case '[': bits.open |= bit; break;
+      case '}': case ']': bits.close |= bit; break;
+      default: break;
+    }
+  }
+#endif
+  return bits;
+}
+
+// Bit k set when an odd number of bits 0..k of x are set.
+inline uint64_t PrefixXor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+// TopLevelScanner's fast path, for text that is well-formed: the text is
+// classified 64 bytes at a time (string interiors from the unescaped quotes,
+// brackets outside strings), so strings and member values are skipped by
+// bit scans instead of byte by byte. Everything at the top level (keys,
+// ':', ',', scalar values, whitespace) is read byte by byte exactly as
+// TopLevelScanner reads it.
+//
+// Run() returns true only when TopLevelScanner::Run would succeed with the
+// same batches and end position. It returns false on any problem (or
+// anything unusual), without saying what: the caller then runs
+// TopLevelScanner, which names it. Why the views agree: both start outside
+// strings; an unescaped '"' opens or closes a string in both; inside a
+// string both pair a backslash with the byte after it (a run of
+// backslashes starts inside the string, so an odd run escapes the byte
+// after it in both). They can only part after a backslash outside a string,
+// and any such backslash in the classified blocks makes Run() fail.
+class FastTopLevelScanner {
+ public:
+  FastTopLevelScanner(std::string_view text, size_t batch_bytes, uint32_t max_depth)
+      : text_(text), batch_bytes_(batch_bytes), max_depth_(max_depth) {}
+
+  bool Run(size_t pos, std::vector<MemberBatch>& batches) {
+    pos_ = pos;
+    return WalkMembers(*this, batches) && !backslash_outside_string_;
+  }
+
+  size_t pos() const { return pos_; }
+
+ private:
+  template <typename Scanner>
+  friend bool WalkMembers(Scanner& scanner, std::vector<MemberBatch>& batches);
+  static constexpr size_t kBlock = 64;
+
+  // The fast scan does not name problems: the exact one will.
+  bool Fail(const char*) { return false; }
+  bool Fail(const char*, size_t) { return false; }
+
+  bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
+  void SkipWhitespace() {
+    while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
+  }
+
+  // Classifies the next block (the text's last bytes padded with spaces).
+  void ClassifyNext() {
+    const size_t begin = next_block_;
+    const char* p = text_.data() + begin;
+    char padded[kBlock];
+    if (text_.size() - begin < kBlock) {
+      std::memset(padded, ' ', kBlock);
+      std::memcpy(padded, p, text_.size() - begin);
+      p = padded;
+    }
+    const BlockBits bits = ClassifyBlock(p);
+    // Escaped bytes: each backslash not itself escaped escapes the next byte.
+    uint64_t escaped = escape_carry_;
+    escape_carry_ = 0;
+    for (uint64_t b = bits.backslash; b != 0; b &= b - 1) {
+      const int k = __builtin_ctzll(b);
+      if ((escaped >> k & 1) != 0) continue;
+      if (k == 63) {
+        escape_carry_ = 1;
+      } else {
+        escaped |= uint64_t{2} << k;
+      }
+    }
+    quotes_ = bits.quote & ~escaped;
+    // Inside a string: from an opening quote (included) to its closing
+    // quote (excluded).
+    const uint64_t inside = PrefixXor(quotes_) ^ string_carry_;
+    string_carry_ = (inside >> 63) != 0 ? ~uint64_t{0} : 0;
+    open_ = bits.open & ~inside;
+    close_ = bits.close & ~inside;
+    if ((bits.backslash & ~inside) != 0) backslash_outside_string_ = true;
+    block_begin_ = begin;
+    next_block_ = begin + kBlock;
+  }
+
+  // Makes the block holding text position p the current one.
+  void Reach(size_t p) {
+    while (next_block_ <= p) ClassifyNext();
+  }
+
+  // Bits of the current block at positions >= p.
+  uint64_t From(size_t p) const {
+    return p <= block_begin_ ? ~uint64_t{0} : ~uint64_t{0} << (p - block_begin_);
+  }
+
+  // At '"': moves past the closing quote; false when there is none.
+  bool SkipString() {
+    const size_t from = pos_ + 1;
+    if (from >= text_.size()) return false;
+    Reach(from);
+    uint64_t bits = quotes_ & From(from);
+    while (bits == 0) {
+      if (next_block_ >= text_.size()) return false;
+      ClassifyNext();
+      bits = quotes_;
+    }
+    pos_ = block_begin_ + static_cast<size_t>(__builtin_ctzll(bits)) + 1;
+    return true;
+  }
+
+  bool SkipValue() {
+    const size_t begin = pos_;
+    if (pos_ >= text_.size()) return false;
+    const char c = text_[pos_];
+    if (c == '"') return SkipString();
+    if (c == '{' || c == '[') {
+      Reach(pos_);
+      uint64_t bits = (open_ | close_) & From(pos_);
+      // Kinds of the open brackets, innermost last (true for '{').
+      bool curly[kMaxJsonDepthCeiling + 1];
+      size_t depth = 0;
+      while (true) {
+        for (; bits != 0; bits &= bits - 1) {
+          const int k = __builtin_ctzll(bits);
+          const char d = text_[block_begin_ + static_cast<size_t>(k)];
+          if ((open_ >> k & 1) != 0) {
+            if (depth + 2 > max_depth_) return false;
+            curly[depth++] = d == '{';
+          } else {
+            if (depth == 0 || curly[depth - 1] != (d == '}')) return false;
+            if (--depth == 0) {
+              pos_ = block_begin_ + static_cast<size_t>(k) + 1;
+              return true;
+            }
+          }
+        }
+        if (next_block_ >= text_.size()) return false;
+        ClassifyNext();
+        bits = open_ | close_;
+      }
+    }
+    while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
+    return pos_ > begin;
+  }
+
+  std::string_view text_;
+  size_t batch_bytes_;
+  uint32_t max_depth_;
+  size_t pos_ = 0;
+  // The current block: text positions [block_begin_, block_begin_ + 64).
+  size_t block_begin_ = 0;
+  size_t next_block_ = 0;  // where the next block to classify starts
+  uint64_t quotes_ = 0;    // unescaped quotes
+  uint64_t open_ = 0;      // brackets outside strings
+  uint64_t close_ = 0;
+  uint64_t escape_carry_ = 0;  // bit 0: the next block's first byte is escaped
+  uint64_t string_carry_ = 0;  // all ones: the next block starts inside a string
+  bool backslash_outside_string_ = false;
 };
 
 }  // namespace
@@ -589,12 +882,23 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
                   policy, sink);
     return false;
   }
-  TopLevelScanner scanner(text, batch_bytes, policy.max_json_depth);
-  if (!scanner.Run(first + 1, batches)) {
-    ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink);
-    return false;
+  // The fast scan, and the exact one when the fast one does not succeed
+  // (it names the problem).
+  size_t end = 0;
+  const size_t batches_before = batches.size();
+  FastTopLevelScanner fast(text, batch_bytes, policy.max_json_depth);
+  if (FastPathsEnabled() && fast.Run(first + 1, batches)) {
+    end = fast.pos();
+  } else {
+    batches.resize(batches_before);
+    TopLevelScanner scanner(text, batch_bytes, policy.max_json_depth);
+    if (!scanner.Run(first + 1, batches)) {
+      ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink);
+      return false;
+    }
+    end = scanner.pos();
   }
-  size_t last = scanner.pos();
+  size_t last = end;
   while (last < size && IsJsonWhitespace(header[last])) ++last;
   if (last < size) {
     ReportFailure(simdjson::TAPE_ERROR, text, file_offset,
@@ -604,7 +908,7 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
     return false;
   }
   // Writers pad with spaces; other whitespace is legal but unusual.
-  for (size_t p = scanner.pos(); p < size; ++p) {
+  for (size_t p = end; p < size; ++p) {
     if (header[p] != ' ') {
       sink.AddAction(Code::kHeaderPaddingNotSpaces, policy.padding_not_spaces, file_offset + p,
                      {}, "header padding holds tab, CR or LF");
@@ -637,6 +941,86 @@ simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size
 
 }  // namespace
 
+struct BatchParser::Cache {
+  simdjson::dom::parser parser;
+  size_t parser_capacity = 0;  // bytes of JSON the parser and its document hold
+  size_t parser_depth = 0;
+  std::unique_ptr<char[]> buffer;  // the batch's text, padded
+  size_t buffer_capacity = 0;
+  bool in_use = false;
+
+  // Drops what is above the kept capacity.
+  void Trim() {
+    if (parser_capacity > kKeptParserCapacity) {
+      parser = simdjson::dom::parser();
+      parser_capacity = 0;
+      parser_depth = 0;
+    }
+    if (buffer_capacity > kKeptParserCapacity + simdjson::SIMDJSON_PADDING) {
+      buffer.reset();
+      buffer_capacity = 0;
+    }
+  }
+
+  // Room for `length` bytes of JSON in the text buffer (plus padding).
+  bool ReserveBuffer(size_t length) {
+    if (buffer_capacity >= length + simdjson::SIMDJSON_PADDING) return true;
+    buffer.reset();  // the old buffer first: lower peak
+    buffer_capacity = RoundCapacity(length) + simdjson::SIMDJSON_PADDING;
+    buffer.reset(new (std::nothrow) char[buffer_capacity]);
+    if (!buffer) buffer_capacity = 0;
+    return buffer != nullptr;
+  }
+
+  // A parser (and document) for `length` bytes of JSON nested `depth` deep.
+  // The depth only grows: simdjson's limit is never the binding one (see
+  // Parse), so a larger one changes nothing but saves reallocating.
+  bool ReserveParser(size_t length, size_t depth) {
+    if (parser_capacity >= length && parser_depth >= depth) return true;
+    const size_t capacity = std::max(parser_capacity, RoundCapacity(length));
+    depth = std::max(depth, parser_depth);
+    if (parser.allocate(capacity, depth) != simdjson::SUCCESS ||
+        (capacity != parser_capacity && parser.doc.allocate(capacity) != simdjson::SUCCESS)) {
+      parser = simdjson::dom::parser();
+      parser_capacity = 0;
+      parser_depth = 0;
+      return false;
+    }
+    parser_capacity = capacity;
+    parser_depth = depth;
+    return true;
+  }
+
+  // Small sizes grow by powers of two from 4 KiB; large ones to a multiple
+  // of 64 KiB (a batch is a little over kDefaultBatchBytes).
+  static size_t RoundCapacity(size_t length) {
+    constexpr size_t kStep = 64 * 1024;
+    if (length > kStep) return (length + kStep - 1) / kStep * kStep;
+    size_t capacity = 4096;
+    while (capacity < length) capacity *= 2;
+    return capacity;
+  }
+};
+
+namespace {
+thread_local BatchParser::Cache thread_cache;
+}  // namespace
+
+BatchParser::BatchParser() {
+  if (thread_cache.in_use) {
+    own_ = std::make_unique<Cache>();
+    cache_ = own_.get();
+  } else {
+    cache_ = &thread_cache;
+  }
+  cache_->in_use = true;
+}
+
+BatchParser::~BatchParser() {
+  cache_->in_use = false;
+  cache_->Trim();
+}
+
 bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_offset,
                         const Policy& policy, FindingSink& sink, ParsedBatch& out) {
   // The batch as an object: "{" + members + "}". Position 0 (the added
@@ -646,54 +1030,41 @@ bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_off
   out.base = batch.begin - 1;
   out.wide_integers.clear();
   const uint64_t text_file_offset = file_offset + out.base;
-  if (buffer_capacity_ < length + simdjson::SIMDJSON_PADDING) {
-    // Sized to the need (a small header must not pay for a large buffer),
-    // doubling so that a run of growing batches reallocates rarely.
-    buffer_capacity_ = std::max(length, buffer_capacity_ * 2) + simdjson::SIMDJSON_PADDING;
-    buffer_.reset(new (std::nothrow) char[buffer_capacity_]);
-    if (!buffer_) {
-      buffer_capacity_ = 0;
-      sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON buffer");
-      return false;
-    }
+  Cache& cache = *cache_;
+  if (!cache.ReserveBuffer(length)) {
+    sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON buffer");
+    return false;
   }
-  if (parser_capacity_ < length) {
-    parser_capacity_ = std::max(length, parser_capacity_ * 2);
-    // The depth limit is enforced by TopLevelScanner, which counts every
-    // bracket as the reference does. simdjson does not count an empty
-    // innermost container and stops one level early on a non-empty one, so
-    // it gets one level of slack and is never the binding limit.
-    if (parser_.allocate(parser_capacity_, policy.max_json_depth + 1) != simdjson::SUCCESS) {
-      parser_capacity_ = 0;
-      sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON parser");
-      return false;
-    }
+  // The depth limit is enforced by TopLevelScanner, which counts every
+  // bracket as the reference does. simdjson does not count an empty
+  // innermost container and stops one level early on a non-empty one, so
+  // it gets (at least) one level of slack and is never the binding limit:
+  // its DEPTH_ERROR cannot happen on a batch the scan has passed.
+  if (!cache.ReserveParser(length, policy.max_json_depth + 1)) {
+    sink.Error(Code::kResourceExhausted, text_file_offset, "cannot allocate the JSON parser");
+    return false;
   }
-  char* text = buffer_.get();
+  char* text = cache.buffer.get();
   text[0] = '{';
   std::memcpy(text + 1, header + batch.begin, members);
   text[length - 1] = '}';
   std::memset(text + length, ' ', simdjson::SIMDJSON_PADDING);
   out.text = std::string_view(text, length);
 
-  const simdjson::error_code error = ParseObject(parser_, text, length, policy, out);
+  const simdjson::error_code error = ParseObject(cache.parser, text, length, policy, out);
   if (error == simdjson::SUCCESS) return true;
   if (batch.members > 1) {
     // Name the first member that fails on its own, so that the report is
     // the same whatever the batch size. (Members that all parse alone make
     // a batch that parses: they are joined by separators already checked.)
+    // Each member is shorter than the batch: the parser has room.
     std::vector<MemberBatch> singles;
     if (TopLevelScanner(out.text, 1, policy.max_json_depth).Run(1, singles)) {
-      simdjson::dom::parser single_parser;
+      std::unique_ptr<char[]> single_text(
+          new (std::nothrow) char[length + simdjson::SIMDJSON_PADDING]);
       for (const MemberBatch& single : singles) {
+        if (!single_text) break;
         const size_t single_length = single.end - single.begin + 2;
-        std::unique_ptr<char[]> single_text(
-            new (std::nothrow) char[single_length + simdjson::SIMDJSON_PADDING]);
-        if (!single_text ||
-            single_parser.allocate(single_length, policy.max_json_depth + 1) !=
-                simdjson::SUCCESS) {
-          break;
-        }
         single_text[0] = '{';
         std::memcpy(single_text.get() + 1, out.text.data() + single.begin,
                     single_length - 2);
@@ -701,7 +1072,7 @@ bool BatchParser::Parse(const char* header, MemberBatch batch, uint64_t file_off
         std::memset(single_text.get() + single_length, ' ', simdjson::SIMDJSON_PADDING);
         ParsedBatch scratch;
         const simdjson::error_code single_error =
-            ParseObject(single_parser, single_text.get(), single_length, policy, scratch);
+            ParseObject(cache.parser, single_text.get(), single_length, policy, scratch);
         if (single_error != simdjson::SUCCESS) {
           ReportFailure(single_error, std::string_view(single_text.get(), single_length),
                         text_file_offset + single.begin - 1, Problem{}, policy, sink);

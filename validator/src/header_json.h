@@ -57,19 +57,31 @@ struct ParsedBatch {
   std::vector<std::pair<size_t, size_t>> wide_integers;
 };
 
-// Reuses its buffers from one batch to the next. A ParsedBatch stays valid
-// until the next Parse.
+// Reuses its buffers from one batch to the next, and from one validation to
+// the next on the same thread: the simdjson parser and the text buffer live
+// in a per-thread cache (capacity kept only up to kKeptParserCapacity bytes
+// of JSON; a larger one is released when the BatchParser is destroyed). A
+// ParsedBatch stays valid until the next Parse or the BatchParser's end.
 class BatchParser {
  public:
+  BatchParser();
+  ~BatchParser();
+  BatchParser(const BatchParser&) = delete;
+  BatchParser& operator=(const BatchParser&) = delete;
+
   bool Parse(const char* header, MemberBatch batch, uint64_t file_offset, const Policy& policy,
              FindingSink& sink, ParsedBatch& out);
 
+  struct Cache;
+
  private:
-  simdjson::dom::parser parser_;
-  std::unique_ptr<char[]> buffer_;
-  size_t buffer_capacity_ = 0;
-  size_t parser_capacity_ = 0;
+  Cache* cache_;                // the thread's cache, or *own_
+  std::unique_ptr<Cache> own_;  // when the thread's cache is already in use
 };
+
+// Capacity (bytes of JSON text) the per-thread parser cache keeps between
+// validations; about 20 bytes of memory per byte of capacity.
+inline constexpr size_t kKeptParserCapacity = 2 * kDefaultBatchBytes;
 
 // Index of the first byte of the first invalid UTF-8 sequence, or `size`.
 size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size);

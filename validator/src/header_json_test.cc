@@ -879,3 +879,50 @@ TEST(JsonNumbers, WideIntegerBesideAnOverflow_Compat_Rejects208AtTheOverflow) {
 
 }  // namespace
 }  // namespace stguard
+
+namespace stguard {
+namespace {
+
+using testing::Dump;
+using testing::Rejects;
+using testing::RunPadded;
+using testing::At;
+using testing::PadToEight;
+
+// ---------------------------------------------------------------------------
+// The top-level scan reads 64-byte blocks: escapes and runs of backslashes
+// across block edges, at every alignment, end strings exactly where the
+// byte-by-byte reading ends them.
+
+TEST(TopLevelScan, BackslashRunsAcrossBlockEdges_SameReportAsOneMemberBatches) {
+  const Policy compat = *BuiltinPolicy("compat");
+  for (size_t pad = 0; pad < 70; ++pad) {
+    for (const char* tail : {"\\\\", "\\\"", "\\\\\\\"x", "\\\\\\\\", "\\u0022\\\\"}) {
+      const std::string name = std::string(pad, 'n') + tail;
+      const std::string header = PadToEight(
+          "{\"" + name + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+          "\"__metadata__\":{\"k\":\"" + name + "{[\"}}");
+      ValidateOptions one;
+      one.json_batch_bytes = 1;
+      const Report whole = ValidateBuffer(testing::MakeFileWithData(header, 1), compat);
+      const Report single = ValidateBuffer(testing::MakeFileWithData(header, 1), compat, one);
+      EXPECT_EQ(whole.verdict, Verdict::kAccept) << header << Dump(whole);
+      EXPECT_EQ(Dump(whole), Dump(single)) << header;
+    }
+  }
+}
+
+TEST(TopLevelScan, BackslashOutsideStrings_SameReportAsBefore) {
+  // Not JSON; the fast scan gives up and the exact scan names the problem.
+  const std::string in_array = R"({"a":[1,\"x"]})";
+  EXPECT_TRUE(Rejects(RunPadded(in_array, 0, "compat"), Code::kJsonSyntax,
+                      At(in_array, "\\")));
+  const std::string after_number = R"({"a":1\,"b":2})";
+  EXPECT_TRUE(Rejects(RunPadded(after_number, 0, "compat"), Code::kJsonSyntax));
+  const std::string before_brace = R"({"a":{"b":"c"}\})";
+  EXPECT_TRUE(Rejects(RunPadded(before_brace, 0, "compat"), Code::kJsonSyntax,
+                      At(before_brace, "\\")));
+}
+
+}  // namespace
+}  // namespace stguard

@@ -21,6 +21,9 @@ class JsonCursor {
 
   size_t pos() const { return pos_; }
   bool desynced() const { return desynced_; }
+  // Puts the cursor at `pos`, just after a value the caller has read from
+  // the text itself.
+  void MoveTo(size_t pos) { pos_ = pos; }
 
   // Moves to the next value: skips whitespace and one separating ',' or ':'.
   // Returns the value's position.
@@ -90,8 +93,18 @@ class JsonCursor {
 
  private:
   static bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  // Whitespace, ',', '}', ']' or ':'.
   static bool IsDelimiter(char c) {
-    return IsWhitespace(c) || c == ',' || c == '}' || c == ']' || c == ':';
+    struct Table {
+      bool is[256] = {};
+      constexpr Table() {
+        for (const char d : {' ', '\t', '\n', '\r', ',', '}', ']', ':'}) {
+          is[static_cast<unsigned char>(d)] = true;
+        }
+      }
+    };
+    static constexpr Table kTable;
+    return kTable.is[static_cast<unsigned char>(c)];
   }
   bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
   void SkipWhitespace() {
@@ -121,8 +134,23 @@ class JsonCursor {
     Desync();
   }
 
+  // Eight bytes at a time (SWAR): bit 7 of byte k is set in the mask when
+  // byte k is '"' or '\\'. Bits above the lowest set one may be false
+  // positives (borrows), so only the lowest is used: it is exact.
   static const void* FindQuoteOrBackslash(const char* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHighs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);  // little-endian: byte k of p + i is byte k of word
+      const uint64_t quote = word ^ (kOnes * '"');
+      const uint64_t backslash = word ^ (kOnes * '\\');
+      const uint64_t hits =
+          ((quote - kOnes) & ~quote & kHighs) | ((backslash - kOnes) & ~backslash & kHighs);
+      if (hits != 0) return p + i + static_cast<size_t>(__builtin_ctzll(hits) / 8);
+    }
+    for (; i < n; ++i) {
       if (p[i] == '"' || p[i] == '\\') return p + i;
     }
     return nullptr;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace stguard::internal {
 namespace {
@@ -28,6 +29,12 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
     std::sort(tensors.begin(), tensors.end(), by_range);
   }
 
+  // Messages are built only for findings the sink keeps (a hostile header
+  // can hold millions of tensors that each draw one).
+  const auto error = [&sink](Code code, uint64_t at, std::string_view name, auto&& message) {
+    sink.TensorError(code, at, name, sink.Wants(code) ? message() : std::string());
+  };
+
   // covered_excl: every byte before it belongs to a tensor seen so far.
   uint64_t covered_excl = 0;
   bool past_end = false;
@@ -35,54 +42,61 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
     const uint64_t offsets_at = header_file_offset + t.offsets_pos;
     const uint64_t shape_at = header_file_offset + t.shape_pos;
     if (t.size_overflow) {
-      sink.TensorError(Code::kShapeOverflow, shape_at, t.name,
-                       "shape x " + std::to_string(DtypeBits(t.dtype)) +
-                           " bits overflows 64 bits");
+      error(Code::kShapeOverflow, shape_at, t.name, [&] {
+        return "shape x " + std::to_string(DtypeBits(t.dtype)) + " bits overflows 64 bits";
+      });
     } else if (t.partial_byte) {
-      sink.TensorError(Code::kSubByteNotWholeBytes, shape_at, t.name,
-                       std::to_string(t.elements) + " elements of " +
-                           std::string(DtypeName(t.dtype)) + " are not a whole number of bytes");
+      error(Code::kSubByteNotWholeBytes, shape_at, t.name, [&] {
+        return std::to_string(t.elements) + " elements of " + std::string(DtypeName(t.dtype)) +
+               " are not a whole number of bytes";
+      });
     }
     if (t.end < t.begin) {
-      sink.TensorError(Code::kOffsetsReversed, offsets_at, t.name,
-                       "data_offsets begin " + std::to_string(t.begin) + " > end " +
-                           std::to_string(t.end));
+      error(Code::kOffsetsReversed, offsets_at, t.name, [&] {
+        return "data_offsets begin " + std::to_string(t.begin) + " > end " +
+               std::to_string(t.end);
+      });
       continue;
     }
     if (!t.size_overflow && !t.partial_byte && t.end - t.begin != t.byte_size) {
-      sink.TensorError(Code::kTensorSizeMismatch, offsets_at, t.name,
-                       "range " + Range(t.begin, t.end) + " holds " +
-                           std::to_string(t.end - t.begin) + " bytes, shape and dtype need " +
-                           std::to_string(t.byte_size));
+      error(Code::kTensorSizeMismatch, offsets_at, t.name, [&] {
+        return "range " + Range(t.begin, t.end) + " holds " + std::to_string(t.end - t.begin) +
+               " bytes, shape and dtype need " + std::to_string(t.byte_size);
+      });
     }
     if (t.begin > covered_excl) {
-      sink.TensorError(Code::kDataGap, offsets_at, t.name,
-                       "bytes " + Range(covered_excl, t.begin) +
-                           " of the data section belong to no tensor");
+      error(Code::kDataGap, offsets_at, t.name, [&] {
+        return "bytes " + Range(covered_excl, t.begin) +
+               " of the data section belong to no tensor";
+      });
     } else if (t.begin < covered_excl) {
       if (t.begin == t.end) {
-        sink.TensorError(Code::kZeroSizeTensorInside, offsets_at, t.name,
-                         "zero-size tensor at " + std::to_string(t.begin) +
-                             " lies inside another tensor's range");
+        error(Code::kZeroSizeTensorInside, offsets_at, t.name, [&] {
+          return "zero-size tensor at " + std::to_string(t.begin) +
+                 " lies inside another tensor's range";
+        });
       } else {
-        sink.TensorError(Code::kDataOverlap, offsets_at, t.name,
-                         "range " + Range(t.begin, t.end) +
-                             " overlaps data already claimed up to " +
-                             std::to_string(covered_excl));
+        error(Code::kDataOverlap, offsets_at, t.name, [&] {
+          return "range " + Range(t.begin, t.end) + " overlaps data already claimed up to " +
+                 std::to_string(covered_excl);
+        });
       }
     }
     if (t.end > data.size) {
       past_end = true;
-      sink.TensorError(Code::kTensorPastEnd, offsets_at, t.name,
-                       "range " + Range(t.begin, t.end) + " ends past the data section's " +
-                           std::to_string(data.size) + " bytes");
+      error(Code::kTensorPastEnd, offsets_at, t.name, [&] {
+        return "range " + Range(t.begin, t.end) + " ends past the data section's " +
+               std::to_string(data.size) + " bytes";
+      });
     }
     const uint32_t alignment = DtypeAlignment(t.dtype);
-    if (t.begin % alignment != 0) {
+    if (t.begin % alignment != 0 && policy.tensor_offset_unaligned != Action::kIgnore) {
       sink.AddAction(Code::kTensorOffsetUnaligned, policy.tensor_offset_unaligned, offsets_at,
                      t.name,
-                     "offset " + std::to_string(t.begin) + " is not a multiple of " +
-                         std::to_string(alignment));
+                     sink.Wants(Code::kTensorOffsetUnaligned)
+                         ? "offset " + std::to_string(t.begin) + " is not a multiple of " +
+                               std::to_string(alignment)
+                         : std::string());
     }
     covered_excl = std::max(covered_excl, t.end);
   }

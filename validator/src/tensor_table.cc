@@ -6,8 +6,13 @@
 #include <string>
 
 #include "checked_math.h"
+#include "fast_paths.h"
 #include "huge_pages.h"
 #include "json_cursor.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace stguard::internal {
 namespace {
@@ -17,9 +22,49 @@ using simdjson::dom::element_type;
 
 constexpr std::string_view kMetadataKey = "__metadata__";
 
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+constexpr uint64_t kLows = 0x7F7F7F7F7F7F7F7Full;
+
+uint64_t Load8(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);  // little-endian: byte k of p is byte k of the word
+  return word;
+}
+
+// Bit 7 of byte k set exactly when byte k of `word` is `c` (no borrows
+// between bytes).
+uint64_t ExactBytesEqual(uint64_t word, unsigned char c) {
+  const uint64_t x = word ^ (kOnes * c);
+  return ~(((x & kLows) + kLows) | x) & kHighs;
+}
+
+// False when `text` has no byte below 0x20, no 0x7F and no 0xC2: then it
+// holds no control character (HasControlChar's answer is false too).
+bool MayHoldControlChar(std::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t word = Load8(p + i);
+    // (b - 0x20) borrows into bit 7 only for b < 0x20 (b >= 0x80 is
+    // masked by ~word); with no such byte there is no borrow at all.
+    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+    if ((below_space | ExactBytesEqual(word, 0x7F) | ExactBytesEqual(word, 0xC2)) != 0) {
+      return true;
+    }
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c == 0x7F || c == 0xC2) return true;
+  }
+  return false;
+}
+
 // C0 controls, DEL and C1 controls (U+0080..U+009F, which some terminals
 // obey as escape sequences).
 bool HasControlChar(std::string_view text, bool allow_tab_cr_lf) {
+  if (!MayHoldControlChar(text)) return false;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20) {
@@ -80,6 +125,150 @@ uint64_t HashName(std::string_view name) {
   return hash;
 }
 
+// One pass over a tensor name, 16 bytes at a time: a 64-bit hash (used only
+// to show that names all differ: any equal pair of hashes sends the caller
+// to the exact pass, so its quality costs time, never correctness), and
+// whether the name may hold a control character or be path-like. When that
+// flag is false, HasControlChar and IsPathLike (without a leading '/') are
+// false too: it is set for any byte below 0x20 or above 0x7E, '\\' and
+// "..".
+struct NameScan {
+  uint64_t hash;
+  bool may_hold_control;
+  bool may_be_path_like;
+};
+
+NameScan ScanName(std::string_view name) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = name.data();
+  const size_t n = name.size();
+  uint64_t a = n * kMul;
+  uint64_t b = ~n * kMul;
+  uint32_t suspicious = 0;
+  uint32_t dot_carry = 0;  // bit 0: the byte before the chunk is a '.'
+  // A chunk of 16 bytes (lo, then hi), of which the bytes whose bit is set
+  // in `valid` are the name's. Chunks may overlap (each pair of adjacent
+  // name bytes lies in some chunk, so ".." is seen).
+  const auto chunk = [&](uint64_t lo, uint64_t hi, uint32_t valid) {
+    a = (a ^ lo) * kMul;
+    b = (b ^ hi) * kMul;
+    uint32_t odd, dots;
+#if defined(__SSE2__)
+    const __m128i v = _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+    // Signed: bytes from 0x80 compare below 0x20 too.
+    const __m128i odd_bytes =
+        _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    odd = static_cast<uint32_t>(_mm_movemask_epi8(odd_bytes));
+    dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+#else
+    odd = 0;
+    dots = 0;
+    for (int k = 0; k < 16; ++k) {
+      const auto c = static_cast<unsigned char>((k < 8 ? lo : hi) >> (8 * (k % 8)));
+      if (c < 0x20 || c > 0x7E || c == '\\') odd |= 1u << k;
+      if (c == '.') dots |= 1u << k;
+    }
+#endif
+    odd &= valid;
+    dots &= valid;
+    suspicious |= odd | (dots & ((dots << 1) | dot_carry));
+    dot_carry = dots >> 15;
+  };
+  if (n >= 16) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) chunk(Load8(p + i), Load8(p + i + 8), 0xFFFF);
+    if (i < n) {
+      dot_carry = 0;  // pairs across its start lie in the chunk before
+      chunk(Load8(p + n - 16), Load8(p + n - 8), 0xFFFF);
+    }
+  } else if (n >= 8) {
+    chunk(Load8(p), Load8(p + n - 8), 0xFFFF);  // overlapping halves
+  } else if (n >= 4) {
+    uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    chunk(first | uint64_t{last} << 32, 0, 0xFF);
+  } else {
+    uint64_t word = 0;
+    for (size_t k = 0; k < n; ++k) word |= uint64_t{static_cast<unsigned char>(p[k])} << (8 * k);
+    chunk(word, 0, (1u << n) - 1);
+  }
+  // Each lane is a bijection of the name's words (for a given length);
+  // splitmix64's finalizer mixes them into one hash.
+  const auto mix = [](uint64_t h) {
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+  };
+  const uint64_t h = mix(a + mix(b));
+  const bool any = suspicious != 0;
+  return NameScan{h, any, any};
+}
+
+// True when `hashes` are pairwise different. They are first split by their
+// top bits into buckets of about 512, so that each bucket's set (open
+// addressing, at most half full) stays in the cache. Frees `hashes`.
+bool AllHashesDiffer(std::vector<uint64_t>& hashes) {
+  const size_t n = hashes.size();
+  if (n < 2) return true;
+  int bucket_bits = 0;
+  while (bucket_bits < 12 && (n >> bucket_bits) > 512) ++bucket_bits;
+  const size_t buckets = size_t{1} << bucket_bits;
+  const auto bucket_of = [&](uint64_t h) {
+    return bucket_bits == 0 ? size_t{0} : static_cast<size_t>(h >> (64 - bucket_bits));
+  };
+  std::vector<uint32_t> begin(buckets + 1, 0);
+  for (const uint64_t h : hashes) ++begin[bucket_of(h) + 1];
+  for (size_t b = 0; b < buckets; ++b) begin[b + 1] += begin[b];
+  std::vector<uint64_t> grouped(n);
+  AdviseHugePages(grouped.data(), n * sizeof(uint64_t));
+  {
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (const uint64_t h : hashes) grouped[next[bucket_of(h)]++] = h;
+  }
+  hashes = {};
+  std::vector<uint64_t> slots;
+  for (size_t b = 0; b < buckets; ++b) {
+    const size_t count = begin[b + 1] - begin[b];
+    if (count < 2) continue;
+    int bits = 4;
+    while ((size_t{1} << bits) < 2 * count) ++bits;
+    const size_t mask = (size_t{1} << bits) - 1;
+    slots.assign(size_t{1} << bits, 0);  // 0: empty
+    for (size_t k = begin[b]; k < begin[b + 1]; ++k) {
+      uint64_t h = grouped[k];
+      h += h == 0;  // 0 marks an empty slot (a 0/1 clash only costs time)
+      // The top bits chose the bucket: the slot comes from the others.
+      size_t i = static_cast<size_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      while (slots[i] != 0) {
+        if (slots[i] == h) return false;
+        i = (i + 1) & mask;
+      }
+      slots[i] = h;
+    }
+  }
+  return true;
+}
+
+// Index of the first byte of p[pos, end) that is '"', '\\' or below 0x20,
+// or of the first byte of the last incomplete word (SWAR: only the lowest
+// hit of a word is used, which is exact).
+size_t SkipPlainKeyBytes(const char* p, size_t pos, size_t end) {
+  while (pos + 8 <= end) {
+    const uint64_t word = Load8(p + pos);
+    const uint64_t quote = word ^ (kOnes * '"');
+    const uint64_t backslash = word ^ (kOnes * '\\');
+    const uint64_t hits = ((quote - kOnes) & ~quote & kHighs) |
+                          ((backslash - kOnes) & ~backslash & kHighs) |
+                          ((word - kOnes * 0x20) & ~word & kHighs);
+    if (hits != 0) return pos + static_cast<size_t>(__builtin_ctzll(hits) / 8);
+    pos += 8;
+  }
+  return pos;
+}
+
 enum class NumberStatus { kOk, kNotInteger, kTooLarge, kWrongType };
 
 }  // namespace
@@ -92,9 +281,13 @@ std::string_view NameArena::Copy(std::string_view text) {
     blocks_.push_back(std::unique_ptr<char[]>(new char[text.size()]));
     copy = blocks_.back().get();
   } else {
-    if (current_ == nullptr || kBlockBytes - used_ < text.size()) {
-      blocks_.push_back(std::unique_ptr<char[]>(new char[kBlockBytes]));
+    if (current_ == nullptr || size_ - used_ < text.size()) {
+      // Each block twice the last (up to kBlockBytes), and large enough.
+      size_t size = current_ == nullptr ? kFirstBlockBytes : std::min(size_ * 2, kBlockBytes);
+      while (size < text.size()) size *= 2;
+      blocks_.push_back(std::unique_ptr<char[]>(new char[size]));
       current_ = blocks_.back().get();
+      size_ = size;
       used_ = 0;
     }
     copy = current_ + used_;
@@ -116,6 +309,7 @@ class TableBuilder::Impl {
 
   bool AddBatch(const ParsedBatch& batch) {
     json_ = &batch;
+    wide_integers_empty_ = batch.wide_integers.empty();
     base_ = batch.base;
     JsonCursor cursor(batch.text);
     cursor_ = &cursor;
@@ -137,9 +331,11 @@ class TableBuilder::Impl {
         TensorEntry entry;
         entry.name = names_.Copy(member.key);
         entry.key_pos = Pos(key_pos);
-        CheckName(entry);
+        const NameScan scan = ScanName(entry.name);
+        CheckName(entry, scan);
         if (ParseTensorEntry(member.value, entry)) {
           entries_.push_back(entry);
+          name_hashes_.push_back(scan.hash);
         } else {
           table_.complete = false;
         }
@@ -156,10 +352,88 @@ class TableBuilder::Impl {
     return true;
   }
 
+  // A batch of plain tensor entries (see ReadPlainEntry) under keys
+  // written without escapes, none "__metadata__", none drawing a finding,
+  // read straight from the header text: such a batch is valid JSON and its
+  // DOM walk (AddBatch) would add exactly these entries and report nothing.
+  // Returns false, having added nothing, for any other batch.
+  bool AddPlainBatch(const char* header, const MemberBatch& batch) {
+    if (!FastPathsEnabled()) return false;
+    const size_t entries_before = entries_.size();
+    const size_t dims_before = table_.dims.size();
+    const char* const p = header;
+    const size_t n = batch.end;
+    if (policy_.max_tensors != kNoLimit && tensor_entries_ + batch.members > policy_.max_tensors) {
+      return false;
+    }
+    const bool metadata_seen_before = metadata_seen_;
+    size_t metadata_members = 0;
+    size_t i = batch.begin;
+    size_t added = 0;
+    for (; added < batch.members; ++added) {
+      if (added > 0) {
+        SkipWs(p, n, i);
+        if (i >= n || p[i] != ',') break;
+        ++i;
+        SkipWs(p, n, i);
+      }
+      const size_t key_pos = i;
+      if (i >= n || p[i] != '"') break;
+      // The key: bytes other than '"', '\\' and controls, then '"'.
+      size_t end = SkipPlainKeyBytes(p, i + 1, n);
+      while (end < n && p[end] != '"' && p[end] != '\\' &&
+             static_cast<unsigned char>(p[end]) >= 0x20) {
+        ++end;
+      }
+      if (end >= n || p[end] != '"') break;
+      const std::string_view name(p + i + 1, end - i - 1);
+      i = end + 1;
+      SkipWs(p, n, i);
+      if (i >= n || p[i] != ':') break;
+      ++i;
+      SkipWs(p, n, i);
+      if (name == kMetadataKey) {
+        if (metadata_seen_ || !ReadPlainMetadata(p, n, i)) break;
+        metadata_seen_ = true;
+        ++metadata_members;
+        continue;
+      }
+      PlainEntry value;
+      if (!ReadPlainEntry(p, n, i, value)) break;
+      // CheckName's conditions, none of which may hold.
+      const NameScan scan = ScanName(name);
+      if (name.empty() || name.size() > policy_.max_name_bytes ||
+          (scan.may_hold_control && HasControlChar(name, false)) ||
+          (policy_.path_like_names != Action::kIgnore &&
+           (scan.may_be_path_like || name.front() == '/') && IsPathLike(name))) {
+        break;
+      }
+      TensorEntry entry;
+      entry.name = names_.Copy(name);
+      entry.key_pos = static_cast<uint32_t>(key_pos);
+      ApplyPlainEntry(value, [](size_t header_pos) { return static_cast<uint32_t>(header_pos); },
+                      entry);
+      entries_.push_back(entry);
+      name_hashes_.push_back(scan.hash);
+    }
+    if (added == batch.members && i == batch.end) {
+      tensor_entries_ += batch.members - metadata_members;
+      return true;
+    }
+    metadata_seen_ = metadata_seen_before;
+    // Not plain: undo (the arena keeps its copies, unused).
+    entries_.resize(entries_before);
+    name_hashes_.resize(entries_before);
+    table_.dims.resize(dims_before);
+    return false;
+  }
+
   void Finish() { KeepLastOfEachName(entries_); }
   void Reserve(size_t members) {
     entries_.reserve(members);
     AdviseHugePages(entries_.data(), entries_.capacity() * sizeof(TensorEntry));
+    name_hashes_.reserve(members);
+    AdviseHugePages(name_hashes_.data(), name_hashes_.capacity() * sizeof(uint64_t));
   }
 
  private:
@@ -244,14 +518,14 @@ class TableBuilder::Impl {
     }
   }
 
-  void CheckName(const TensorEntry& entry) {
+  void CheckName(const TensorEntry& entry, const NameScan& scan) {
     const uint64_t pos = AtHeader(entry.key_pos);
     const std::string_view name = entry.name;
     if (name.empty()) {
       sink_.AddAction(Code::kTensorNameEmpty, policy_.empty_tensor_names, pos, name,
                       "tensor name is empty");
     }
-    if (HasControlChar(name, false)) {
+    if (scan.may_hold_control && HasControlChar(name, false)) {
       sink_.AddAction(Code::kTensorNameControlChar, policy_.control_chars_in_names, pos, name,
                       "tensor name " + Quote(name) + " holds a control character");
     }
@@ -260,7 +534,8 @@ class TableBuilder::Impl {
                         "tensor name of " + std::to_string(name.size()) + " bytes (limit " +
                             std::to_string(policy_.max_name_bytes) + ")");
     }
-    if (policy_.path_like_names != Action::kIgnore && IsPathLike(name)) {
+    if (policy_.path_like_names != Action::kIgnore &&
+        (scan.may_be_path_like || (!name.empty() && name.front() == '/')) && IsPathLike(name)) {
       sink_.AddAction(Code::kTensorNamePathLike, policy_.path_like_names, pos, name,
                       "tensor name " + Quote(name) + " looks like a path");
     }
@@ -270,6 +545,7 @@ class TableBuilder::Impl {
   // fields were present with valid values.
   bool ParseTensorEntry(element value, TensorEntry& entry) {
     const size_t value_pos = cursor_->NextValue();
+    if (ParsePlainEntry(value_pos, entry)) return true;
     const std::string_view name = entry.name;
     bool has_dtype = false, has_shape = false, has_offsets = false;
     bool ok = true;
@@ -343,6 +619,249 @@ class TableBuilder::Impl {
     }
     if (ok) ComputeByteSize(entry);
     return ok;
+  }
+
+  // The usual entry, read from the text alone: an object holding "dtype",
+  // "shape" and "data_offsets" once each (keys written without escapes), a
+  // dtype string without escapes naming a dtype the policy allows, a shape
+  // of at most kMaxPlainRank integers and two offsets, every integer plain
+  // digits below 10^19 without a leading zero (so the DOM would hold it as
+  // a non-negative integer), the rank within the policy. Such text is valid
+  // JSON, yields no finding, and sets exactly the fields ParseTensorEntry's
+  // DOM walk would set.
+  static constexpr size_t kMaxPlainRank = 16;
+  struct PlainEntry {
+    Dtype dtype = Dtype::kU8;
+    size_t rank = 0;
+    uint64_t dims[kMaxPlainRank];
+    size_t shape_at = 0;  // positions (in the text read) of the '['s
+    size_t offsets_at = 0;
+    uint64_t offsets[2] = {0, 0};
+  };
+
+  static void SkipWs(const char* p, size_t n, size_t& i) {
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) ++i;
+  }
+
+  // Plain digits at p[i]: '0' or [1-9] and at most 18 more digits.
+  static bool ReadPlainU64(const char* p, size_t n, size_t& i, uint64_t& out) {
+    const size_t begin = i;
+    uint64_t value = 0;
+    while (i < n && p[i] >= '0' && p[i] <= '9') {
+      value = value * 10 + static_cast<uint64_t>(p[i] - '0');
+      ++i;
+    }
+    const size_t digits = i - begin;
+    if (digits == 0 || digits > 19 || (digits > 1 && p[begin] == '0')) return false;
+    out = value;
+    return true;
+  }
+
+  // Reads a plain entry at p[i] (its '{'), moving i past it. Returns false
+  // for anything else, having changed nothing but i and `out`.
+  bool ReadPlainEntry(const char* p, size_t n, size_t& i, PlainEntry& out) {
+    if (i >= n || p[i] != '{') return false;
+    ++i;
+    bool has_dtype = false, has_shape = false, has_offsets = false;
+    for (int field = 0; field < 3; ++field) {
+      SkipWs(p, n, i);
+      if (field > 0) {
+        if (i >= n || p[i] != ',') return false;
+        ++i;
+        SkipWs(p, n, i);
+      }
+      if (i >= n || p[i] != '"') return false;
+      ++i;
+      // A key is compared with its closing quote: `dtype"` can only be the
+      // key "dtype" written without escapes.
+      enum { kDtype, kShape, kOffsets } key;
+      if (n - i >= 6 && std::memcmp(p + i, "dtype\"", 6) == 0) {
+        key = kDtype;
+        i += 6;
+      } else if (n - i >= 6 && std::memcmp(p + i, "shape\"", 6) == 0) {
+        key = kShape;
+        i += 6;
+      } else if (n - i >= 13 && std::memcmp(p + i, "data_offsets\"", 13) == 0) {
+        key = kOffsets;
+        i += 13;
+      } else {
+        return false;  // an unknown field, or a key written with escapes
+      }
+      SkipWs(p, n, i);
+      if (i >= n || p[i] != ':') return false;
+      ++i;
+      SkipWs(p, n, i);
+      if (i >= n) return false;
+      if (key == kDtype) {
+        if (has_dtype || p[i] != '"') return false;
+        has_dtype = true;
+        const size_t begin = i + 1;
+        size_t end = begin;
+        while (end < n && p[end] != '"' && p[end] != '\\') ++end;
+        if (end >= n || p[end] != '"') return false;
+        const std::string_view dtype_name(p + begin, end - begin);
+        // Entries mostly share a dtype: the last one found is tried first.
+        if (dtype_name.size() != last_dtype_name_size_ ||
+            std::memcmp(dtype_name.data(), last_dtype_name_, dtype_name.size()) != 0) {
+          const std::optional<Dtype> parsed = DtypeFromName(dtype_name);
+          if (!parsed) return false;
+          last_dtype_ = *parsed;
+          last_dtype_name_size_ = dtype_name.size();  // a dtype name is short
+          std::memcpy(last_dtype_name_, dtype_name.data(), dtype_name.size());
+        }
+        out.dtype = last_dtype_;
+        if ((policy_.allowed_dtypes >> static_cast<unsigned>(out.dtype) & 1u) == 0) return false;
+        i = end + 1;
+      } else if (key == kShape) {
+        if (has_shape || p[i] != '[') return false;
+        has_shape = true;
+        out.shape_at = i++;
+        out.rank = 0;
+        SkipWs(p, n, i);
+        if (i < n && p[i] == ']') {
+          ++i;
+        } else {
+          while (true) {
+            if (out.rank == kMaxPlainRank || !ReadPlainU64(p, n, i, out.dims[out.rank])) {
+              return false;
+            }
+            ++out.rank;
+            SkipWs(p, n, i);
+            if (i < n && p[i] == ',') {
+              ++i;
+              SkipWs(p, n, i);
+              continue;
+            }
+            if (i < n && p[i] == ']') {
+              ++i;
+              break;
+            }
+            return false;
+          }
+        }
+      } else {
+        if (has_offsets || p[i] != '[') return false;
+        has_offsets = true;
+        out.offsets_at = i++;
+        SkipWs(p, n, i);
+        if (!ReadPlainU64(p, n, i, out.offsets[0])) return false;
+        SkipWs(p, n, i);
+        if (i >= n || p[i] != ',') return false;
+        ++i;
+        SkipWs(p, n, i);
+        if (!ReadPlainU64(p, n, i, out.offsets[1])) return false;
+        SkipWs(p, n, i);
+        if (i >= n || p[i] != ']') return false;
+        ++i;
+      }
+    }
+    SkipWs(p, n, i);
+    if (i >= n || p[i] != '}') return false;
+    ++i;
+    return out.rank <= policy_.max_rank;
+  }
+
+  // The usual __metadata__ value, read from the text alone: an object of
+  // strings under distinct keys, all written without escapes, that draws no
+  // finding from ParseMetadata (entries, lengths, control characters within
+  // the policy's limits). Moves i past it; false for anything else.
+  bool ReadPlainMetadata(const char* p, size_t n, size_t& i) {
+    if (i >= n || p[i] != '{') return false;
+    ++i;
+    meta_keys_.clear();
+    // A string without escapes or control bytes at p[i]; moves past it.
+    const auto read_string = [&](std::string_view& out) {
+      if (i >= n || p[i] != '"') return false;
+      size_t end = SkipPlainKeyBytes(p, i + 1, n);
+      while (end < n && p[end] != '"' && p[end] != '\\' &&
+             static_cast<unsigned char>(p[end]) >= 0x20) {
+        ++end;
+      }
+      if (end >= n || p[end] != '"') return false;
+      out = std::string_view(p + i + 1, end - i - 1);
+      i = end + 1;
+      return true;
+    };
+    SkipWs(p, n, i);
+    if (i < n && p[i] == '}') {
+      ++i;
+      return true;
+    }
+    while (true) {
+      std::string_view key, value;
+      if (!read_string(key)) return false;
+      SkipWs(p, n, i);
+      if (i >= n || p[i] != ':') return false;
+      ++i;
+      SkipWs(p, n, i);
+      if (!read_string(value)) return false;
+      if (key.size() > policy_.max_metadata_value_bytes ||
+          value.size() > policy_.max_metadata_value_bytes || HasControlChar(key, false) ||
+          HasControlChar(value, true)) {
+        return false;
+      }
+      meta_keys_.push_back(key);
+      if (policy_.max_metadata_entries != kNoLimit &&
+          meta_keys_.size() > policy_.max_metadata_entries) {
+        return false;
+      }
+      SkipWs(p, n, i);
+      if (i < n && p[i] == ',') {
+        ++i;
+        SkipWs(p, n, i);
+        continue;
+      }
+      if (i < n && p[i] == '}') {
+        ++i;
+        break;
+      }
+      return false;
+    }
+    std::sort(meta_keys_.begin(), meta_keys_.end());
+    return std::adjacent_find(meta_keys_.begin(), meta_keys_.end()) == meta_keys_.end();
+  }
+
+  // Sets what ParseDtype, ParseShape and ParseOffsets set. `at` maps a
+  // position of the text read to a header position.
+  template <typename At>
+  void ApplyPlainEntry(const PlainEntry& plain, At at, TensorEntry& entry) {
+    entry.dtype = plain.dtype;
+    entry.shape_pos = at(plain.shape_at);
+    entry.offsets_pos = at(plain.offsets_at);
+    if (collect_dims_) {
+      entry.dims_begin = static_cast<uint32_t>(table_.dims.size());
+      table_.dims.insert(table_.dims.end(), plain.dims, plain.dims + plain.rank);
+    }
+    // Left to right, as the reference folds (see ParseShape).
+    uint64_t elements = 1;
+    bool overflow = false;
+    for (size_t d = 0; d < plain.rank && !overflow; ++d) {
+      const std::optional<uint64_t> product = CheckedMul(elements, plain.dims[d]);
+      if (product) {
+        elements = *product;
+      } else {
+        overflow = true;
+      }
+    }
+    entry.rank = static_cast<uint32_t>(plain.rank);
+    entry.elements = elements;
+    entry.size_overflow = overflow;
+    entry.begin = plain.offsets[0];
+    entry.end = plain.offsets[1];
+    ComputeByteSize(entry);
+  }
+
+  // ParseTensorEntry's shortcut for a plain entry at batch text position
+  // `pos`; false (nothing changed) for any other.
+  bool ParsePlainEntry(size_t pos, TensorEntry& entry) {
+    if (!wide_integers_empty_) return false;  // rewritten literals: let the DOM decide
+    if (!FastPathsEnabled()) return false;
+    PlainEntry plain;
+    size_t i = pos;
+    if (!ReadPlainEntry(json_->text.data(), json_->text.size(), i, plain)) return false;
+    ApplyPlainEntry(plain, [&](size_t text_pos) { return Pos(text_pos); }, entry);
+    cursor_->MoveTo(i);
+    return true;
   }
 
   // Consumes one field's value. Returns true when it is valid.
@@ -549,6 +1068,13 @@ class TableBuilder::Impl {
   // leaves one entry per name, in header order, compacting in place (the
   // table can hold millions of entries).
   void KeepLastOfEachName(std::vector<TensorEntry>& entries) {
+    // Usually every name differs, which a set of hashes shows in linear time.
+    const bool all_differ = AllHashesDiffer(name_hashes_);
+    name_hashes_ = {};
+    if (all_differ) {
+      table_.tensors = std::move(entries);
+      return;
+    }
     // Sort (hash, index) pairs: compact and cache-friendly. Equal names have
     // equal hashes; within a run of equal hashes, names are compared for
     // real, so collisions cost time (n log n at worst), never correctness.
@@ -605,12 +1131,19 @@ class TableBuilder::Impl {
 
   // The batch being consumed.
   const ParsedBatch* json_ = nullptr;
+  bool wide_integers_empty_ = true;
+  // ParsePlainEntry's last dtype name (no longer than any dtype name).
+  char last_dtype_name_[16] = {};
+  size_t last_dtype_name_size_ = SIZE_MAX;
+  Dtype last_dtype_ = Dtype::kU8;
   JsonCursor* cursor_ = nullptr;
   size_t base_ = 0;
   // Across batches.
   bool metadata_seen_ = false;
   uint64_t tensor_entries_ = 0;
   std::vector<TensorEntry> entries_;
+  std::vector<uint64_t> name_hashes_;  // ScanName's hash of each entry's name
+  std::vector<std::string_view> meta_keys_;  // ReadPlainMetadata's scratch
   NameArena names_;
   uint64_t file_offset_;
   const Policy& policy_;
@@ -624,6 +1157,9 @@ TableBuilder::TableBuilder(uint64_t file_offset, const Policy& policy, bool coll
     : impl_(std::make_unique<Impl>(file_offset, policy, collect_dims, sink, table)) {}
 TableBuilder::~TableBuilder() = default;
 bool TableBuilder::AddBatch(const ParsedBatch& batch) { return impl_->AddBatch(batch); }
+bool TableBuilder::AddPlainBatch(const char* header, const MemberBatch& batch) {
+  return impl_->AddPlainBatch(header, batch);
+}
 void TableBuilder::Finish() { impl_->Finish(); }
 void TableBuilder::Reserve(size_t members) { impl_->Reserve(members); }
 

@@ -49,16 +49,19 @@ struct TensorTable {
 };
 
 // Copies of decoded names, which must outlive the batch whose DOM they came
-// from. Bump-allocated in blocks: no per-name allocation.
+// from. Bump-allocated in blocks that grow from 512 bytes to 1 MiB (a small
+// header pays for a small block): no per-name allocation.
 class NameArena {
  public:
   std::string_view Copy(std::string_view text);
 
  private:
+  static constexpr size_t kFirstBlockBytes = 512;
   static constexpr size_t kBlockBytes = 1 << 20;
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* current_ = nullptr;  // the block small names go to
   size_t used_ = 0;          // bytes used in *current_
+  size_t size_ = 0;          // bytes in *current_
 };
 
 // Builds the table one batch of top-level members at a time.
@@ -76,6 +79,11 @@ class TableBuilder {
   // Returns false when position tracking lost step with the DOM (an
   // internal error, already reported).
   bool AddBatch(const ParsedBatch& batch);
+  // The batch straight from the header text, when every member is a plain
+  // tensor entry that draws no finding (then the batch is valid JSON, and
+  // this adds what parsing it and AddBatch would add). Returns false,
+  // having added nothing, for any other batch: parse it and AddBatch.
+  bool AddPlainBatch(const char* header, const MemberBatch& batch);
   // Resolves duplicate names (last wins) into the table.
   void Finish();
 

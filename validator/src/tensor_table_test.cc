@@ -969,3 +969,86 @@ TEST(DuplicateNames, BeyondTheFindingsCap_Compat_CountedInTheNote) {
 
 }  // namespace
 }  // namespace stguard
+
+namespace stguard {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Plain batches (read from the text, no DOM) and DOM batches report the
+// same thing, whatever the batch size: every JSON batch size from one
+// member per batch to the whole header gives the default-size report.
+
+std::string Findings(const Report& r) {
+  std::string out = std::string(VerdictName(r.verdict)) + " " + std::to_string(r.tensor_count);
+  for (const Finding& f : r.findings) {
+    out += "\n" + std::to_string(static_cast<unsigned>(f.code)) + "@" + std::to_string(f.offset) +
+           " " + f.tensor.value_or("-") + " " + f.message;
+  }
+  for (const TensorRecord& t : r.tensors) {
+    out += "\nT " + t.name + " " + std::to_string(t.data_begin) + "-" + std::to_string(t.data_end);
+    for (uint64_t d : t.shape) out += " " + std::to_string(d);
+  }
+  return out;
+}
+
+void ExpectBatchSizeChangesNothing(const std::string& header, uint64_t data) {
+  for (const char* name : {"compat", "default", "strict"}) {
+    const Policy policy = *BuiltinPolicy(name);
+    ValidateOptions options;
+    options.collect_tensors = true;
+    const std::string expected = Findings(RunWith(header, data, policy, options));
+    for (uint32_t batch : {1u, 40u, 97u, 300u, 5000u}) {
+      options.json_batch_bytes = batch;
+      EXPECT_EQ(Findings(RunWith(header, data, policy, options)), expected)
+          << name << ", batch " << batch << ", header " << header;
+    }
+  }
+}
+
+TEST(PlainBatches, MixedPlainAndOtherEntries_SameReportForEveryBatchSize) {
+  std::vector<std::string> members;
+  uint64_t offset = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "layer." + std::to_string(i) + ".w";
+    if (i % 7 == 3) {
+      // Not plain: an escaped key, an unknown field, a float, a repeated
+      // name, a dtype object.
+      const char* const odd[] = {"\"F\\u0033\\u0032\"", "{\"F32\":null}"};
+      members.push_back(Member(name, Fields(odd[i % 2], "[2]", "[" + std::to_string(offset) + "," +
+                                                                 std::to_string(offset + 8) + "]")));
+      offset += 8;
+      continue;
+    }
+    if (i % 11 == 5) {
+      members.push_back(Member("layer.1.w", Fields("\"U8\"", "[1.0]", "[0,1]")));
+      continue;
+    }
+    members.push_back(U8(name, offset, 4));
+    offset += 4;
+  }
+  members.insert(members.begin() + 10, Member("__metadata__", "{\"format\":\"pt\",\"a\":\"b\"}"));
+  ExpectBatchSizeChangesNothing(Obj(members), offset);
+  // With whitespace everywhere JSON allows it.
+  ExpectBatchSizeChangesNothing(
+      "{ \"a\" :\t{ \"shape\" : [ 2 , 2 ] ,\n\"dtype\" :\"U8\" , \"data_offsets\" : [ 0 , 4 ] } ,"
+      "\r\n \"b\":{\"data_offsets\":[4,4],\"dtype\":\"F32\",\"shape\":[0]} }",
+      4);
+}
+
+TEST(PlainBatches, EntriesThatDrawFindings_SameReportForEveryBatchSize) {
+  // Each member is plain in form but draws a finding (or is repeated), so
+  // the DOM path must report it.
+  const std::string header = Obj({
+      U8("a", 0, 4), U8("", 4, 4), U8("../up", 8, 4), U8("/abs", 12, 4), U8("c\\u0001", 16, 4),
+      U8("del\x7f", 20, 4), U8("c1\xc2\x85", 24, 4), U8("a", 28, 4), U8("x..y", 32, 4),
+      Member("lead", Fields("\"U8\"", "[01]", "[36,37]")), U8("big", 37, 3),
+      Member("rank", Fields("\"U8\"", "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]", "[40,41]")),
+      Member("wide", Fields("\"U8\"", "[18446744073709551616]", "[41,42]")),
+      Member("__metadata__", "{\"k\":\"v\",\"k\":\"w\"}"),
+      Member("__metadata__", "{}"),
+  });
+  ExpectBatchSizeChangesNothing(header, 42);
+}
+
+}  // namespace
+}  // namespace stguard

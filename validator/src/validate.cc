@@ -227,6 +227,8 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   internal::BatchParser parser;
   internal::ParsedBatch parsed;
   for (const internal::MemberBatch& batch : batches) {
+    // Plain tensor entries need no DOM: the batch is read from the text.
+    if (builder.AddPlainBatch(header, batch)) continue;
     if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
     if (!builder.AddBatch(parsed)) {
       sink.Absorb(table_sink);
