@@ -372,6 +372,30 @@ TEST(DeepScan, BrokenLayoutStillHashesTheFileButNotTheTensors) {
   EXPECT_EQ(j.content->file_sha256, OneShot(junk));
 }
 
+TEST(DeepScan, RangesThatDisagreeWithTheirShapesAreNotScanned) {
+  // The ranges tile the data, but "a" claims 4 F32 values (16 bytes) in a
+  // 12-byte range: the layout rules reject it (602), and the per-tensor pass
+  // must not cut the data by ranges the rules found wrong.
+  const std::string header = testing::PadToEight(
+      "{" + Entry("a", "F32", {4}, 0, 12) + "," + Entry("b", "F32", {1}, 12, 16) + "}");
+  const std::vector<uint8_t> file = MakeFile(header, std::string(16, '\0'));
+  const Report r = ValidateBuffer(file, P("compat"), Deep());
+  EXPECT_TRUE(Has(r, Code::kTensorSizeMismatch, Severity::kError)) << Dump(r);
+  ASSERT_TRUE(r.content.has_value());
+  EXPECT_FALSE(r.content->tensors_scanned);
+  EXPECT_TRUE(r.content->tensors.empty());
+  EXPECT_EQ(r.content->file_sha256, OneShot(FileText(file)));
+}
+
+TEST(DeepScan, BytesAfterTheLastTensorStopThePerTensorPass) {
+  const std::string header = testing::PadToEight("{" + Entry("a", "U8", {4}, 0, 4) + "}");
+  const std::vector<uint8_t> file = MakeFile(header, "abcdXY");
+  const Report r = ValidateBuffer(file, P("compat"), Deep());
+  EXPECT_TRUE(Has(r, Code::kDataTrailingBytes, Severity::kError)) << Dump(r);
+  ASSERT_TRUE(r.content.has_value());
+  EXPECT_FALSE(r.content->tensors_scanned);
+}
+
 TEST(DeepScan, FileAndBufferAgree) {
   const std::vector<uint8_t> file = ContentFile();
   const std::string path = ::testing::TempDir() + "/deep_scan_test.safetensors";

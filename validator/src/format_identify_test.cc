@@ -417,6 +417,16 @@ TEST(IdentifyForeignFormat, PickleStackDiscipline) {
   EXPECT_EQ(found->detail, "pickle protocol 4; imports <computed>.<computed>");
 }
 
+TEST(IdentifyForeignFormat, MagicLessPicklesNeedACleanStop) {
+  // Without the PROTO magic only a STOP that leaves exactly one value (and
+  // no open mark) makes a pickle: these walk as opcodes, write the memo and
+  // stop, but leave two values or an open mark behind.
+  EXPECT_FALSE(Identify(Bytes("NNp0\n.")).has_value());
+  EXPECT_FALSE(Identify(Bytes("(Np0\n.")).has_value());
+  // The same with a clean stop is a protocol-0 pickle.
+  EXPECT_TRUE(Identify(Bytes("(Np0\nl.")).has_value());
+}
+
 TEST(IdentifyForeignFormat, FileSizeSmallerThanTheBytesIsTolerated) {
   const std::vector<uint8_t> bytes = Load("torch-zip.pt");
   const std::optional<ForeignFormat> found = IdentifyForeignFormat(bytes, 0);

@@ -552,6 +552,45 @@ TEST(ValidateFile, FileTruncatedDuringTheDeepScan_IoError) {
   EXPECT_EQ(r.io_error, "file shrank while being read");
 }
 
+// ---------------------------------------------------------------------------
+// Files that are not safetensors are named (format_identify.cc has the
+// signatures; these check the pipeline reports them with the right code)
+
+TEST(ForeignFormats, PicklesGetThePickleCode) {
+  // pickle.dumps({"a": 1}, protocol=2)
+  static const char kPickle[] = "\x80\x02}q\x00X\x01\x00\x00\x00" "aq\x01K\x01s.";
+  const Report r = RunBytes(std::vector<uint8_t>(kPickle, kPickle + sizeof(kPickle) - 1),
+                            "compat");
+  EXPECT_TRUE(Has(r, Code::kPickleFormat, Severity::kError, 0)) << Dump(r);
+  EXPECT_TRUE(Lacks(r, Code::kForeignFormat));
+  EXPECT_EQ(r.verdict, Verdict::kReject);
+}
+
+TEST(ForeignFormats, OtherFormatsGetTheForeignCode) {
+  std::vector<uint8_t> gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
+  gguf.resize(64, 0);
+  const Report r = RunBytes(gguf, "compat");
+  EXPECT_TRUE(Has(r, Code::kHeaderTooLarge, Severity::kError, 0)) << Dump(r);
+  EXPECT_TRUE(Has(r, Code::kForeignFormat, Severity::kError, 0)) << Dump(r);
+  EXPECT_TRUE(Lacks(r, Code::kPickleFormat));
+}
+
+TEST(ForeignFormats, NamedEvenWhenThePrefixLooksLikeALength) {
+  // A gzip stream written with mtime 0 (Python's gzip.compress(data,
+  // mtime=0), gzip -n) starts 1f 8b 08 00 00 00 00 00: as a length prefix
+  // that is 559,903, so a large enough file passes framing and fails only
+  // at the header's text. It is still named.
+  std::vector<uint8_t> gz = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03};
+  std::mt19937 rng(1);
+  while (gz.size() < 600'000) gz.push_back(static_cast<uint8_t>(rng()));
+  const Report r = RunBytes(gz, "compat");
+  EXPECT_EQ(r.header_bytes, 559'903u);
+  EXPECT_TRUE(Lacks(r, Code::kHeaderTooLarge));
+  EXPECT_TRUE(Lacks(r, Code::kHeaderPastEof));
+  EXPECT_TRUE(Has(r, Code::kForeignFormat, Severity::kError, 0)) << Dump(r);
+  EXPECT_EQ(r.verdict, Verdict::kReject);
+}
+
 TEST(ValidateFile, SysfsFileShorterThanItsSize_IoError) {
   // sysfs reports 4096 bytes for a file holding a few: the prefix read
   // comes up short.
