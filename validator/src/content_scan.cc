@@ -279,8 +279,10 @@ void FileHasher::Work() {
     if (pending_ == nullptr) return;  // stopping, nothing left
     const uint8_t* bytes = pending_;
     const size_t length = pending_length_;
+    std::function<void()> then = std::move(pending_then_);
     lock.unlock();
     hash_.Update(bytes, length);
+    if (then) then();
     lock.lock();
     pending_ = nullptr;
     busy_ = false;
@@ -288,7 +290,7 @@ void FileHasher::Work() {
   }
 }
 
-void FileHasher::Submit(const uint8_t* bytes, size_t length) {
+void FileHasher::Submit(const uint8_t* bytes, size_t length, std::function<void()> then) {
   Wait();
   if (!threaded_ && length >= kBackgroundMinBytes) {
     try {
@@ -300,12 +302,14 @@ void FileHasher::Submit(const uint8_t* bytes, size_t length) {
   }
   if (!threaded_) {
     hash_.Update(bytes, length);
+    if (then) then();
     return;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_ = bytes;
     pending_length_ = length;
+    pending_then_ = std::move(then);
     busy_ = true;
   }
   changed_.notify_all();
@@ -346,22 +350,25 @@ bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanne
   if (size > 0 && chunk == nullptr) return false;
   for (uint64_t offset = 0; offset < size;) {
     const size_t length = static_cast<size_t>(std::min<uint64_t>(size - offset, chunk_bytes));
-    // Submit waits for the previous chunk's hash: the other buffer is free
-    // again once it returns.
-    file_hash.Submit(chunk, length);
     const uint64_t chunk_end = offset + length;
+    // The other thread hashes this chunk, then reads the next one into the
+    // other buffer, while this one hashes and scans the chunk's tensors.
+    const uint8_t* next = nullptr;
+    std::function<void()> read_next;
+    if (chunk_end < size) {
+      read_next = [&next, &read_chunk, chunk_end, other = 1 - current] {
+        next = read_chunk(chunk_end, other);
+      };
+    }
+    file_hash.Submit(chunk, length, std::move(read_next));
     if (scanner != nullptr && chunk_end > data_offset) {
       const uint64_t skip = offset < data_offset ? data_offset - offset : 0;
       scanner->Consume(chunk + skip, length - static_cast<size_t>(skip));
     }
-    if (chunk_end < size) {
-      current = 1 - current;
-      chunk = read_chunk(chunk_end, current);
-      if (chunk == nullptr) {
-        file_hash.Wait();
-        return false;
-      }
-    }
+    file_hash.Wait();
+    if (chunk_end < size && next == nullptr) return false;
+    current = 1 - current;
+    chunk = next;
     offset = chunk_end;
   }
   if (scanner != nullptr) scanner->Finish();

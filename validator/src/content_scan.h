@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <string_view>
@@ -123,8 +124,10 @@ class FileHasher {
   FileHasher& operator=(const FileHasher&) = delete;
 
   // Hashes `bytes`, possibly in the background: they must stay valid and
-  // unchanged until the next Wait(), Submit() or Finish().
-  void Submit(const uint8_t* bytes, size_t length);
+  // unchanged until the next Wait(), Submit() or Finish(). `then`, when
+  // set, runs right after on the same thread (ScanSource reads the next
+  // chunk there, so the read overlaps the caller's work too).
+  void Submit(const uint8_t* bytes, size_t length, std::function<void()> then = {});
   void Wait();
   Sha256Digest Finish();
 
@@ -138,6 +141,7 @@ class FileHasher {
   std::condition_variable changed_;
   const uint8_t* pending_ = nullptr;
   size_t pending_length_ = 0;
+  std::function<void()> pending_then_;
   bool busy_ = false;
   bool stop_ = false;
   bool threaded_ = false;
