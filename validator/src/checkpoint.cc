@@ -183,14 +183,18 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
   for (const auto& [name, offset] : first_mention) {
     ShardReport shard;
     shard.file_name = name;
-    shard.path = dir + "/" + name;
+    shard.path = dir == "/" ? "/" + name : dir + "/" + name;
     struct stat st;
+    struct stat target;
     if (!IsPlainFileName(name)) {
       sink.AddAction(Code::kShardNameUnsafe, policy.index_consistency, offset, std::nullopt,
                      "shard name is not a plain file name in the index's directory");
     } else if (::lstat(shard.path.c_str(), &st) != 0) {
       sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
                      "shard file does not exist");
+    } else if (S_ISLNK(st.st_mode) && ::stat(shard.path.c_str(), &target) != 0) {
+      sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
+                     "shard is a symlink to a file that does not exist");
     } else if (S_ISLNK(st.st_mode) && !StaysInside(shard.path, dir)) {
       sink.AddAction(Code::kShardNameUnsafe, policy.index_consistency, offset, std::nullopt,
                      "shard is a symlink leading outside the index's directory");

@@ -200,14 +200,12 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
       uint32_t mask = 0;
       for (simdjson::dom::element item : list) {
         std::string_view dtype_name;
-        std::optional<Dtype> dtype;
-        if (item.get_string().get(dtype_name) == simdjson::SUCCESS) {
-          dtype = DtypeFromName(dtype_name);
+        if (item.get_string().get(dtype_name) != simdjson::SUCCESS) {
+          return "knob 'allowed_dtypes' holds a non-string";
         }
+        const std::optional<Dtype> dtype = DtypeFromName(dtype_name);
         if (!dtype) {
-          return "knob 'allowed_dtypes' holds " +
-                 (dtype_name.empty() ? std::string("a non-string")
-                                     : "unknown dtype '" + std::string(dtype_name) + "'");
+          return "knob 'allowed_dtypes' holds unknown dtype '" + std::string(dtype_name) + "'";
         }
         mask |= 1u << static_cast<unsigned>(*dtype);
       }

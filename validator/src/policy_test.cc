@@ -540,6 +540,9 @@ TEST(ParsePolicy, AllowedDtypesItemsMustBeKnownNames) {
   EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":[7]})"), "non-string"));
   EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":["F128"]})"),
                         "unknown dtype 'F128'"));
+  // An empty string is a string: named as an unknown dtype, not a non-string.
+  EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":[""]})"),
+                        "unknown dtype ''"));
   EXPECT_TRUE(FailsWith(Parse(R"({"extends":"compat","allowed_dtypes":{"F16":1}})"),
                         "allowed_dtypes"));
 }
