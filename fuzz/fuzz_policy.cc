@@ -1,6 +1,8 @@
 // fuzz_policy: the policy-file loader. The input is policy JSON text.
 // Oracle: ParsePolicy never crashes; a policy that loads, written back with
-// PolicyToJson, loads again equal (and writes the same text again).
+// PolicyToJson, loads again equal (and writes the same text again); under
+// the loaded policy, small well-formed files get the same report with the
+// fast paths on and off (fast_paths.h).
 //
 // 'extends' may name a file relative to the base directory. The target
 // writes a few fixture policies (including an extends cycle) into a private
@@ -17,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "fast_paths.h"
 #include "fuzz_common.h"
 
 namespace {
@@ -101,14 +104,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stguard::PolicyToJson(*again.policy) != json) {
     stguard_fuzz::Fail("PolicyToJson is not stable across a round trip");
   }
-  // Use the loaded policy once on a small well-formed file.
-  static const std::string kHeader =
-      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"k":"v"}})";
-  static const std::vector<uint8_t> kFile = [] {
-    std::vector<uint8_t> d(8, 0);
-    return stguard_fuzz::Frame(kHeader, d);
+  // Use the loaded policy on small well-formed files: every limit and knob
+  // of the policy meets the fast paths (plain entries and metadata read
+  // without a DOM), which must agree with the exact readers.
+  static const std::vector<std::vector<uint8_t>> kFiles = [] {
+    const std::vector<uint8_t> data(24, 0);
+    return std::vector<std::vector<uint8_t>>{
+        stguard_fuzz::Frame(
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"k":"v"}})",
+            std::span<const uint8_t>(data.data(), 8)),
+        stguard_fuzz::Frame(R"({"__metadata__":{"format":"pt","a":"tab	here"},)"
+                            R"("x.weight":{"dtype":"BF16","shape":[2,2],"data_offsets":[0,8]},)"
+                            R"("../b":{"dtype":"U8","shape":[8],"data_offsets":[8,16]},)"
+                            R"("c":{"dtype":"F64","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[16,24]}})",
+                            data)};
   }();
-  const stguard::Report report = stguard::ValidateBuffer(kFile, *loaded.policy);
-  stguard_fuzz::CheckFindings(report, "loaded policy");
+  for (const std::vector<uint8_t>& file : kFiles) {
+    stguard::ValidateOptions collect;
+    collect.collect_tensors = true;
+    const stguard::Report report = stguard::ValidateBuffer(file, *loaded.policy, collect);
+    stguard_fuzz::CheckFindings(report, "loaded policy");
+    const stguard::internal::ScopedFastPathsOff exact_readers_only;
+    const stguard::Report exact = stguard::ValidateBuffer(file, *loaded.policy, collect);
+    if (std::string diff = stguard_fuzz::DiffReports(report, exact, true); !diff.empty()) {
+      stguard_fuzz::Fail("fast paths and exact readers disagree under a loaded policy: " + diff);
+    }
+  }
   return 0;
 }
