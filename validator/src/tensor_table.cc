@@ -378,16 +378,8 @@ class TableBuilder::Impl {
         SkipWs(p, n, i);
       }
       const size_t key_pos = i;
-      if (i >= n || p[i] != '"') break;
-      // The key: bytes other than '"', '\\' and controls, then '"'.
-      size_t end = SkipPlainKeyBytes(p, i + 1, n);
-      while (end < n && p[end] != '"' && p[end] != '\\' &&
-             static_cast<unsigned char>(p[end]) >= 0x20) {
-        ++end;
-      }
-      if (end >= n || p[end] != '"') break;
-      const std::string_view name(p + i + 1, end - i - 1);
-      i = end + 1;
+      std::string_view name;
+      if (!ReadPlainString(p, n, i, name)) break;
       SkipWs(p, n, i);
       if (i >= n || p[i] != ':') break;
       ++i;
@@ -643,6 +635,39 @@ class TableBuilder::Impl {
     while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) ++i;
   }
 
+  // A string at p[i] written without escapes or control bytes (a key, a
+  // metadata value): `out` is its text, i moves past the closing quote.
+  // False for any other string: the DOM path reads it.
+  static bool ReadPlainString(const char* p, size_t n, size_t& i, std::string_view& out) {
+    if (i >= n || p[i] != '"') return false;
+    size_t end = SkipPlainKeyBytes(p, i + 1, n);
+    while (end < n && p[end] != '"' && p[end] != '\\' &&
+           static_cast<unsigned char>(p[end]) >= 0x20) {
+      ++end;
+    }
+    if (end >= n || p[end] != '"') return false;
+    out = std::string_view(p + i + 1, end - i - 1);
+    i = end + 1;
+    return true;
+  }
+
+  // After a list element, whitespace aside: ',' (another element follows)
+  // or `close` (the list ends); anything else is not plain.
+  enum class ListStep { kMore, kEnd, kBad };
+  static ListStep StepList(const char* p, size_t n, size_t& i, char close) {
+    SkipWs(p, n, i);
+    if (i < n && p[i] == ',') {
+      ++i;
+      SkipWs(p, n, i);
+      return ListStep::kMore;
+    }
+    if (i < n && p[i] == close) {
+      ++i;
+      return ListStep::kEnd;
+    }
+    return ListStep::kBad;
+  }
+
   // Plain digits at p[i]: '0' or [1-9] and at most 18 more digits.
   static bool ReadPlainU64(const char* p, size_t n, size_t& i, uint64_t& out) {
     const size_t begin = i;
@@ -726,16 +751,9 @@ class TableBuilder::Impl {
               return false;
             }
             ++out.rank;
-            SkipWs(p, n, i);
-            if (i < n && p[i] == ',') {
-              ++i;
-              SkipWs(p, n, i);
-              continue;
-            }
-            if (i < n && p[i] == ']') {
-              ++i;
-              break;
-            }
+            const ListStep step = StepList(p, n, i, ']');
+            if (step == ListStep::kMore) continue;
+            if (step == ListStep::kEnd) break;
             return false;
           }
         }
@@ -769,19 +787,6 @@ class TableBuilder::Impl {
     if (i >= n || p[i] != '{') return false;
     ++i;
     meta_keys_.clear();
-    // A string without escapes or control bytes at p[i]; moves past it.
-    const auto read_string = [&](std::string_view& out) {
-      if (i >= n || p[i] != '"') return false;
-      size_t end = SkipPlainKeyBytes(p, i + 1, n);
-      while (end < n && p[end] != '"' && p[end] != '\\' &&
-             static_cast<unsigned char>(p[end]) >= 0x20) {
-        ++end;
-      }
-      if (end >= n || p[end] != '"') return false;
-      out = std::string_view(p + i + 1, end - i - 1);
-      i = end + 1;
-      return true;
-    };
     SkipWs(p, n, i);
     if (i < n && p[i] == '}') {
       ++i;
@@ -789,12 +794,12 @@ class TableBuilder::Impl {
     }
     while (true) {
       std::string_view key, value;
-      if (!read_string(key)) return false;
+      if (!ReadPlainString(p, n, i, key)) return false;
       SkipWs(p, n, i);
       if (i >= n || p[i] != ':') return false;
       ++i;
       SkipWs(p, n, i);
-      if (!read_string(value)) return false;
+      if (!ReadPlainString(p, n, i, value)) return false;
       if (key.size() > policy_.max_metadata_value_bytes ||
           value.size() > policy_.max_metadata_value_bytes || HasControlChar(key, false) ||
           HasControlChar(value, true)) {
@@ -805,16 +810,9 @@ class TableBuilder::Impl {
           meta_keys_.size() > policy_.max_metadata_entries) {
         return false;
       }
-      SkipWs(p, n, i);
-      if (i < n && p[i] == ',') {
-        ++i;
-        SkipWs(p, n, i);
-        continue;
-      }
-      if (i < n && p[i] == '}') {
-        ++i;
-        break;
-      }
+      const ListStep step = StepList(p, n, i, '}');
+      if (step == ListStep::kMore) continue;
+      if (step == ListStep::kEnd) break;
       return false;
     }
     std::sort(meta_keys_.begin(), meta_keys_.end());
