@@ -8,7 +8,7 @@
 include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_header fuzz_structured fuzz_policy fuzz_stream
+set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream
     fuzz_index)
 
 if(NOT TARGET stguard_fuzz_common_replay)

@@ -17,7 +17,7 @@
 #   fuzz/oss-fuzz/build.sh
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
-TARGETS="fuzz_check fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
+TARGETS="fuzz_check fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
