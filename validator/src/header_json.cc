@@ -16,7 +16,40 @@
 namespace stguard::internal {
 namespace {
 
-bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// What a byte can start in JSON text, by table: the raw scanner dispatches
+// on one lookup instead of a chain of compares (each compare is a callback
+// in a fuzzing build, and the scan runs on every header a fuzzer rejects).
+enum class ByteClass : uint8_t {
+  kOther,      // cannot start a token
+  kSpace,      // JSON whitespace: ' ', '\t', '\n', '\r'
+  kQuote,      // '"'
+  kOpen,       // '{', '['
+  kClose,      // '}', ']'
+  kSeparator,  // ',', ':'
+  kNumber,     // '-', '0'-'9'
+  kLiteral,    // 't', 'f', 'n'
+};
+struct ByteClassTable {
+  ByteClass of[256] = {};
+  bool is_digit[256] = {};
+  constexpr ByteClassTable() {
+    for (const char c : {' ', '\t', '\n', '\r'}) of[static_cast<unsigned char>(c)] = ByteClass::kSpace;
+    of[static_cast<unsigned char>('"')] = ByteClass::kQuote;
+    for (const char c : {'{', '['}) of[static_cast<unsigned char>(c)] = ByteClass::kOpen;
+    for (const char c : {'}', ']'}) of[static_cast<unsigned char>(c)] = ByteClass::kClose;
+    for (const char c : {',', ':'}) of[static_cast<unsigned char>(c)] = ByteClass::kSeparator;
+    of[static_cast<unsigned char>('-')] = ByteClass::kNumber;
+    for (char c = '0'; c <= '9'; ++c) {
+      of[static_cast<unsigned char>(c)] = ByteClass::kNumber;
+      is_digit[static_cast<unsigned char>(c)] = true;
+    }
+    for (const char c : {'t', 'f', 'n'}) of[static_cast<unsigned char>(c)] = ByteClass::kLiteral;
+  }
+};
+constexpr ByteClassTable kByteClass;
+inline ByteClass ClassOf(char c) { return kByteClass.of[static_cast<unsigned char>(c)]; }
+
+bool IsJsonWhitespace(char c) { return ClassOf(c) == ByteClass::kSpace; }
 
 // Bytes that end a scalar token (number or literal): JSON whitespace,
 // ",:{}[]\"" and NUL (which `std::strchr(",:{}[]\"", c)` also finds, at the
@@ -153,7 +186,7 @@ bool FloatLiteralOverflows(std::string_view token) {
   return std::isinf(std::strtod(normalized.c_str(), nullptr));
 }
 
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiDigit(char c) { return kByteClass.is_digit[static_cast<unsigned char>(c)]; }
 
 // What the raw-text scan found. Positions are header positions; npos when
 // nothing was found.
@@ -184,37 +217,47 @@ class RawScanner {
     while (pos_ < text_.size()) {
       if (first_problem_only && (noted_ || pos_ > not_after)) break;
       const char c = text_[pos_];
-      if (IsJsonWhitespace(c)) {
+      const ByteClass kind = ClassOf(c);
+      if (kind == ByteClass::kSpace) {
         ++pos_;
         continue;
       }
       if (value_complete) Note(result_.trailing, pos_);
-      if (c == '"') {
-        ScanString();
-      } else if (c == '{' || c == '[') {
-        if (depth < kMaxTrackedDepth) open_[depth] = c;
-        if (++depth > max_depth_) Note(result_.too_deep, pos_);
-        ++pos_;
-      } else if (c == '}' || c == ']') {
-        if (depth == 0) {
-          Note(result_.bad_token, pos_);
-        } else {
-          --depth;
-          // A ']' closing a '{' (or the reverse) is a syntax error here.
-          if (depth < kMaxTrackedDepth && (open_[depth] == '{') != (c == '}')) {
+      switch (kind) {
+        case ByteClass::kQuote:
+          ScanString();
+          break;
+        case ByteClass::kOpen:
+          if (depth < kMaxTrackedDepth) open_[depth] = c;
+          if (++depth > max_depth_) Note(result_.too_deep, pos_);
+          ++pos_;
+          break;
+        case ByteClass::kClose:
+          if (depth == 0) {
             Note(result_.bad_token, pos_);
+          } else {
+            --depth;
+            // A ']' closing a '{' (or the reverse) is a syntax error here.
+            if (depth < kMaxTrackedDepth && (open_[depth] == '{') != (c == '}')) {
+              Note(result_.bad_token, pos_);
+            }
           }
-        }
-        ++pos_;
-      } else if (c == ',' || c == ':') {
-        ++pos_;
-      } else if (c == '-' || IsAsciiDigit(c)) {
-        ScanNumber();
-      } else if (c == 't' || c == 'f' || c == 'n') {
-        ScanLiteral();
-      } else {
-        Note(result_.bad_token, pos_);
-        ++pos_;
+          ++pos_;
+          break;
+        case ByteClass::kSeparator:
+          ++pos_;
+          break;
+        case ByteClass::kNumber:
+          ScanNumber();
+          break;
+        case ByteClass::kLiteral:
+          ScanLiteral();
+          break;
+        case ByteClass::kSpace:  // handled above
+        case ByteClass::kOther:
+          Note(result_.bad_token, pos_);
+          ++pos_;
+          break;
       }
       if (depth == 0) value_complete = true;
     }
@@ -222,6 +265,12 @@ class RawScanner {
   }
 
  private:
+  // text_[begin, end) for positions the scan has reached (end <= size):
+  // no bounds check to repeat, unlike substr's.
+  std::string_view Slice(size_t begin, size_t end) const {
+    return std::string_view(text_.data() + begin, end - begin);
+  }
+
   void Note(size_t& slot, size_t pos) {
     if (slot == ScanResult::npos) slot = pos;
     noted_ = true;
@@ -317,7 +366,7 @@ class RawScanner {
   void ScanNumber() {
     const size_t begin = pos_;
     while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
-    const std::string_view token = text_.substr(begin, pos_ - begin);
+    const std::string_view token = Slice(begin, pos_);
     // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
     size_t i = 0;
     const bool negative = token[0] == '-';
@@ -371,7 +420,7 @@ class RawScanner {
   void ScanLiteral() {
     const size_t begin = pos_;
     while (pos_ < text_.size() && !IsTokenDelimiter(text_[pos_])) ++pos_;
-    const std::string_view token = text_.substr(begin, pos_ - begin);
+    const std::string_view token = Slice(begin, pos_);
     if (token != "true" && token != "false" && token != "null") Note(result_.bad_token, begin);
   }
 
@@ -822,6 +871,11 @@ class FastTopLevelScanner {
 size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size) {
   size_t i = 0;
   while (i < size) {
+    // ASCII eight bytes at a time.
+    while (i + 8 <= size && (Load8(reinterpret_cast<const char*>(bytes) + i) & kHighs) == 0) {
+      i += 8;
+    }
+    if (i >= size) break;
     const uint8_t b = bytes[i];
     if (b < 0x80) {
       ++i;
@@ -920,6 +974,43 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
 
 namespace {
 
+// Can `text` hold an integer literal too wide for 64 bits? Such a literal
+// has at least 19 digits in a row (|i64 min| has 19, u64 max 20), so text
+// without such a run holds none, and the raw scan that finds them is
+// skipped. Digits inside strings count too: a superset, so exact.
+bool MayHoldWideInteger(std::string_view text) {
+  constexpr size_t kMinDigits = 19;
+  size_t run = 0;  // digits in a row up to the current position
+  size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time: a run of 19 crosses a block boundary, so only the
+  // digits ending one block and starting the next need counting.
+  const __m128i below_zero = _mm_set1_epi8('0' - 1);
+  const __m128i above_nine = _mm_set1_epi8('9' + 1);
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    // Signed compares: bytes >= 0x80 are negative, so never digits.
+    const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpgt_epi8(block, below_zero), _mm_cmplt_epi8(block, above_nine))));
+    if (digits == 0xFFFF) {
+      run += 16;
+      if (run >= kMinDigits) return true;
+      continue;
+    }
+    const auto leading = static_cast<size_t>(__builtin_ctz(~digits));
+    if (run + leading >= kMinDigits) return true;
+    // Digits at the block's end: leading zeros of the complement, shifted
+    // so that bit 15 is the top bit.
+    run = static_cast<size_t>(__builtin_clz(~digits << 16));
+  }
+#endif
+  for (; i < text.size(); ++i) {
+    run = IsAsciiDigit(text[i]) ? run + 1 : 0;
+    if (run >= kMinDigits) return true;
+  }
+  return false;
+}
+
 // Parses "{...}" in `text` (padded), re-reading integer literals wider than
 // 64 bits as floats the way the reference does (see ParsedBatch).
 simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size_t length,
@@ -927,7 +1018,7 @@ simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size
   out.text = std::string_view(text, length);
   out.wide_integers.clear();
   simdjson::error_code error = parser.parse(text, length, false).get(out.root);
-  if (error != simdjson::NUMBER_ERROR) return error;
+  if (error != simdjson::NUMBER_ERROR || !MayHoldWideInteger(out.text)) return error;
   ScanResult scan = RawScanner(out.text, policy.max_json_depth).Run();
   if (scan.wide_integers.empty() || scan.number_overflow != ScanResult::npos ||
       scan.bad_number != ScanResult::npos) {

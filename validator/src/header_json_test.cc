@@ -863,6 +863,29 @@ TEST(JsonNumbers, NegativeExponentsBeforeAnOverflow_Compat_OnlyTheOverflowIsRepo
   EXPECT_EQ(r.findings.size(), 1u) << Dump(r);
 }
 
+TEST(JsonNumbers, WideIntegersAtEveryAlignment_Compat_AreReadAsFloats) {
+  // Wide integers are found by a 16-byte block pre-check before the raw
+  // scan; a run of digits starts at every position within a block and
+  // crosses one or more block boundaries. Each is read as a float, like
+  // the reference does: the file is accepted with an unknown-field warning.
+  const std::vector<std::string> literals = {
+      "18446744073709551616",                     // 2^64: 20 digits
+      "-9223372036854775809",                     // below i64 min: 19 digits
+      "99999999999999999999999",                  // 23 digits
+      "1" + std::string(40, '0'),                 // 41 digits: three blocks
+      "[1,18446744073709551616]", "[18446744073709551616,\"1234567890123456789\"]",
+  };
+  for (const std::string& literal : literals) {
+    for (size_t shift = 0; shift < 16; ++shift) {
+      const std::string header =
+          R"({"t":{"dtype":"U8","shape":[8],"data_offsets":[0,8],")" + std::string(shift, 'k') +
+          "\":" + literal + "}}";
+      EXPECT_TRUE(WarnsOnly(RunPadded(header, 8, "compat"), Code::kFieldUnknown))
+          << literal << " shifted by " << shift;
+    }
+  }
+}
+
 TEST(JsonNumbers, WideIntegerBesideABadNumber_Compat_Rejects207AtTheBadNumber) {
   // The wide integer is not re-read as a float when the batch holds a
   // malformed number: the malformed one is what is reported.

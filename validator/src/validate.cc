@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <new>
+#include <span>
 #include <string>
 
 #include "byte_source.h"
@@ -57,8 +58,16 @@ bool NameForeignFormat(ByteSource& source, FindingSink& sink) {
   const uint64_t size = source.size();
   const size_t window =
       static_cast<size_t>(std::min<uint64_t>(size, internal::kIdentifyWindowBytes));
-  std::vector<uint8_t> head(window);
-  if (!source.ReadAt(0, window, reinterpret_cast<char*>(head.data()))) return false;
+  // Bytes in memory are looked at in place; a file's are read (bounded).
+  std::vector<uint8_t> copy;
+  std::span<const uint8_t> head;
+  if (const char* data = source.Data(); data != nullptr) {
+    head = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), window);
+  } else {
+    copy.resize(window);
+    if (!source.ReadAt(0, window, reinterpret_cast<char*>(copy.data()))) return false;
+    head = copy;
+  }
   const std::optional<internal::ForeignFormat> found =
       internal::IdentifyForeignFormat(head, size);
   if (!found) return true;
