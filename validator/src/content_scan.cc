@@ -240,12 +240,18 @@ void ContentScanner::ScanPiece(const uint8_t* bytes, size_t length) {
   std::memcpy(carry_, bytes + whole, carry_length_);
 }
 
+// Bytes hashed and then scanned in one step: well inside a core's L2.
+constexpr size_t kCachePiece = 128 * 1024;
+
 void ContentScanner::Consume(const uint8_t* bytes, size_t length) {
   if (!usable_) return;
   while (length > 0) {
     FinishReadyTensors();
     if (next_ == tensors_.size()) return;  // past the last tensor
-    const uint64_t take = std::min<uint64_t>(length, tensors_[next_].end - position_);
+    // At most kCachePiece at a time: the value scan then reads bytes the
+    // hash has just brought into the core's cache instead of memory.
+    const uint64_t take = std::min<uint64_t>(std::min<uint64_t>(length, kCachePiece),
+                                             tensors_[next_].end - position_);
     tensor_hash_.Update(bytes, take);
     ScanPiece(bytes, take);
     position_ += take;

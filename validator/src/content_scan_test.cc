@@ -405,12 +405,60 @@ TEST(DeepScan, FileAndBufferAgree) {
     ASSERT_EQ(std::fwrite(file.data(), 1, file.size(), f), file.size());
     std::fclose(f);
   }
-  for (const uint32_t chunk : {1u, 5u, 4096u}) {
+  // Chunk sizes that cut elements and tensors at every remainder.
+  for (const uint32_t chunk : {1u, 4u, 5u, 6u, 7u, 13u, 4096u}) {
     const FileReport from_file = ValidateFile(path, P("default"), Deep(chunk));
     ASSERT_TRUE(from_file.io_ok) << from_file.io_error;
     const Report from_memory = ValidateBuffer(file, P("default"), Deep(chunk));
     EXPECT_EQ(*from_file.report.content, *from_memory.content);
     EXPECT_EQ(Dump(from_file.report), Dump(from_memory));
+  }
+  std::remove(path.c_str());
+}
+
+TEST(DeepScan, LargeFileHashedOnTwoThreadsAgreesWithMemory) {
+  // Chunks of at least FileHasher::kBackgroundMinBytes: the file hash and
+  // the next chunk's read run on the second thread while this one hashes
+  // and scans the tensors in cache-sized pieces. Three F32 tensors of
+  // 1.5 MiB + 4 bytes cross every chunk boundary; values are a counter,
+  // with a NaN near the end of each.
+  constexpr uint32_t kElements = (3u << 19) / 4 * 3 + 1;
+  std::vector<uint32_t> values(kElements * 3);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint32_t>(i);
+  for (size_t t = 0; t < 3; ++t) values[(t + 1) * kElements - 2] = 0x7fc00000;  // NaN
+  std::string data(values.size() * 4, '\0');
+  std::memcpy(data.data(), values.data(), data.size());
+  std::string header = "{";
+  for (uint64_t t = 0; t < 3; ++t) {
+    header += (t ? "," : "") + Entry("w" + std::to_string(t), "F32", {kElements},
+                                     t * kElements * 4, (t + 1) * kElements * 4);
+  }
+  const std::vector<uint8_t> file = MakeFile(testing::PadToEight(header + "}"), data);
+  const std::string path = ::testing::TempDir() + "/deep_scan_large_test.safetensors";
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(file.data(), 1, file.size(), f), file.size());
+    std::fclose(f);
+  }
+  const Report expected = ValidateBuffer(file, P("default"), Deep());
+  ASSERT_TRUE(expected.content.has_value()) << Dump(expected);
+  ASSERT_EQ(expected.content->tensors.size(), 3u);
+  for (size_t t = 0; t < 3; ++t) {
+    const TensorContent& content = expected.content->tensors[t];
+    EXPECT_EQ(content.nan_count, 1u) << content.name;
+    // Each tensor's hash, computed here in one call over its bytes.
+    internal::Sha256 direct;
+    direct.Update(reinterpret_cast<const uint8_t*>(data.data()) + t * kElements * 4,
+                  kElements * 4);
+    EXPECT_EQ(content.sha256, direct.Finish()) << content.name;
+  }
+  for (const uint32_t chunk : {1u << 20, (1u << 20) + 3, 4u << 20}) {
+    const FileReport from_file = ValidateFile(path, P("default"), Deep(chunk));
+    ASSERT_TRUE(from_file.io_ok) << from_file.io_error;
+    ASSERT_TRUE(from_file.report.content.has_value());
+    EXPECT_EQ(*from_file.report.content, *expected.content) << chunk;
+    EXPECT_EQ(Dump(from_file.report), Dump(expected)) << chunk;
   }
   std::remove(path.c_str());
 }
