@@ -520,35 +520,43 @@ void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t t
 
 // The top-level object's member loop, shared by the exact and the fast
 // scanner: ws (member (ws ',' ws member)*)? ws '}' from just after the
-// opening '{', members cut into batches of about batch_bytes_. The scanner
-// supplies At, SkipWhitespace, SkipString, SkipValue, Fail(message[, pos])
-// and its pos_ and batch_bytes_.
+// opening '{' or, with `after_member`, from just after a member's value
+// (the members before it read by someone else), members cut into batches
+// of about batch_bytes_. The scanner supplies At, SkipWhitespace,
+// SkipString, SkipValue, Fail(message[, pos]) and its pos_ and
+// batch_bytes_.
 template <typename Scanner>
-bool WalkMembers(Scanner& s, std::vector<MemberBatch>& batches) {
-  s.SkipWhitespace();
-  if (s.At('}')) {
-    ++s.pos_;
-    return true;
+bool WalkMembers(Scanner& s, bool after_member, std::vector<MemberBatch>& batches) {
+  if (!after_member) {
+    s.SkipWhitespace();
+    if (s.At('}')) {
+      ++s.pos_;
+      return true;
+    }
   }
   MemberBatch current{0, 0, 0};
   bool open = false;
   while (true) {
-    const size_t member_begin = s.pos_;
-    if (!s.At('"')) return s.Fail("expected a key string");
-    if (!s.SkipString()) return s.Fail("unclosed string", member_begin);
-    s.SkipWhitespace();
-    if (!s.At(':')) return s.Fail("expected ':' after the key");
-    ++s.pos_;
-    s.SkipWhitespace();
-    if (!s.SkipValue()) return false;
-    if (!open) current = MemberBatch{member_begin, 0, 0};
-    open = true;
-    current.end = s.pos_;
-    ++current.members;
-    if (current.end - current.begin >= s.batch_bytes_) {
-      batches.push_back(current);
-      open = false;
+    // Resuming after a member: its separator comes first.
+    if (!after_member) {
+      const size_t member_begin = s.pos_;
+      if (!s.At('"')) return s.Fail("expected a key string");
+      if (!s.SkipString()) return s.Fail("unclosed string", member_begin);
+      s.SkipWhitespace();
+      if (!s.At(':')) return s.Fail("expected ':' after the key");
+      ++s.pos_;
+      s.SkipWhitespace();
+      if (!s.SkipValue()) return false;
+      if (!open) current = MemberBatch{member_begin, 0, 0};
+      open = true;
+      current.end = s.pos_;
+      ++current.members;
+      if (current.end - current.begin >= s.batch_bytes_) {
+        batches.push_back(current);
+        open = false;
+      }
     }
+    after_member = false;
     s.SkipWhitespace();
     if (s.At(',')) {
       ++s.pos_;
@@ -573,11 +581,12 @@ class TopLevelScanner {
   TopLevelScanner(std::string_view text, size_t batch_bytes, uint32_t max_depth)
       : text_(text), batch_bytes_(batch_bytes), max_depth_(max_depth) {}
 
-  // pos: just after the opening '{'. On success, pos() is just after the
-  // closing '}'. On failure, problem() says what and where.
-  bool Run(size_t pos, std::vector<MemberBatch>& batches) {
+  // pos: just after the opening '{' or, with `after_member`, just after a
+  // member's value. On success, pos() is just after the closing '}'. On
+  // failure, problem() says what and where.
+  bool Run(size_t pos, std::vector<MemberBatch>& batches, bool after_member = false) {
     pos_ = pos;
-    return WalkMembers(*this, batches);
+    return WalkMembers(*this, after_member, batches);
   }
 
   size_t pos() const { return pos_; }
@@ -585,7 +594,7 @@ class TopLevelScanner {
 
  private:
   template <typename Scanner>
-  friend bool WalkMembers(Scanner& scanner, std::vector<MemberBatch>& batches);
+  friend bool WalkMembers(Scanner& scanner, bool after_member, std::vector<MemberBatch>& batches);
   bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
   void SkipWhitespace() {
     while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
@@ -735,16 +744,19 @@ class FastTopLevelScanner {
   FastTopLevelScanner(std::string_view text, size_t batch_bytes, uint32_t max_depth)
       : text_(text), batch_bytes_(batch_bytes), max_depth_(max_depth) {}
 
-  bool Run(size_t pos, std::vector<MemberBatch>& batches) {
+  // As TopLevelScanner::Run. `pos` is outside any string, so blocks are
+  // classified from there.
+  bool Run(size_t pos, std::vector<MemberBatch>& batches, bool after_member = false) {
     pos_ = pos;
-    return WalkMembers(*this, batches) && !backslash_outside_string_;
+    next_block_ = pos;
+    return WalkMembers(*this, after_member, batches) && !backslash_outside_string_;
   }
 
   size_t pos() const { return pos_; }
 
  private:
   template <typename Scanner>
-  friend bool WalkMembers(Scanner& scanner, std::vector<MemberBatch>& batches);
+  friend bool WalkMembers(Scanner& scanner, bool after_member, std::vector<MemberBatch>& batches);
   static constexpr size_t kBlock = 64;
 
   // The fast scan does not name problems: the exact one will.
@@ -905,7 +917,8 @@ size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size) {
 }
 
 bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Policy& policy,
-                size_t batch_bytes, FindingSink& sink, std::vector<MemberBatch>& batches) {
+                size_t batch_bytes, FindingSink& sink, std::vector<MemberBatch>& batches,
+                LeadingMemberReader* leading) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(header);
   if (!simdjson::validate_utf8(header, size)) {
     sink.Error(Code::kHeaderInvalidUtf8, file_offset + FirstInvalidUtf8(bytes, size),
@@ -936,17 +949,30 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
                   policy, sink);
     return false;
   }
+  // The caller's reader takes the leading members it can (usually all of
+  // them); the scan goes on after them. They are valid JSON, so the scan
+  // from there finds what a scan from the start would, at the same
+  // positions, and ReportFailure's raw scan starts at the text's start.
+  size_t start = first + 1;
+  bool after_member = false;
+  if (leading != nullptr && FastPathsEnabled()) {
+    size_t leading_end = start;
+    if (leading->ReadMembers(header, size, start, leading_end) > 0) {
+      start = leading_end;
+      after_member = true;
+    }
+  }
   // The fast scan, and the exact one when the fast one does not succeed
   // (it names the problem).
   size_t end = 0;
   const size_t batches_before = batches.size();
   FastTopLevelScanner fast(text, batch_bytes, policy.max_json_depth);
-  if (FastPathsEnabled() && fast.Run(first + 1, batches)) {
+  if (FastPathsEnabled() && fast.Run(start, batches, after_member)) {
     end = fast.pos();
   } else {
     batches.resize(batches_before);
     TopLevelScanner scanner(text, batch_bytes, policy.max_json_depth);
-    if (!scanner.Run(first + 1, batches)) {
+    if (!scanner.Run(start, batches, after_member)) {
       ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink);
       return false;
     }

@@ -39,11 +39,29 @@ struct MemberBatch {
 
 inline constexpr size_t kDefaultBatchBytes = 256 * 1024;
 
+// A fast path of the caller's that reads the top-level object's leading
+// members itself (plain tensor entries, added to the table as they are
+// read), so that the text is read once rather than scanned and then read.
+class LeadingMemberReader {
+ public:
+  // From `pos`, just after the object's '{' (the header is valid UTF-8):
+  // how many members it read, each valid JSON (at most 3 levels deep, and
+  // max_json_depth >= 3) and separated by ws ',' ws, and in `end` the
+  // position just after the last one's value. 0 when it read none.
+  virtual size_t ReadMembers(const char* header, size_t size, size_t pos, size_t& end) = 0;
+
+ protected:
+  ~LeadingMemberReader() = default;
+};
+
 // Returns false, having reported an error, when the header cannot be the
 // JSON object the reference would parse. `file_offset` is where the header
-// starts in the file (8).
+// starts in the file (8). With a `leading` reader (and the fast paths on),
+// `batches` hold only the members after the ones it read; the report is
+// the same.
 bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Policy& policy,
-                size_t batch_bytes, FindingSink& sink, std::vector<MemberBatch>& batches);
+                size_t batch_bytes, FindingSink& sink, std::vector<MemberBatch>& batches,
+                LeadingMemberReader* leading = nullptr);
 
 struct ParsedBatch {
   simdjson::dom::element root;  // the batch, an object

@@ -377,36 +377,9 @@ class TableBuilder::Impl {
         ++i;
         SkipWs(p, n, i);
       }
-      const size_t key_pos = i;
-      std::string_view name;
-      if (!ReadPlainString(p, n, i, name)) break;
-      SkipWs(p, n, i);
-      if (i >= n || p[i] != ':') break;
-      ++i;
-      SkipWs(p, n, i);
-      if (name == kMetadataKey) {
-        if (metadata_seen_ || !ReadPlainMetadata(p, n, i)) break;
-        metadata_seen_ = true;
-        ++metadata_members;
-        continue;
-      }
-      PlainEntry value;
-      if (!ReadPlainEntry(p, n, i, value)) break;
-      // CheckName's conditions, none of which may hold.
-      const NameScan scan = ScanName(name);
-      if (name.empty() || name.size() > policy_.max_name_bytes ||
-          (scan.may_hold_control && HasControlChar(name, false)) ||
-          (policy_.path_like_names != Action::kIgnore &&
-           (scan.may_be_path_like || name.front() == '/') && IsPathLike(name))) {
-        break;
-      }
-      TensorEntry entry;
-      entry.name = names_.Copy(name);
-      entry.key_pos = static_cast<uint32_t>(key_pos);
-      ApplyPlainEntry(value, [](size_t header_pos) { return static_cast<uint32_t>(header_pos); },
-                      entry);
-      entries_.push_back(entry);
-      name_hashes_.push_back(scan.hash);
+      const PlainMember member = AddPlainMember(p, n, i, /*tensor_allowed=*/true);
+      if (member == PlainMember::kNotPlain) break;
+      if (member == PlainMember::kMetadata) ++metadata_members;
     }
     if (added == batch.members && i == batch.end) {
       tensor_entries_ += batch.members - metadata_members;
@@ -420,15 +393,103 @@ class TableBuilder::Impl {
     return false;
   }
 
+  // The top-level object's members from header position `pos` (just after
+  // its '{'), for as long as each is plain (as in AddPlainBatch), each
+  // added as it is read: in the usual header every member is, and the text
+  // is then read once. Returns how many members it read, and in `end` the
+  // position just after the last one's value (`pos` when none): the
+  // members before it are valid JSON and drew no finding, so the top-level
+  // scan can go on from there as if it had read them itself.
+  size_t AddPlainMembers(const char* p, size_t n, size_t pos, size_t& end) {
+    end = pos;
+    // Plain entries nest three deep (object, entry, shape): a policy that
+    // allows less gets the exact scan's depth finding.
+    if (!FastPathsEnabled() || policy_.max_json_depth < 3) return 0;
+    size_t members = 0;
+    size_t i = pos;
+    while (true) {
+      if (members > 0) {
+        SkipWs(p, n, i);
+        if (i >= n || p[i] != ',') break;
+        ++i;
+      }
+      SkipWs(p, n, i);
+      // Room for as many members as the header could hold, taken before
+      // the first: the count is not known yet, and regrowing a table of
+      // millions of entries would copy it (untouched capacity costs no
+      // memory, only address space).
+      if (members == 0) ReserveForText(n - i);
+      const bool tensor_allowed =
+          policy_.max_tensors == kNoLimit || tensor_entries_ < policy_.max_tensors;
+      const PlainMember member = AddPlainMember(p, n, i, tensor_allowed);
+      if (member == PlainMember::kNotPlain) break;
+      if (member == PlainMember::kTensor) ++tensor_entries_;
+      ++members;
+      end = i;
+    }
+    return members;
+  }
+
   void Finish() { KeepLastOfEachName(entries_); }
+  // Room for `members` more members.
   void Reserve(size_t members) {
-    entries_.reserve(members);
-    AdviseHugePages(entries_.data(), entries_.capacity() * sizeof(TensorEntry));
-    name_hashes_.reserve(members);
-    AdviseHugePages(name_hashes_.data(), name_hashes_.capacity() * sizeof(uint64_t));
+    const size_t wanted = entries_.size() + members;
+    if (wanted > entries_.capacity()) {
+      entries_.reserve(wanted);
+      AdviseHugePages(entries_.data(), entries_.capacity() * sizeof(TensorEntry));
+    }
+    if (wanted > name_hashes_.capacity()) {
+      name_hashes_.reserve(wanted);
+      AdviseHugePages(name_hashes_.data(), name_hashes_.capacity() * sizeof(uint64_t));
+    }
   }
 
  private:
+  // One member at p[i] (its key), read as AddPlainBatch reads them: a
+  // plain tensor entry whose name draws no finding (added to the table,
+  // unless !tensor_allowed), or the first "__metadata__" in plain form.
+  // Moves i past the value. kNotPlain (i moved, nothing added) otherwise.
+  enum class PlainMember { kNotPlain, kTensor, kMetadata };
+  PlainMember AddPlainMember(const char* p, size_t n, size_t& i, bool tensor_allowed) {
+    const size_t key_pos = i;
+    std::string_view name;
+    if (!ReadPlainString(p, n, i, name)) return PlainMember::kNotPlain;
+    SkipWs(p, n, i);
+    if (i >= n || p[i] != ':') return PlainMember::kNotPlain;
+    ++i;
+    SkipWs(p, n, i);
+    if (name == kMetadataKey) {
+      if (metadata_seen_ || !ReadPlainMetadata(p, n, i)) return PlainMember::kNotPlain;
+      metadata_seen_ = true;
+      return PlainMember::kMetadata;
+    }
+    if (!tensor_allowed) return PlainMember::kNotPlain;
+    PlainEntry value;
+    if (!ReadPlainEntry(p, n, i, value)) return PlainMember::kNotPlain;
+    // CheckName's conditions, none of which may hold.
+    const NameScan scan = ScanName(name);
+    if (name.empty() || name.size() > policy_.max_name_bytes ||
+        (scan.may_hold_control && HasControlChar(name, false)) ||
+        (policy_.path_like_names != Action::kIgnore &&
+         (scan.may_be_path_like || name.front() == '/') && IsPathLike(name))) {
+      return PlainMember::kNotPlain;
+    }
+    TensorEntry entry;
+    entry.name = names_.Copy(name);
+    entry.key_pos = static_cast<uint32_t>(key_pos);
+    ApplyPlainEntry(value, [](size_t header_pos) { return static_cast<uint32_t>(header_pos); },
+                    entry);
+    entries_.push_back(entry);
+    name_hashes_.push_back(scan.hash);
+    return PlainMember::kTensor;
+  }
+
+  // The fewest bytes a plain member takes with the separator before it:
+  // ,"a":{"dtype":"U8","shape":[],"data_offsets":[0,0]} is 52.
+  static constexpr size_t kMinPlainMemberBytes = 52;
+  // Room for every member `text_bytes` of plain members could hold.
+  void ReserveForText(size_t text_bytes) { Reserve(text_bytes / kMinPlainMemberBytes + 1); }
+
   // Batch text position -> file offset, and -> header position (stored).
   uint64_t At(size_t text_pos) const { return file_offset_ + base_ + text_pos; }
   uint32_t Pos(size_t text_pos) const { return static_cast<uint32_t>(base_ + text_pos); }
@@ -1157,6 +1218,9 @@ TableBuilder::~TableBuilder() = default;
 bool TableBuilder::AddBatch(const ParsedBatch& batch) { return impl_->AddBatch(batch); }
 bool TableBuilder::AddPlainBatch(const char* header, const MemberBatch& batch) {
   return impl_->AddPlainBatch(header, batch);
+}
+size_t TableBuilder::AddPlainMembers(const char* header, size_t size, size_t pos, size_t& end) {
+  return impl_->AddPlainMembers(header, size, pos, end);
 }
 void TableBuilder::Finish() { impl_->Finish(); }
 void TableBuilder::Reserve(size_t members) { impl_->Reserve(members); }

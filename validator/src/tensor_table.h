@@ -73,9 +73,16 @@ class TableBuilder {
   TableBuilder(const TableBuilder&) = delete;
   TableBuilder& operator=(const TableBuilder&) = delete;
 
-  // Room for this many members in all (a count the header scan made, so
+  // Room for this many more members (a count the header scan made, so
   // proportional to the header's real content): saves regrowing the table.
   void Reserve(size_t members);
+  // Reads the top-level object's leading members from the header text
+  // while they are plain tensor entries (or a plain __metadata__) that
+  // draw no finding, adding each: `pos` is just after the object's '{'.
+  // Returns how many it read; `end` is just after the last one's value
+  // (`pos` when none). Those members are valid JSON, so the top-level scan
+  // may go on from `end` (ScanHeader's LeadingMemberReader).
+  size_t AddPlainMembers(const char* header, size_t size, size_t pos, size_t& end);
   // Returns false when position tracking lost step with the DOM (an
   // internal error, already reported).
   bool AddBatch(const ParsedBatch& batch);

@@ -218,11 +218,6 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
     if (!source.ReadAt(kPrefixBytes, header_size, header_copy.get())) return false;
     header = header_copy.get();
   }
-  std::vector<internal::MemberBatch> batches;
-  if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
-                            std::max<size_t>(options.json_batch_bytes, 1), sink, batches)) {
-    return NameForeignFormat(source, sink);
-  }
   // The table's findings wait in their own sink until every batch has
   // parsed: a header that is not JSON gets its JSON finding alone, whatever
   // the batch size, as if it had been parsed in one piece.
@@ -230,6 +225,21 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   internal::TensorTable table;
   internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, table_sink,
                                  table);
+  // Plain members are read into the table during the scan, which then
+  // batches only the others (usually none).
+  struct PlainMembers final : internal::LeadingMemberReader {
+    explicit PlainMembers(internal::TableBuilder& b) : builder(b) {}
+    size_t ReadMembers(const char* text, size_t size, size_t pos, size_t& end) override {
+      return builder.AddPlainMembers(text, size, pos, end);
+    }
+    internal::TableBuilder& builder;
+  } plain_members(builder);
+  std::vector<internal::MemberBatch> batches;
+  if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
+                            std::max<size_t>(options.json_batch_bytes, 1), sink, batches,
+                            &plain_members)) {
+    return NameForeignFormat(source, sink);
+  }
   size_t members = 0;
   for (const internal::MemberBatch& batch : batches) members += batch.members;
   builder.Reserve(members);
