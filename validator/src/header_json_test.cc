@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "finding_sink.h"
 #include "report_assertions.h"
 #include "safetensors_builder.h"
 #include "stguard/validate.h"
@@ -945,6 +946,90 @@ TEST(TopLevelScan, BackslashOutsideStrings_SameReportAsBefore) {
   const std::string before_brace = R"({"a":{"b":"c"}\})";
   EXPECT_TRUE(Rejects(RunPadded(before_brace, 0, "compat"), Code::kJsonSyntax,
                       At(before_brace, "\\")));
+}
+
+}  // namespace
+}  // namespace stguard
+
+namespace stguard {
+namespace {
+
+// ---------------------------------------------------------------------------
+// A LeadingMemberReader takes the first members; the scan batches only the
+// ones after them and reports problems exactly where a full scan does.
+
+struct FixedReader final : internal::LeadingMemberReader {
+  size_t members = 0;
+  size_t end = 0;
+  size_t ReadMembers(const char*, size_t, size_t pos, size_t& out_end) override {
+    out_end = members > 0 ? end : pos;
+    return members;
+  }
+};
+
+bool Scan(const std::string& header, internal::LeadingMemberReader* reader,
+          std::vector<internal::MemberBatch>& batches, std::vector<Finding>& findings) {
+  internal::FindingSink sink(100, header.size() + 8);
+  const bool ok = internal::ScanHeader(header.data(), header.size(), 8, testing::P("compat"), 1,
+                                       sink, batches, reader);
+  findings = sink.Finish();
+  return ok;
+}
+
+TEST(LeadingMembers, ScanResumesAfterTheMembersRead) {
+  const std::string a = R"("a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]})";
+  const std::string b = R"("b":[1,{"x":"}"}])";
+  const std::string c = R"("c":2)";
+  const std::string header = "{" + a + " , " + b + ",\n" + c + " } ";
+  FixedReader reader;
+  reader.members = 1;
+  reader.end = 1 + a.size();
+  std::vector<internal::MemberBatch> batches;
+  std::vector<Finding> findings;
+  ASSERT_TRUE(Scan(header, &reader, batches, findings));
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].begin, header.find("\"b\""));
+  EXPECT_EQ(batches[0].end, header.find(",\n"));
+  EXPECT_EQ(batches[1].begin, header.find("\"c\""));
+  EXPECT_TRUE(findings.empty());
+
+  // Reading none: the whole object is batched.
+  reader.members = 0;
+  batches.clear();
+  ASSERT_TRUE(Scan(header, &reader, batches, findings));
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].begin, 1u);
+
+  // Every member read: nothing left to batch.
+  reader.members = 3;
+  reader.end = header.find(" } ");
+  batches.clear();
+  ASSERT_TRUE(Scan(header, &reader, batches, findings));
+  EXPECT_TRUE(batches.empty());
+}
+
+TEST(LeadingMembers, ProblemsAfterTheMembersRead_SameFindingAsAFullScan) {
+  const std::string a = R"("a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]})";
+  for (const std::string tail : {"", ",", ",}", " \"b\":1}", ",\"b\":1", ",\"b\":[1}",
+                                 ",\"b\":1\\}", "}}", "} x", ",\"b\\x\":1}", "]",
+                                 ",\"b\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"}) {
+    const std::string header = "{" + a + tail;
+    FixedReader reader;
+    reader.members = 1;
+    reader.end = 1 + a.size();
+    std::vector<internal::MemberBatch> batches;
+    std::vector<Finding> with_reader, without;
+    const bool ok_with = Scan(header, &reader, batches, with_reader);
+    batches.clear();
+    const bool ok_without = Scan(header, nullptr, batches, without);
+    EXPECT_EQ(ok_with, ok_without) << header;
+    ASSERT_EQ(with_reader.size(), without.size()) << header;
+    for (size_t k = 0; k < without.size(); ++k) {
+      EXPECT_EQ(with_reader[k].code, without[k].code) << header;
+      EXPECT_EQ(with_reader[k].offset, without[k].offset) << header;
+      EXPECT_EQ(with_reader[k].message, without[k].message) << header;
+    }
+  }
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "fast_paths.h"
+#include "finding_sink.h"
 #include "report_assertions.h"
 #include "safetensors_builder.h"
 #include "stguard/validate.h"
@@ -1048,6 +1050,172 @@ TEST(PlainBatches, EntriesThatDrawFindings_SameReportForEveryBatchSize) {
       Member("__metadata__", "{}"),
   });
   ExpectBatchSizeChangesNothing(header, 42);
+}
+
+}  // namespace
+}  // namespace stguard
+
+namespace stguard {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Plain leading members are read during the top-level scan
+// (TableBuilder::AddPlainMembers), which resumes after the last one. With
+// the fast paths off the exact readers read everything: same report, also
+// when the plain run ends at a member that is not plain, at a syntax error
+// or at a policy limit.
+
+std::string FullText(const Report& r) {
+  std::string out = Findings(r);
+  for (const TensorRecord& t : r.tensors) out += " " + std::string(DtypeName(t.dtype));
+  return out;
+}
+
+void ExpectExactReadersAgree(const std::string& header, uint64_t data) {
+  std::vector<std::pair<std::string, Policy>> policies;
+  for (const char* name : {"compat", "default", "strict"}) policies.emplace_back(name, P(name));
+  for (const char* json : {R"({"extends":"compat","max_json_depth":2})",
+                           R"({"extends":"compat","max_json_depth":3})",
+                           R"({"extends":"compat","max_tensors":2})",
+                           R"({"extends":"compat","max_name_bytes":2})",
+                           R"({"extends":"default","max_metadata_entries":1})"}) {
+    policies.emplace_back(json, Custom(json));
+  }
+  for (const auto& [name, policy] : policies) {
+    for (uint32_t batch : {1u, 256u * 1024u}) {
+      ValidateOptions options;
+      options.collect_tensors = true;
+      options.json_batch_bytes = batch;
+      const std::string fast = FullText(RunWith(header, data, policy, options));
+      std::string exact;
+      {
+        const internal::ScopedFastPathsOff off;
+        exact = FullText(RunWith(header, data, policy, options));
+      }
+      EXPECT_EQ(fast, exact) << name << ", batch " << batch << ", header " << header;
+    }
+  }
+}
+
+TEST(PlainMembers, PlainRunEndingAnywhere_SameReportAsTheExactReaders) {
+  const std::string a = U8("a", 0, 4);
+  const std::string b = U8("bb", 4, 4);
+  const std::string meta = Member("__metadata__", "{\"k\":\"v\",\"l\":\"w\"}");
+  const std::string escaped = Member("c", Fields("\"F\\u0033\\u0032\"", "[1]", "[8,12]"));
+  const std::string headers[] = {
+      "{}",
+      "{ \n}",
+      Obj({a}),
+      Obj({a, b}),
+      Obj({meta, a, b}),
+      Obj({a, meta, b, meta}),
+      Obj({a, b, U8("ccc", 8, 4)}),
+      Obj({a, escaped, b}),
+      Obj({a, b, Member("c", Fields("\"U8\"", "[4]", "[8,12]").insert(1, "\"x\":1,"))}),
+      Obj({a, U8("../up", 8, 4), b}),
+      Obj({a, U8("a", 8, 4)}),
+      Obj({a, b, Member("d", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]")}),
+      Obj({a, Member("c", Fields("\"U8\"", "[01]", "[8,9]"))}),
+      Obj({a, Member("c", Fields("\"U8\"", "[1e400]", "[8,9]"))}),
+      Obj({a, Member("c", Fields("\"U8\"", "[18446744073709551616]", "[8,9]"))}),
+      Obj({a, "\"c\x01\":1"}),
+      Obj({a, b}) + " x",
+      Obj({a, b}) + "}",
+      "{" + a + "," + b + ",}",
+      "{" + a + " " + b + "}",
+      "{" + a + "," + b,
+      "{" + a + "," + b + ",",
+      "{" + a + "," + b + ",\"c\":",
+      "{" + a + "," + b + "\\}",
+      "{" + a + "," + b + ",\\\"c\":1}",
+      "{" + a + "," + b + ":1}",
+      "{" + a + "," + b + "]",
+      "{ " + a + " ,\r\n\t" + b + " }",
+      "{" + a + ",\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]",
+      "{" + a + ",\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]}]",
+  };
+  for (const std::string& header : headers) ExpectExactReadersAgree(header, 12);
+}
+
+TEST(PlainMembers, ReadsLeadingPlainMembersAndStopsAfterTheLastValue) {
+  const std::string header =
+      Obj({U8("a", 0, 4), Member("__metadata__", "{\"k\":\"v\"}"), U8("b", 4, 4),
+           Member("c", Fields("\"F\\u0033\\u0032\"", "[1]", "[8,12]")), U8("d", 12, 4)});
+  // The table's names live in the builder's arena: copied out here.
+  struct Read {
+    size_t members = 0;
+    size_t end = 7;
+    std::vector<std::string> names;
+    std::vector<uint32_t> key_pos, offsets_pos;
+  };
+  const auto read = [&](const Policy& policy) {
+    internal::FindingSink sink(100, 1000);
+    internal::TensorTable table;
+    internal::TableBuilder builder(8, policy, false, sink, table);
+    Read out;
+    out.members = builder.AddPlainMembers(header.data(), header.size(), 1, out.end);
+    builder.Finish();
+    EXPECT_TRUE(sink.Finish().empty());
+    for (const internal::TensorEntry& t : table.tensors) {
+      out.names.emplace_back(t.name);
+      out.key_pos.push_back(t.key_pos);
+      out.offsets_pos.push_back(t.offsets_pos);
+    }
+    return out;
+  };
+  {
+    const Read r = read(P("compat"));
+    EXPECT_EQ(r.members, 3u);
+    EXPECT_EQ(r.end, header.find(",\"c\""));
+    EXPECT_EQ(r.names, (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(r.key_pos.size(), 2u);
+    EXPECT_EQ(r.key_pos[0], header.find("\"a\""));
+    EXPECT_EQ(r.offsets_pos[1], header.find("[4,8]"));
+  }
+  {
+    // The policy's tensor limit: the next entry is left to the DOM path,
+    // which reports it.
+    const Read r = read(Custom(R"({"extends":"compat","max_tensors":1})"));
+    EXPECT_EQ(r.members, 2u);
+    EXPECT_EQ(r.end, header.find(",\"b\""));
+  }
+  {
+    // Too shallow for a plain entry: the exact scan reports the depth.
+    const Read r = read(Custom(R"({"extends":"compat","max_json_depth":2})"));
+    EXPECT_EQ(r.members, 0u);
+    EXPECT_EQ(r.end, 1u);
+  }
+  {
+    const internal::ScopedFastPathsOff off;
+    const Read r = read(P("compat"));
+    EXPECT_EQ(r.members, 0u);
+    EXPECT_EQ(r.end, 1u);
+    EXPECT_TRUE(r.names.empty());
+  }
+}
+
+TEST(PlainMembers, FirstMemberNotPlain_ReadsNothing) {
+  const std::string header = Obj({Member("c", Fields("\"U8\"", "[1.0]", "[0,1]")), U8("a", 1, 4)});
+  internal::FindingSink sink(100, 1000);
+  internal::TensorTable table;
+  internal::TableBuilder builder(8, P("compat"), false, sink, table);
+  size_t end = 7;
+  EXPECT_EQ(builder.AddPlainMembers(header.data(), header.size(), 1, end), 0u);
+  EXPECT_EQ(end, 1u);
+}
+
+TEST(PlainMembers, ManyPlainMembers_TableReservedOnceForTheHeader) {
+  // More entries than any small reservation: the table is still right.
+  std::vector<std::string> members;
+  for (int i = 0; i < 5000; ++i) members.push_back(U8("t" + std::to_string(i), 4 * i, 4));
+  const std::string header = Obj(members);
+  ValidateOptions options;
+  options.collect_tensors = true;
+  const Report r = RunWith(header, 20000, P("compat"), options);
+  EXPECT_TRUE(Clean(r)) << Dump(r);
+  ASSERT_EQ(r.tensors.size(), 5000u);
+  EXPECT_EQ(r.tensors[4999].name, "t4999");
+  ExpectExactReadersAgree(header, 20000);
 }
 
 }  // namespace
