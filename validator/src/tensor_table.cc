@@ -254,8 +254,23 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes) {
 
 // Index of the first byte of p[pos, end) that is '"', '\\' or below 0x20,
 // or of the first byte of the last incomplete word (SWAR: only the lowest
-// hit of a word is used, which is exact).
+// hit of a word is used, which is exact). Only whole 16- and 8-byte chunks
+// inside [pos, end) are read.
 size_t SkipPlainKeyBytes(const char* p, size_t pos, size_t end) {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time first: tensor names are mostly 20 to 60 bytes.
+  while (pos + 16 <= end) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos));
+    const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    // Below 0x20 (unsigned, so UTF-8 bytes are not hits): min(v, 0x1F) == v.
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+    const __m128i hits = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+    const uint32_t mask = static_cast<uint32_t>(_mm_movemask_epi8(hits));
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(mask));
+    pos += 16;
+  }
+#endif
   while (pos + 8 <= end) {
     const uint64_t word = Load8(p + pos);
     const uint64_t quote = word ^ (kOnes * '"');

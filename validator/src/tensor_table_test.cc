@@ -1137,6 +1137,31 @@ TEST(PlainMembers, PlainRunEndingAnywhere_SameReportAsTheExactReaders) {
   for (const std::string& header : headers) ExpectExactReadersAgree(header, 12);
 }
 
+TEST(PlainMembers, KeyBytesAtEveryPositionOfAChunk_SameReportAsTheExactReaders) {
+  // The key reader takes 16, then 8 bytes at a time: a quote, an escape, a
+  // control byte or UTF-8 at each position of names up to 40 bytes.
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char* odd : {"\\\\", "\\u0041", "\x01", "\x1f", " ", "\xc3\xa9", "\xe2\x82\xac",
+                              "\x7f", "\\\""}) {
+        std::string name(length, 'n');
+        name.replace(at, 1, odd);
+        const std::string header =
+            Obj({U8("first", 0, 4), U8(name, 4, 4), U8(std::string(length, 'z'), 8, 4)});
+        ValidateOptions options;
+        options.collect_tensors = true;
+        const std::string fast = FullText(RunWith(header, 12, P("compat"), options));
+        std::string exact;
+        {
+          const internal::ScopedFastPathsOff off;
+          exact = FullText(RunWith(header, 12, P("compat"), options));
+        }
+        ASSERT_EQ(fast, exact) << header;
+      }
+    }
+  }
+}
+
 TEST(PlainMembers, ReadsLeadingPlainMembersAndStopsAfterTheLastValue) {
   const std::string header =
       Obj({U8("a", 0, 4), Member("__metadata__", "{\"k\":\"v\"}"), U8("b", 4, 4),
