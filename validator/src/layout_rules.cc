@@ -41,42 +41,45 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
   for (const TensorEntry& t : tensors) {
     const uint64_t offsets_at = header_file_offset + t.offsets_pos;
     const uint64_t shape_at = header_file_offset + t.shape_pos;
+    const std::string_view name = table.Name(t);
+    // Valid unless size_overflow.
+    const bool partial_byte = !t.size_overflow && t.partial_byte();
     if (t.size_overflow) {
-      error(Code::kShapeOverflow, shape_at, t.name, [&] {
+      error(Code::kShapeOverflow, shape_at, name, [&] {
         return "shape x " + std::to_string(DtypeBits(t.dtype)) + " bits overflows 64 bits";
       });
-    } else if (t.partial_byte) {
-      error(Code::kSubByteNotWholeBytes, shape_at, t.name, [&] {
+    } else if (partial_byte) {
+      error(Code::kSubByteNotWholeBytes, shape_at, name, [&] {
         return std::to_string(t.elements) + " elements of " + std::string(DtypeName(t.dtype)) +
                " are not a whole number of bytes";
       });
     }
     if (t.end < t.begin) {
-      error(Code::kOffsetsReversed, offsets_at, t.name, [&] {
+      error(Code::kOffsetsReversed, offsets_at, name, [&] {
         return "data_offsets begin " + std::to_string(t.begin) + " > end " +
                std::to_string(t.end);
       });
       continue;
     }
-    if (!t.size_overflow && !t.partial_byte && t.end - t.begin != t.byte_size) {
-      error(Code::kTensorSizeMismatch, offsets_at, t.name, [&] {
+    if (!t.size_overflow && !partial_byte && t.end - t.begin != t.byte_size()) {
+      error(Code::kTensorSizeMismatch, offsets_at, name, [&] {
         return "range " + Range(t.begin, t.end) + " holds " + std::to_string(t.end - t.begin) +
-               " bytes, shape and dtype need " + std::to_string(t.byte_size);
+               " bytes, shape and dtype need " + std::to_string(t.byte_size());
       });
     }
     if (t.begin > covered_excl) {
-      error(Code::kDataGap, offsets_at, t.name, [&] {
+      error(Code::kDataGap, offsets_at, name, [&] {
         return "bytes " + Range(covered_excl, t.begin) +
                " of the data section belong to no tensor";
       });
     } else if (t.begin < covered_excl) {
       if (t.begin == t.end) {
-        error(Code::kZeroSizeTensorInside, offsets_at, t.name, [&] {
+        error(Code::kZeroSizeTensorInside, offsets_at, name, [&] {
           return "zero-size tensor at " + std::to_string(t.begin) +
                  " lies inside another tensor's range";
         });
       } else {
-        error(Code::kDataOverlap, offsets_at, t.name, [&] {
+        error(Code::kDataOverlap, offsets_at, name, [&] {
           return "range " + Range(t.begin, t.end) + " overlaps data already claimed up to " +
                  std::to_string(covered_excl);
         });
@@ -84,7 +87,7 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
     }
     if (t.end > data.size) {
       past_end = true;
-      error(Code::kTensorPastEnd, offsets_at, t.name, [&] {
+      error(Code::kTensorPastEnd, offsets_at, name, [&] {
         return "range " + Range(t.begin, t.end) + " ends past the data section's " +
                std::to_string(data.size) + " bytes";
       });
@@ -92,7 +95,7 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
     const uint32_t alignment = DtypeAlignment(t.dtype);
     if (t.begin % alignment != 0 && policy.tensor_offset_unaligned != Action::kIgnore) {
       sink.AddAction(Code::kTensorOffsetUnaligned, policy.tensor_offset_unaligned, offsets_at,
-                     t.name,
+                     name,
                      sink.Wants(Code::kTensorOffsetUnaligned)
                          ? "offset " + std::to_string(t.begin) + " is not a multiple of " +
                                std::to_string(alignment)

@@ -421,14 +421,13 @@ TEST(CollectTensors, EmptyWhenTheTableIsIncomplete) {
 // ---------------------------------------------------------------------------
 // CheckLayout directly
 
-internal::TensorEntry Entry(std::string_view name, uint64_t begin, uint64_t end,
-                            uint64_t byte_size, Dtype dtype = Dtype::kU8) {
+internal::TensorEntry Entry(internal::TensorTable& table, std::string_view name, uint64_t begin,
+                            uint64_t end, uint64_t byte_size, Dtype dtype = Dtype::kU8) {
   internal::TensorEntry e;
-  e.name = name;
+  e.name = table.names.Copy(name);
   e.dtype = dtype;
   e.begin = begin;
   e.end = end;
-  e.byte_size = byte_size;
   e.elements = byte_size * 8 / DtypeBits(dtype);
   e.offsets_pos = 100;
   e.shape_pos = 90;
@@ -437,19 +436,20 @@ internal::TensorEntry Entry(std::string_view name, uint64_t begin, uint64_t end,
 
 TEST(CheckLayout, SortsByBeginThenEnd) {
   internal::TensorTable table;
-  table.tensors = {Entry("c", 4, 8, 4), Entry("z", 4, 4, 0), Entry("a", 0, 4, 4)};
+  table.tensors = {Entry(table, "c", 4, 8, 4), Entry(table, "z", 4, 4, 0),
+                   Entry(table, "a", 0, 4, 4)};
   internal::FindingSink sink(32, 1000);
   internal::CheckLayout(table, 8, internal::DataSection{200, 8}, *BuiltinPolicy("strict"), sink);
   EXPECT_FALSE(sink.has_error());
   ASSERT_EQ(table.tensors.size(), 3u);
-  EXPECT_EQ(table.tensors[0].name, "a");
-  EXPECT_EQ(table.tensors[1].name, "z");
-  EXPECT_EQ(table.tensors[2].name, "c");
+  EXPECT_EQ(table.Name(table.tensors[0]), "a");
+  EXPECT_EQ(table.Name(table.tensors[1]), "z");
+  EXPECT_EQ(table.Name(table.tensors[2]), "c");
 }
 
 TEST(CheckLayout, OffsetsAreHeaderPositionsPlusHeaderOffset) {
   internal::TensorTable table;
-  table.tensors = {Entry("a", 0, 4, 3)};
+  table.tensors = {Entry(table, "a", 0, 4, 3)};
   internal::FindingSink sink(32, 1000);
   internal::CheckLayout(table, 8, internal::DataSection{200, 10}, *BuiltinPolicy("compat"), sink);
   const std::vector<Finding> findings = sink.Finish();
@@ -462,7 +462,8 @@ TEST(CheckLayout, OffsetsAreHeaderPositionsPlusHeaderOffset) {
 
 TEST(CheckLayout, ReversedRangeDoesNotAdvanceCoverage) {
   internal::TensorTable table;
-  table.tensors = {Entry("a", 0, 4, 4), Entry("r", 9, 5, 0), Entry("b", 4, 8, 4)};
+  table.tensors = {Entry(table, "a", 0, 4, 4), Entry(table, "r", 9, 5, 0),
+                   Entry(table, "b", 4, 8, 4)};
   internal::FindingSink sink(32, 1000);
   internal::CheckLayout(table, 8, internal::DataSection{200, 8}, *BuiltinPolicy("compat"), sink);
   const std::vector<Finding> findings = sink.Finish();

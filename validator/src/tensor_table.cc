@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <numeric>
 #include <string>
 
@@ -288,28 +289,28 @@ enum class NumberStatus { kOk, kNotInteger, kTooLarge, kWrongType };
 
 }  // namespace
 
-std::string_view NameArena::Copy(std::string_view text) {
-  if (text.empty()) return {};
-  char* copy;
-  if (text.size() > kBlockBytes / 4) {
-    // A large name gets a block of its own; the current block stays open.
-    blocks_.push_back(std::unique_ptr<char[]>(new char[text.size()]));
-    copy = blocks_.back().get();
-  } else {
-    if (current_ == nullptr || size_ - used_ < text.size()) {
-      // Each block twice the last (up to kBlockBytes), and large enough.
-      size_t size = current_ == nullptr ? kFirstBlockBytes : std::min(size_ * 2, kBlockBytes);
-      while (size < text.size()) size *= 2;
-      blocks_.push_back(std::unique_ptr<char[]>(new char[size]));
-      current_ = blocks_.back().get();
-      size_ = size;
-      used_ = 0;
-    }
-    copy = current_ + used_;
-    used_ += text.size();
-  }
-  std::memcpy(copy, text.data(), text.size());
-  return {copy, text.size()};
+void NameArena::Reserve(size_t bytes) {
+  if (bytes <= bytes_.capacity() - bytes_.size()) return;
+  const size_t wanted = bytes_.size() + bytes;
+  bytes_.reserve(wanted);
+  AdviseHugePages(bytes_.data(), bytes_.capacity());
+}
+
+NameRef NameArena::Copy(std::string_view text) {
+  // Offsets and sizes are 32-bit: past that (never for a header within the
+  // 100,000,000-byte ceiling) the validation fails as out of memory.
+  if (text.size() > UINT32_MAX - bytes_.size()) throw std::bad_alloc();
+  const NameRef name{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(text.size())};
+  bytes_.insert(bytes_.end(), text.begin(), text.end());
+  return name;
+}
+
+std::span<const uint64_t> TensorTable::Shape(const TensorEntry& entry) const {
+  const auto it = std::lower_bound(
+      shapes.begin(), shapes.end(), entry.key_pos,
+      [](const ShapeRef& shape, uint32_t key_pos) { return shape.key_pos < key_pos; });
+  if (it == shapes.end() || it->key_pos != entry.key_pos) return {};
+  return std::span<const uint64_t>(dims).subspan(it->dims_begin, it->rank);
 }
 
 class TableBuilder::Impl {
@@ -344,13 +345,12 @@ class TableBuilder::Impl {
                       "more than " + std::to_string(policy_.max_tensors) + " tensor entries");
         }
         TensorEntry entry;
-        entry.name = names_.Copy(member.key);
+        entry.name = table_.names.Copy(member.key);
         entry.key_pos = Pos(key_pos);
-        const NameScan scan = ScanName(entry.name);
+        const NameScan scan = ScanName(NameOf(entry));
         CheckName(entry, scan);
         if (ParseTensorEntry(member.value, entry)) {
-          entries_.push_back(entry);
-          name_hashes_.push_back(scan.hash);
+          Append(entry, scan.hash);
         } else {
           table_.complete = false;
         }
@@ -376,6 +376,8 @@ class TableBuilder::Impl {
     if (!FastPathsEnabled()) return false;
     const size_t entries_before = entries_.size();
     const size_t dims_before = table_.dims.size();
+    const size_t names_before = table_.names.size();
+    const size_t shapes_before = table_.shapes.size();
     const char* const p = header;
     const size_t n = batch.end;
     if (policy_.max_tensors != kNoLimit && tensor_entries_ + batch.members > policy_.max_tensors) {
@@ -401,10 +403,13 @@ class TableBuilder::Impl {
       return true;
     }
     metadata_seen_ = metadata_seen_before;
-    // Not plain: undo (the arena keeps its copies, unused).
+    // Not plain: undo (names too, so that the names the DOM walk copies
+    // again still total no more than the header).
     entries_.resize(entries_before);
     name_hashes_.resize(entries_before);
     table_.dims.resize(dims_before);
+    table_.names.Truncate(names_before);
+    table_.shapes.resize(shapes_before);
     return false;
   }
 
@@ -447,7 +452,8 @@ class TableBuilder::Impl {
 
   void Finish() { KeepLastOfEachName(entries_); }
   // Room for `members` more members.
-  void Reserve(size_t members) {
+  void Reserve(size_t members, size_t text_bytes) {
+    table_.names.Reserve(text_bytes);
     const size_t wanted = entries_.size() + members;
     if (wanted > entries_.capacity()) {
       entries_.reserve(wanted);
@@ -490,12 +496,11 @@ class TableBuilder::Impl {
       return PlainMember::kNotPlain;
     }
     TensorEntry entry;
-    entry.name = names_.Copy(name);
+    entry.name = table_.names.Copy(name);
     entry.key_pos = static_cast<uint32_t>(key_pos);
     ApplyPlainEntry(value, [](size_t header_pos) { return static_cast<uint32_t>(header_pos); },
                     entry);
-    entries_.push_back(entry);
-    name_hashes_.push_back(scan.hash);
+    Append(entry, scan.hash);
     return PlainMember::kTensor;
   }
 
@@ -503,7 +508,9 @@ class TableBuilder::Impl {
   // ,"a":{"dtype":"U8","shape":[],"data_offsets":[0,0]} is 52.
   static constexpr size_t kMinPlainMemberBytes = 52;
   // Room for every member `text_bytes` of plain members could hold.
-  void ReserveForText(size_t text_bytes) { Reserve(text_bytes / kMinPlainMemberBytes + 1); }
+  void ReserveForText(size_t text_bytes) {
+    Reserve(text_bytes / kMinPlainMemberBytes + 1, text_bytes);
+  }
 
   // Batch text position -> file offset, and -> header position (stored).
   uint64_t At(size_t text_pos) const { return file_offset_ + base_ + text_pos; }
@@ -586,9 +593,19 @@ class TableBuilder::Impl {
     }
   }
 
+  // A valid entry goes into the table, with its name's hash and (when
+  // collecting) where its shape's dimensions are.
+  void Append(const TensorEntry& entry, uint64_t name_hash) {
+    entries_.push_back(entry);
+    name_hashes_.push_back(name_hash);
+    if (collect_dims_) table_.shapes.push_back({entry.key_pos, pending_dims_begin_, pending_rank_});
+  }
+
+  std::string_view NameOf(const TensorEntry& entry) const { return table_.Name(entry); }
+
   void CheckName(const TensorEntry& entry, const NameScan& scan) {
     const uint64_t pos = AtHeader(entry.key_pos);
-    const std::string_view name = entry.name;
+    const std::string_view name = NameOf(entry);
     if (name.empty()) {
       sink_.AddAction(Code::kTensorNameEmpty, policy_.empty_tensor_names, pos, name,
                       "tensor name is empty");
@@ -614,7 +631,7 @@ class TableBuilder::Impl {
   bool ParseTensorEntry(element value, TensorEntry& entry) {
     const size_t value_pos = cursor_->NextValue();
     if (ParsePlainEntry(value_pos, entry)) return true;
-    const std::string_view name = entry.name;
+    const std::string_view name = NameOf(entry);
     bool has_dtype = false, has_shape = false, has_offsets = false;
     bool ok = true;
     switch (value.type()) {
@@ -903,7 +920,8 @@ class TableBuilder::Impl {
     entry.shape_pos = at(plain.shape_at);
     entry.offsets_pos = at(plain.offsets_at);
     if (collect_dims_) {
-      entry.dims_begin = static_cast<uint32_t>(table_.dims.size());
+      pending_dims_begin_ = static_cast<uint32_t>(table_.dims.size());
+      pending_rank_ = static_cast<uint32_t>(plain.rank);
       table_.dims.insert(table_.dims.end(), plain.dims, plain.dims + plain.rank);
     }
     // Left to right, as the reference folds (see ParseShape).
@@ -917,7 +935,6 @@ class TableBuilder::Impl {
         overflow = true;
       }
     }
-    entry.rank = static_cast<uint32_t>(plain.rank);
     entry.elements = elements;
     entry.size_overflow = overflow;
     entry.begin = plain.offsets[0];
@@ -966,25 +983,25 @@ class TableBuilder::Impl {
       }
       well_formed = members == 1 && unit_value;
       if (well_formed) {
-        sink_.AddAction(Code::kDtypeObjectForm, policy_.dtype_object_form, At(pos), entry.name,
+        sink_.AddAction(Code::kDtypeObjectForm, policy_.dtype_object_form, At(pos), NameOf(entry),
                         "dtype written as an object " + Quote(dtype_name) + ": null");
       }
     }
     cursor_->SkipValue();
     if (!well_formed) {
-      sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
+      sink_.TensorError(Code::kFieldWrongType, At(pos), NameOf(entry),
                         "dtype must be a string such as \"F32\"");
       return false;
     }
     const std::optional<Dtype> dtype = DtypeFromName(dtype_name);
     if (!dtype) {
-      sink_.TensorError(Code::kDtypeUnknown, At(pos), entry.name,
+      sink_.TensorError(Code::kDtypeUnknown, At(pos), NameOf(entry),
                         "unknown dtype " + Quote(dtype_name));
       return false;
     }
     entry.dtype = *dtype;
     if ((policy_.allowed_dtypes >> static_cast<unsigned>(*dtype) & 1u) == 0) {
-      sink_.TensorError(Code::kDtypeNotAllowed, At(pos), entry.name,
+      sink_.TensorError(Code::kDtypeNotAllowed, At(pos), NameOf(entry),
                         "dtype " + std::string(DtypeName(*dtype)) + " is not allowed by policy " +
                             policy_.name);
     }
@@ -1000,7 +1017,7 @@ class TableBuilder::Impl {
     entry.shape_pos = Pos(pos);
     simdjson::dom::array dims;
     if (value.get_array().get(dims) != simdjson::SUCCESS) {
-      sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
+      sink_.TensorError(Code::kFieldWrongType, At(pos), NameOf(entry),
                         "shape must be an array of non-negative integers");
       cursor_->SkipValue();
       return false;
@@ -1010,7 +1027,7 @@ class TableBuilder::Impl {
     uint64_t rank = 0;
     uint64_t elements = 1;
     bool overflow = false;
-    if (collect_dims_) entry.dims_begin = static_cast<uint32_t>(table_.dims.size());
+    if (collect_dims_) pending_dims_begin_ = static_cast<uint32_t>(table_.dims.size());
     for (element dim : dims) {
       uint64_t n = 0;
       ok &= ReadU64(dim, "shape", entry, n);
@@ -1028,9 +1045,9 @@ class TableBuilder::Impl {
       }
     }
     cursor_->Leave();
-    entry.rank = static_cast<uint32_t>(std::min<uint64_t>(rank, UINT32_MAX));
+    pending_rank_ = static_cast<uint32_t>(std::min<uint64_t>(rank, UINT32_MAX));
     if (rank > policy_.max_rank) {
-      sink_.TensorError(Code::kRankTooLarge, At(pos), entry.name,
+      sink_.TensorError(Code::kRankTooLarge, At(pos), NameOf(entry),
                         "shape has " + std::to_string(rank) + " dimensions (limit " +
                             std::to_string(policy_.max_rank) + ")");
     }
@@ -1051,7 +1068,7 @@ class TableBuilder::Impl {
       }
     }
     if (count != 2) {
-      sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
+      sink_.TensorError(Code::kFieldWrongType, At(pos), NameOf(entry),
                         "data_offsets must be an array of exactly two integers [begin, end]");
       cursor_->SkipValue();
       return false;
@@ -1104,16 +1121,16 @@ class TableBuilder::Impl {
       case NumberStatus::kOk:
         return true;
       case NumberStatus::kNotInteger:
-        sink_.TensorError(Code::kIntegerExpected, At(pos), entry.name,
+        sink_.TensorError(Code::kIntegerExpected, At(pos), NameOf(entry),
                           std::string(field) + " holds a float, an exponent, -0 or a negative "
                                                "number");
         return false;
       case NumberStatus::kTooLarge:
-        sink_.TensorError(Code::kIntegerTooLarge, At(pos), entry.name,
+        sink_.TensorError(Code::kIntegerTooLarge, At(pos), NameOf(entry),
                           std::string(field) + " holds an integer above 2^64-1");
         return false;
       case NumberStatus::kWrongType:
-        sink_.TensorError(Code::kFieldWrongType, At(pos), entry.name,
+        sink_.TensorError(Code::kFieldWrongType, At(pos), NameOf(entry),
                           std::string(field) + " holds a value that is not a number");
         return false;
     }
@@ -1126,16 +1143,11 @@ class TableBuilder::Impl {
     return it != spans.end() && it->first == pos;
   }
 
-  // elements x bits, checked; whole bytes required for sub-byte dtypes.
+  // elements x bits, checked: when it fits in u64, the entry's byte_size()
+  // and partial_byte() may compute it again unchecked.
   void ComputeByteSize(TensorEntry& entry) {
     if (entry.size_overflow) return;
-    const std::optional<uint64_t> bits = CheckedMul(entry.elements, DtypeBits(entry.dtype));
-    if (!bits) {
-      entry.size_overflow = true;
-      return;
-    }
-    entry.partial_byte = *bits % 8 != 0;
-    entry.byte_size = *bits / 8;
+    if (!CheckedMul(entry.elements, DtypeBits(entry.dtype))) entry.size_overflow = true;
   }
 
   // The reference keeps the last entry of each name. Reports the others and
@@ -1154,7 +1166,7 @@ class TableBuilder::Impl {
     // real, so collisions cost time (n log n at worst), never correctness.
     std::vector<std::pair<uint64_t, uint32_t>> keyed(entries.size());
     AdviseHugePages(keyed.data(), keyed.size() * sizeof(keyed[0]));
-    for (uint32_t i = 0; i < entries.size(); ++i) keyed[i] = {HashName(entries[i].name), i};
+    for (uint32_t i = 0; i < entries.size(); ++i) keyed[i] = {HashName(table_.Name(entries[i])), i};
     std::sort(keyed.begin(), keyed.end());
     std::vector<uint32_t> order;
     order.reserve(keyed.size());
@@ -1171,7 +1183,9 @@ class TableBuilder::Impl {
       if (run_end - run > 1) {
         std::sort(order.begin() + static_cast<std::ptrdiff_t>(first), order.end(),
                   [&](uint32_t a, uint32_t b) {
-                    if (entries[a].name != entries[b].name) return entries[a].name < entries[b].name;
+                    const std::string_view name_a = table_.Name(entries[a]);
+                    const std::string_view name_b = table_.Name(entries[b]);
+                    if (name_a != name_b) return name_a < name_b;
                     return a < b;
                   });
       }
@@ -1183,13 +1197,14 @@ class TableBuilder::Impl {
       if (!maybe_equal[i]) continue;  // different hashes: different names
       TensorEntry& earlier = entries[order[i]];
       const TensorEntry& later = entries[order[i + 1]];
-      if (earlier.name != later.name) continue;
+      const std::string_view name = table_.Name(later);
+      if (table_.Name(earlier) != name) continue;
       earlier.shadowed = true;
       any_shadowed = true;
       sink_.AddAction(Code::kDuplicateTensorName, policy_.duplicate_tensor_names,
-                      AtHeader(later.key_pos), later.name,
+                      AtHeader(later.key_pos), name,
                       sink_.Wants(Code::kDuplicateTensorName)
-                          ? "tensor " + Quote(later.name) + " repeats the name at offset " +
+                          ? "tensor " + Quote(name) + " repeats the name at offset " +
                                 std::to_string(AtHeader(earlier.key_pos)) +
                                 " (the reference keeps the last)"
                           : std::string());
@@ -1218,7 +1233,9 @@ class TableBuilder::Impl {
   std::vector<TensorEntry> entries_;
   std::vector<uint64_t> name_hashes_;  // ScanName's hash of each entry's name
   std::vector<std::string_view> meta_keys_;  // ReadPlainMetadata's scratch
-  NameArena names_;
+  // The shape of the entry being read, when collecting (see Append).
+  uint32_t pending_dims_begin_ = 0;
+  uint32_t pending_rank_ = 0;
   uint64_t file_offset_;
   const Policy& policy_;
   bool collect_dims_;
@@ -1238,6 +1255,8 @@ size_t TableBuilder::AddPlainMembers(const char* header, size_t size, size_t pos
   return impl_->AddPlainMembers(header, size, pos, end);
 }
 void TableBuilder::Finish() { impl_->Finish(); }
-void TableBuilder::Reserve(size_t members) { impl_->Reserve(members); }
+void TableBuilder::Reserve(size_t members, size_t text_bytes) {
+  impl_->Reserve(members, text_bytes);
+}
 
 }  // namespace stguard::internal

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -17,24 +18,64 @@
 
 namespace stguard::internal {
 
-// One tensor entry. Laid out to stay small (72 bytes): a header can hold
-// 1.7 million of them.
+// Copies of decoded tensor names, in one buffer, each referred to by a
+// 32-bit offset and size (a NameRef) so that a TensorEntry stays small.
+// Decoding never lengthens a name's JSON text and each key is copied once,
+// so the names of a header never total more than the header: reserving that
+// much up front (capacity is address space until written) means the buffer
+// never moves while a table of millions of entries is built.
+struct NameRef {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+class NameArena {
+ public:
+  // Room for `bytes` more bytes of names.
+  void Reserve(size_t bytes);
+  // Throws std::bad_alloc past 4 GiB of names (offsets are 32-bit; headers
+  // are at most 100,000,000 bytes).
+  NameRef Copy(std::string_view text);
+  std::string_view View(NameRef name) const { return {bytes_.data() + name.offset, name.size}; }
+  size_t size() const { return bytes_.size(); }
+  // Forgets the names copied since size() was `size` (an abandoned batch).
+  void Truncate(size_t size) { bytes_.resize(size); }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+// One tensor entry: 48 bytes, as a header can hold more than 4 million of
+// them (a 100,000,000-byte header of `"a":["U8",[0],[0,0]]` entries). The
+// byte size and whether it is a whole number of bytes follow from
+// `elements` and the dtype; shapes, when collected, live beside the table
+// (TensorTable::shapes), since most validations never read them.
 struct TensorEntry {
-  std::string_view name;  // decoded; lives in a NameArena
   uint64_t begin = 0;
-  uint64_t end = 0;        // exclusive
-  uint64_t elements = 1;   // product of the shape, valid unless size_overflow
-  uint64_t byte_size = 0;  // valid unless size_overflow or partial_byte
+  uint64_t end = 0;       // exclusive
+  uint64_t elements = 1;  // product of the shape, valid unless size_overflow
+  NameRef name;           // decoded, in TensorTable::names
   // Header positions (add the header's file offset for file offsets).
   uint32_t key_pos = 0;
   uint32_t shape_pos = 0;
   uint32_t offsets_pos = 0;
-  uint32_t dims_begin = 0;  // into TensorTable::dims, when collected
-  uint32_t rank = 0;
   Dtype dtype = Dtype::kU8;
   bool size_overflow = false;  // elements x bits overflowed u64
-  bool partial_byte = false;   // bit count not a multiple of 8
   bool shadowed = false;       // a later entry has the same name
+
+  // Valid unless size_overflow (which says elements x bits fits in u64).
+  bool partial_byte() const { return elements * DtypeBits(dtype) % 8 != 0; }
+  // Valid unless size_overflow or partial_byte().
+  uint64_t byte_size() const { return elements * DtypeBits(dtype) / 8; }
+};
+static_assert(sizeof(TensorEntry) <= 48, "a header can hold millions of entries");
+
+// Where the dimensions of the entry whose key is at `key_pos` are in
+// TensorTable::dims (collected only on request).
+struct ShapeRef {
+  uint32_t key_pos;
+  uint32_t dims_begin;
+  uint32_t rank;
 };
 
 struct TensorTable {
@@ -45,23 +86,15 @@ struct TensorTable {
   // rules run only then (otherwise the file is already rejected and they
   // would only repeat the cause).
   bool complete = true;
-  std::vector<uint64_t> dims;  // shapes, when collecting
-};
+  NameArena names;
+  // When collecting shapes: every entry's dimensions, and one ShapeRef per
+  // entry in header order (so by ascending key_pos).
+  std::vector<uint64_t> dims;
+  std::vector<ShapeRef> shapes;
 
-// Copies of decoded names, which must outlive the batch whose DOM they came
-// from. Bump-allocated in blocks that grow from 512 bytes to 1 MiB (a small
-// header pays for a small block): no per-name allocation.
-class NameArena {
- public:
-  std::string_view Copy(std::string_view text);
-
- private:
-  static constexpr size_t kFirstBlockBytes = 512;
-  static constexpr size_t kBlockBytes = 1 << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  char* current_ = nullptr;  // the block small names go to
-  size_t used_ = 0;          // bytes used in *current_
-  size_t size_ = 0;          // bytes in *current_
+  std::string_view Name(const TensorEntry& entry) const { return names.View(entry.name); }
+  // The entry's dimensions; only when shapes were collected.
+  std::span<const uint64_t> Shape(const TensorEntry& entry) const;
 };
 
 // Builds the table one batch of top-level members at a time.
@@ -73,9 +106,10 @@ class TableBuilder {
   TableBuilder(const TableBuilder&) = delete;
   TableBuilder& operator=(const TableBuilder&) = delete;
 
-  // Room for this many more members (a count the header scan made, so
-  // proportional to the header's real content): saves regrowing the table.
-  void Reserve(size_t members);
+  // Room for this many more members, in `text_bytes` of header text (counts
+  // the header scan made, so proportional to the header's real content):
+  // saves regrowing the table and the names.
+  void Reserve(size_t members, size_t text_bytes);
   // Reads the top-level object's leading members from the header text
   // while they are plain tensor entries (or a plain __metadata__) that
   // draw no finding, adding each: `pos` is just after the object's '{'.

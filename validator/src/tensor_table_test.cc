@@ -1182,7 +1182,7 @@ TEST(PlainMembers, ReadsLeadingPlainMembersAndStopsAfterTheLastValue) {
     builder.Finish();
     EXPECT_TRUE(sink.Finish().empty());
     for (const internal::TensorEntry& t : table.tensors) {
-      out.names.emplace_back(t.name);
+      out.names.emplace_back(table.Name(t));
       out.key_pos.push_back(t.key_pos);
       out.offsets_pos.push_back(t.offsets_pos);
     }

@@ -41,10 +41,10 @@ void FillTensorRecords(const internal::TensorTable& table, Report& report) {
   report.tensors.reserve(table.tensors.size());
   for (const internal::TensorEntry& t : table.tensors) {
     TensorRecord record;
-    record.name = std::string(t.name);
+    record.name = std::string(table.Name(t));
     record.dtype = t.dtype;
-    record.shape.assign(table.dims.begin() + t.dims_begin,
-                        table.dims.begin() + t.dims_begin + t.rank);
+    const std::span<const uint64_t> shape = table.Shape(t);
+    record.shape.assign(shape.begin(), shape.end());
     record.data_begin = t.begin;
     record.data_end = t.end;
     report.tensors.push_back(std::move(record));
@@ -91,10 +91,11 @@ std::optional<std::vector<internal::ScanTensor>> ScanPlan(const internal::Tensor
   std::vector<internal::ScanTensor> plan;
   plan.reserve(table.tensors.size());
   for (const internal::TensorEntry& t : table.tensors) {
-    if (t.size_overflow || t.partial_byte || t.end < t.begin || t.byte_size != t.end - t.begin) {
+    if (t.size_overflow || t.partial_byte() || t.end < t.begin ||
+        t.byte_size() != t.end - t.begin) {
       return std::nullopt;
     }
-    plan.push_back({t.name, t.dtype, t.begin, t.end});
+    plan.push_back({table.Name(t), t.dtype, t.begin, t.end});
   }
   const uint64_t end = plan.empty() ? 0 : plan.back().end;
   if (end != data_size || !internal::CanScan(plan)) return std::nullopt;
@@ -241,8 +242,12 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
     return NameForeignFormat(source, sink);
   }
   size_t members = 0;
-  for (const internal::MemberBatch& batch : batches) members += batch.members;
-  builder.Reserve(members);
+  size_t member_bytes = 0;
+  for (const internal::MemberBatch& batch : batches) {
+    members += batch.members;
+    member_bytes += batch.end - batch.begin;
+  }
+  builder.Reserve(members, member_bytes);
   internal::BatchParser parser;
   internal::ParsedBatch parsed;
   for (const internal::MemberBatch& batch : batches) {
