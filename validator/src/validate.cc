@@ -17,8 +17,8 @@
 #include "file_source.h"
 #include "format_identify.h"
 #include "finding_sink.h"
+#include "header_buffer.h"
 #include "header_json.h"
-#include "huge_pages.h"
 #include "layout_rules.h"
 #include "pipeline.h"
 #include "tensor_table.h"
@@ -206,18 +206,17 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
 
   // JSON, in batches of members, each consumed into the tensor table.
   // Bytes already in memory are used in place; a file's header is read into
-  // a buffer (header_size <= max_header_bytes <= 100,000,000: bounded).
-  std::unique_ptr<char[]> header_copy;
+  // a buffer (header_size <= max_header_bytes <= 100,000,000: bounded)
+  // whose pages are returned as the batches consume them.
+  internal::HeaderBuffer header_copy;
   const char* header = source.Data() != nullptr ? source.Data() + kPrefixBytes : nullptr;
   if (header == nullptr) {
-    header_copy.reset(new (std::nothrow) char[header_size + 1]);
-    if (!header_copy) {
+    if (!header_copy.Allocate(header_size + 1)) {
       sink.Error(Code::kResourceExhausted, kPrefixBytes, "cannot allocate the header buffer");
       return true;
     }
-    internal::AdviseHugePages(header_copy.get(), header_size + 1);
-    if (!source.ReadAt(kPrefixBytes, header_size, header_copy.get())) return false;
-    header = header_copy.get();
+    if (!source.ReadAt(kPrefixBytes, header_size, header_copy.data())) return false;
+    header = header_copy.data();
   }
   // The table's findings wait in their own sink until every batch has
   // parsed: a header that is not JSON gets its JSON finding alone, whatever
@@ -258,10 +257,15 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
       sink.Absorb(table_sink);
       return true;
     }
+    // Batches only read their own text (a failing one too), and the table
+    // keeps copies of what it needs: the text before the next batch is
+    // done with. Otherwise a header of millions of small members would
+    // stay resident, whole, beside the table built from it.
+    header_copy.ReleaseBefore(batch.end);
   }
   // The table holds copies of what it needs: free the header before the
   // table's own passes, to keep the peak low.
-  header_copy.reset();
+  header_copy.Reset();
   builder.Finish();
   sink.Absorb(table_sink);
   report.tensor_count = table.tensors.size();

@@ -325,6 +325,36 @@ TEST(ValidateFile, AgreesWithValidateBuffer) {
   }
 }
 
+// A file's header copy is unmapped behind the batches as they are consumed
+// (HeaderBuffer::ReleaseBefore, whole 2 MiB pages). Headers of several MiB
+// of members that take the batch path, ending in a member that fails its
+// batch, repeats the first name or is fine, get the report the same bytes
+// get in memory.
+TEST(ValidateFile, LargeBatchedHeaderAgreesWithValidateBuffer) {
+  TempDir dir;
+  std::string members;
+  for (int i = 0; members.size() < (6u << 20); ++i) {
+    members += "\"t" + std::to_string(i) + "\":[\"U8\",[0],[0,0]],";
+  }
+  const std::pair<const char*, std::string> endings[] = {
+      {"valid", "\"last\":[\"U8\",[0],[0,0]]"},
+      {"bad-number", "\"last\":[\"U8\",[0],[0,01]]"},
+      {"bad-escape", "\"la\\qst\":[\"U8\",[0],[0,0]]"},
+      {"repeats-first", "\"t0\":[\"U8\",[0],[0,0]]"},
+  };
+  for (const auto& [label, last] : endings) {
+    const std::vector<uint8_t> file = MakeFile(PadToEight("{" + members + last + "}"));
+    const std::string path = dir.Write(std::string(label) + ".safetensors", file);
+    for (const char* policy : {"compat", "default"}) {
+      const Report from_buffer = ValidateBuffer(file, P(policy));
+      const FileReport from_file = ValidateFile(path, P(policy));
+      ASSERT_TRUE(from_file.io_ok) << path << ": " << from_file.io_error;
+      EXPECT_EQ(Dump(from_file.report), Dump(from_buffer)) << label << " " << policy;
+      EXPECT_EQ(from_file.report.tensor_count, from_buffer.tensor_count) << label;
+    }
+  }
+}
+
 TEST(ValidateFile, MissingPathIsAnIoError) {
   TempDir dir;
   const FileReport r = ValidateFile(dir.path() + "/does-not-exist.safetensors", P("compat"));
