@@ -351,8 +351,7 @@ class TableBuilder::Impl {
       } else {
         ++tensor_entries_;
         if (tensor_entries_ == policy_.max_tensors + 1 && policy_.max_tensors != kNoLimit) {
-          sink_.Error(Code::kTooManyTensors, At(key_pos),
-                      "more than " + std::to_string(policy_.max_tensors) + " tensor entries");
+          ReportTooManyTensors(At(key_pos));
         }
         TensorEntry entry;
         entry.name = table_.names.Copy(member.key);
@@ -390,13 +389,16 @@ class TableBuilder::Impl {
     const size_t shapes_before = table_.shapes.size();
     const char* const p = header;
     const size_t n = batch.end;
-    if (policy_.max_tensors != kNoLimit && tensor_entries_ + batch.members > policy_.max_tensors) {
-      return false;
-    }
     const bool metadata_seen_before = metadata_seen_;
     size_t metadata_members = 0;
     size_t i = batch.begin;
     size_t added = 0;
+    // The findings AddBatch would make for plain members (array forms, the
+    // tensor past max_tensors), made once the whole batch is known to be
+    // plain: a batch that is not is undone, and AddBatch makes them.
+    array_forms_.clear();
+    bool past_max_tensors = false;
+    size_t past_max_tensors_key_pos = 0;
     for (; added < batch.members; ++added) {
       if (added > 0) {
         SkipWs(p, n, i);
@@ -404,12 +406,23 @@ class TableBuilder::Impl {
         ++i;
         SkipWs(p, n, i);
       }
-      const PlainMember member = AddPlainMember(p, n, i, /*tensor_allowed=*/true);
+      const size_t key_pos = i;
+      const PlainMember member = AddPlainMember(p, n, i, /*tensor_allowed=*/true, &array_forms_);
       if (member == PlainMember::kNotPlain) break;
-      if (member == PlainMember::kMetadata) ++metadata_members;
+      if (member == PlainMember::kMetadata) {
+        ++metadata_members;
+      } else if (policy_.max_tensors != kNoLimit &&
+                 tensor_entries_ + (added + 1 - metadata_members) == policy_.max_tensors + 1) {
+        past_max_tensors = true;
+        past_max_tensors_key_pos = key_pos;
+      }
     }
     if (added == batch.members && i == batch.end) {
       tensor_entries_ += batch.members - metadata_members;
+      if (past_max_tensors) ReportTooManyTensors(AtHeader(Pos32(past_max_tensors_key_pos)));
+      for (const ArrayForm& form : array_forms_) {
+        ReportArrayForm(AtHeader(form.value_pos), NameOf(entries_[form.entry]));
+      }
       return true;
     }
     metadata_seen_ = metadata_seen_before;
@@ -451,7 +464,7 @@ class TableBuilder::Impl {
       if (members == 0) ReserveForText(n - i);
       const bool tensor_allowed =
           policy_.max_tensors == kNoLimit || tensor_entries_ < policy_.max_tensors;
-      const PlainMember member = AddPlainMember(p, n, i, tensor_allowed);
+      const PlainMember member = AddPlainMember(p, n, i, tensor_allowed, /*array_forms=*/nullptr);
       if (member == PlainMember::kNotPlain) break;
       if (member == PlainMember::kTensor) ++tensor_entries_;
       ++members;
@@ -479,9 +492,16 @@ class TableBuilder::Impl {
   // One member at p[i] (its key), read as AddPlainBatch reads them: a
   // plain tensor entry whose name draws no finding (added to the table,
   // unless !tensor_allowed), or the first "__metadata__" in plain form.
-  // Moves i past the value. kNotPlain (i moved, nothing added) otherwise.
+  // With `array_forms`, a plain entry may also be written as an array (it
+  // is added, and listed there for the finding it draws). Moves i past the
+  // value. kNotPlain (i moved, nothing added) otherwise.
   enum class PlainMember { kNotPlain, kTensor, kMetadata };
-  PlainMember AddPlainMember(const char* p, size_t n, size_t& i, bool tensor_allowed) {
+  struct ArrayForm {
+    size_t entry;        // index in entries_
+    uint32_t value_pos;  // header position of the entry's '['
+  };
+  PlainMember AddPlainMember(const char* p, size_t n, size_t& i, bool tensor_allowed,
+                             std::vector<ArrayForm>* array_forms) {
     const size_t key_pos = i;
     std::string_view name;
     if (!ReadPlainString(p, n, i, name)) return PlainMember::kNotPlain;
@@ -496,7 +516,15 @@ class TableBuilder::Impl {
     }
     if (!tensor_allowed) return PlainMember::kNotPlain;
     PlainEntry value;
-    if (!ReadPlainEntry(p, n, i, value)) return PlainMember::kNotPlain;
+    const size_t value_pos = i;
+    const bool array_form = i < n && p[i] == '[';
+    if (array_form) {
+      if (array_forms == nullptr || !ReadPlainArrayEntry(p, n, i, value)) {
+        return PlainMember::kNotPlain;
+      }
+    } else if (!ReadPlainEntry(p, n, i, value)) {
+      return PlainMember::kNotPlain;
+    }
     // CheckName's conditions, none of which may hold.
     const NameScan scan = ScanName(name);
     if (name.empty() || name.size() > policy_.max_name_bytes ||
@@ -511,6 +539,7 @@ class TableBuilder::Impl {
     ApplyPlainEntry(value, [](size_t header_pos) { return static_cast<uint32_t>(header_pos); },
                     entry);
     Append(entry, scan.hash);
+    if (array_form) array_forms->push_back({entries_.size() - 1, Pos32(value_pos)});
     return PlainMember::kTensor;
   }
 
@@ -526,6 +555,20 @@ class TableBuilder::Impl {
   uint64_t At(size_t text_pos) const { return file_offset_ + base_ + text_pos; }
   uint32_t Pos(size_t text_pos) const { return static_cast<uint32_t>(base_ + text_pos); }
   uint64_t AtHeader(uint32_t header_pos) const { return file_offset_ + header_pos; }
+  static uint32_t Pos32(size_t header_pos) { return static_cast<uint32_t>(header_pos); }
+
+  // Findings both the DOM walk and plain batches make, with the same text.
+  void ReportTooManyTensors(uint64_t at) {
+    sink_.Error(Code::kTooManyTensors, at,
+                "more than " + std::to_string(policy_.max_tensors) + " tensor entries");
+  }
+  void ReportArrayForm(uint64_t at, std::string_view name) {
+    // A header can hold millions: the message only for the ones kept.
+    sink_.AddAction(Code::kTensorEntryArrayForm, policy_.tensor_entry_array, at, name,
+                    sink_.Wants(Code::kTensorEntryArrayForm)
+                        ? "tensor entry written as [dtype, shape, data_offsets]"
+                        : std::string());
+  }
 
   void ParseMetadata(element value) {
     const size_t value_pos = cursor_->NextValue();
@@ -675,8 +718,7 @@ class TableBuilder::Impl {
         break;
       }
       case element_type::ARRAY: {
-        sink_.AddAction(Code::kTensorEntryArrayForm, policy_.tensor_entry_array, At(value_pos),
-                        name, "tensor entry written as [dtype, shape, data_offsets]");
+        ReportArrayForm(At(value_pos), name);
         const simdjson::dom::array items(value);
         size_t count = 0;
         for (element item : items) {
@@ -821,65 +863,96 @@ class TableBuilder::Impl {
       SkipWs(p, n, i);
       if (i >= n) return false;
       if (key == kDtype) {
-        if (has_dtype || p[i] != '"') return false;
+        if (has_dtype || !ReadPlainDtype(p, n, i, out)) return false;
         has_dtype = true;
-        const size_t begin = i + 1;
-        size_t end = begin;
-        while (end < n && p[end] != '"' && p[end] != '\\') ++end;
-        if (end >= n || p[end] != '"') return false;
-        const std::string_view dtype_name(p + begin, end - begin);
-        // Entries mostly share a dtype: the last one found is tried first.
-        if (dtype_name.size() != last_dtype_name_size_ ||
-            std::memcmp(dtype_name.data(), last_dtype_name_, dtype_name.size()) != 0) {
-          const std::optional<Dtype> parsed = DtypeFromName(dtype_name);
-          if (!parsed) return false;
-          last_dtype_ = *parsed;
-          last_dtype_name_size_ = dtype_name.size();  // a dtype name is short
-          std::memcpy(last_dtype_name_, dtype_name.data(), dtype_name.size());
-        }
-        out.dtype = last_dtype_;
-        if ((policy_.allowed_dtypes >> static_cast<unsigned>(out.dtype) & 1u) == 0) return false;
-        i = end + 1;
       } else if (key == kShape) {
-        if (has_shape || p[i] != '[') return false;
+        if (has_shape || !ReadPlainShape(p, n, i, out)) return false;
         has_shape = true;
-        out.shape_at = i++;
-        out.rank = 0;
-        SkipWs(p, n, i);
-        if (i < n && p[i] == ']') {
-          ++i;
-        } else {
-          while (true) {
-            if (out.rank == kMaxPlainRank || !ReadPlainU64(p, n, i, out.dims[out.rank])) {
-              return false;
-            }
-            ++out.rank;
-            const ListStep step = StepList(p, n, i, ']');
-            if (step == ListStep::kMore) continue;
-            if (step == ListStep::kEnd) break;
-            return false;
-          }
-        }
       } else {
-        if (has_offsets || p[i] != '[') return false;
+        if (has_offsets || !ReadPlainOffsets(p, n, i, out)) return false;
         has_offsets = true;
-        out.offsets_at = i++;
-        SkipWs(p, n, i);
-        if (!ReadPlainU64(p, n, i, out.offsets[0])) return false;
-        SkipWs(p, n, i);
-        if (i >= n || p[i] != ',') return false;
-        ++i;
-        SkipWs(p, n, i);
-        if (!ReadPlainU64(p, n, i, out.offsets[1])) return false;
-        SkipWs(p, n, i);
-        if (i >= n || p[i] != ']') return false;
-        ++i;
       }
     }
     SkipWs(p, n, i);
     if (i >= n || p[i] != '}') return false;
     ++i;
     return out.rank <= policy_.max_rank;
+  }
+
+  // The array form of a plain entry, [dtype, shape, data_offsets], which
+  // the reference reads positionally (and which draws finding 306): the
+  // same three plain values, in that order. Moves i past it; false for
+  // anything else.
+  bool ReadPlainArrayEntry(const char* p, size_t n, size_t& i, PlainEntry& out) {
+    if (i >= n || p[i] != '[') return false;
+    ++i;
+    SkipWs(p, n, i);
+    if (!ReadPlainDtype(p, n, i, out) || StepList(p, n, i, ']') != ListStep::kMore ||
+        !ReadPlainShape(p, n, i, out) || StepList(p, n, i, ']') != ListStep::kMore ||
+        !ReadPlainOffsets(p, n, i, out) || StepList(p, n, i, ']') != ListStep::kEnd) {
+      return false;
+    }
+    return out.rank <= policy_.max_rank;
+  }
+
+  // A dtype string at p[i] naming a dtype the policy allows, written
+  // without escapes.
+  bool ReadPlainDtype(const char* p, size_t n, size_t& i, PlainEntry& out) {
+    if (i >= n || p[i] != '"') return false;
+    const size_t begin = i + 1;
+    size_t end = begin;
+    while (end < n && p[end] != '"' && p[end] != '\\') ++end;
+    if (end >= n || p[end] != '"') return false;
+    const std::string_view dtype_name(p + begin, end - begin);
+    // Entries mostly share a dtype: the last one found is tried first.
+    if (dtype_name.size() != last_dtype_name_size_ ||
+        std::memcmp(dtype_name.data(), last_dtype_name_, dtype_name.size()) != 0) {
+      const std::optional<Dtype> parsed = DtypeFromName(dtype_name);
+      if (!parsed) return false;
+      last_dtype_ = *parsed;
+      last_dtype_name_size_ = dtype_name.size();  // a dtype name is short
+      std::memcpy(last_dtype_name_, dtype_name.data(), dtype_name.size());
+    }
+    out.dtype = last_dtype_;
+    if ((policy_.allowed_dtypes >> static_cast<unsigned>(out.dtype) & 1u) == 0) return false;
+    i = end + 1;
+    return true;
+  }
+
+  // A shape at p[i]: '[' at most kMaxPlainRank plain integers ']'.
+  static bool ReadPlainShape(const char* p, size_t n, size_t& i, PlainEntry& out) {
+    if (i >= n || p[i] != '[') return false;
+    out.shape_at = i++;
+    out.rank = 0;
+    SkipWs(p, n, i);
+    if (i < n && p[i] == ']') {
+      ++i;
+      return true;
+    }
+    while (true) {
+      if (out.rank == kMaxPlainRank || !ReadPlainU64(p, n, i, out.dims[out.rank])) return false;
+      ++out.rank;
+      const ListStep step = StepList(p, n, i, ']');
+      if (step == ListStep::kMore) continue;
+      return step == ListStep::kEnd;
+    }
+  }
+
+  // Offsets at p[i]: '[' two plain integers ']'.
+  static bool ReadPlainOffsets(const char* p, size_t n, size_t& i, PlainEntry& out) {
+    if (i >= n || p[i] != '[') return false;
+    out.offsets_at = i++;
+    SkipWs(p, n, i);
+    if (!ReadPlainU64(p, n, i, out.offsets[0])) return false;
+    SkipWs(p, n, i);
+    if (i >= n || p[i] != ',') return false;
+    ++i;
+    SkipWs(p, n, i);
+    if (!ReadPlainU64(p, n, i, out.offsets[1])) return false;
+    SkipWs(p, n, i);
+    if (i >= n || p[i] != ']') return false;
+    ++i;
+    return true;
   }
 
   // The usual __metadata__ value, read from the text alone: an object of
@@ -1243,6 +1316,7 @@ class TableBuilder::Impl {
   std::vector<TensorEntry> entries_;
   std::vector<uint64_t> name_hashes_;  // ScanName's hash of each entry's name
   std::vector<std::string_view> meta_keys_;  // ReadPlainMetadata's scratch
+  std::vector<ArrayForm> array_forms_;       // AddPlainBatch's scratch
   // The shape of the entry being read, when collecting (see Append).
   uint32_t pending_dims_begin_ = 0;
   uint32_t pending_rank_ = 0;

@@ -1137,6 +1137,45 @@ TEST(PlainMembers, PlainRunEndingAnywhere_SameReportAsTheExactReaders) {
   for (const std::string& header : headers) ExpectExactReadersAgree(header, 12);
 }
 
+// Plain batches also read entries written as arrays; the findings they
+// draw (306, and 309 for the entry past max_tensors) are made once the
+// whole batch is known to be plain, as the DOM walk would make them.
+TEST(PlainMembers, ArrayFormEntries_SameReportAsTheExactReaders) {
+  const std::string a = U8("a", 0, 4);
+  const auto arr = [](const std::string& name, const std::string& items) {
+    return Member(name, "[" + items + "]");
+  };
+  const std::string x = arr("x", R"("U8",[4],[4,8])");
+  const std::string headers[] = {
+      Obj({x}),
+      Obj({a, x}),
+      Obj({x, a, arr("y", R"("F32",[1],[8,12])")}),
+      Obj({x, Member("__metadata__", "{\"k\":\"v\"}"),
+           arr("y", R"( "I16" , [ 1 , 2 ] , [ 8 , 12 ] )")}),
+      Obj({x, arr("y", R"("U8",[4])")}),
+      Obj({x, arr("y", R"("U8",[4],[8,12],1)")}),
+      Obj({x, arr("y", R"({"F32":null},[1],[8,12])")}),
+      Obj({x, arr("y", R"("F\u0033\u0032",[1],[8,12])")}),
+      Obj({x, arr("y", R"("X9",[1],[8,12])")}),
+      Obj({x, arr("y", R"("U8",[01],[8,9])")}),
+      Obj({x, arr("y", R"("U8",[1],[8,9.0])")}),
+      Obj({x, arr("y", R"("U8",[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,4],[8,12])")}),
+      Obj({x, arr("", R"("U8",[4],[8,12])")}),
+      Obj({x, arr("x", R"("U8",[4],[8,12])")}),
+      Obj({x, arr("y", R"("U8",[4],[8,12])"), arr("z", R"("U8",[4],[12,16])")}),
+  };
+  for (const std::string& header : headers) ExpectExactReadersAgree(header, 16);
+  // Past the findings cap, and across max_tensors within one batch.
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) {
+    many.push_back(arr("t" + std::to_string(i),
+                       "\"U8\",[1],[" + std::to_string(i) + "," + std::to_string(i + 1) + "]"));
+  }
+  ExpectExactReadersAgree(Obj(many), 40);
+  many.insert(many.begin(), U8("first", 40, 4));
+  ExpectExactReadersAgree(Obj(many), 44);
+}
+
 TEST(PlainMembers, KeyBytesAtEveryPositionOfAChunk_SameReportAsTheExactReaders) {
   // The key reader takes 16, then 8 bytes at a time: a quote, an escape, a
   // control byte or UTF-8 at each position of names up to 40 bytes.

@@ -251,11 +251,12 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   internal::ParsedBatch parsed;
   for (const internal::MemberBatch& batch : batches) {
     // Plain tensor entries need no DOM: the batch is read from the text.
-    if (builder.AddPlainBatch(header, batch)) continue;
-    if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
-    if (!builder.AddBatch(parsed)) {
-      sink.Absorb(table_sink);
-      return true;
+    if (!builder.AddPlainBatch(header, batch)) {
+      if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
+      if (!builder.AddBatch(parsed)) {
+        sink.Absorb(table_sink);
+        return true;
+      }
     }
     // Batches only read their own text (a failing one too), and the table
     // keeps copies of what it needs: the text before the next batch is
