@@ -208,10 +208,36 @@ NameScan ScanName(std::string_view name) {
   return NameScan{h, any, any};
 }
 
+// Reorders a[0, n) so that the values are grouped by the `bits` bits above
+// bit `shift`, in ascending order of those bits, as American flag sort
+// does: each value out of place is carried to the next free slot of its
+// group, picking up the one there. No memory proportional to n.
+void GroupInPlace(uint64_t* a, size_t n, int shift, int bits) {
+  if (bits == 0 || n < 2) return;
+  const size_t groups = size_t{1} << bits;
+  const uint64_t mask = groups - 1;
+  const auto group_of = [&](uint64_t h) { return static_cast<size_t>((h >> shift) & mask); };
+  std::vector<size_t> next(groups + 1, 0);  // group g ends where g + 1 begins
+  for (size_t k = 0; k < n; ++k) ++next[group_of(a[k]) + 1];
+  for (size_t g = 0; g < groups; ++g) next[g + 1] += next[g];
+  std::vector<size_t> end(next.begin() + 1, next.end());
+  for (size_t g = 0; g < groups; ++g) {
+    while (next[g] < end[g]) {
+      uint64_t carried = a[next[g]];
+      for (size_t to = group_of(carried); to != g; to = group_of(carried)) {
+        std::swap(carried, a[next[to]++]);
+      }
+      a[next[g]++] = carried;
+    }
+  }
+}
+
+}  // namespace
+
 // True when `hashes` are pairwise different. They are first grouped by their
 // top bits into buckets of about 512, so that each bucket's set (open
 // addressing, at most half full) stays in the cache. Reorders `hashes`.
-bool AllHashesDiffer(std::vector<uint64_t>& hashes) {
+bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) {
   const size_t n = hashes.size();
   if (n < 2) return true;
   int bucket_bits = 0;
@@ -223,19 +249,27 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes) {
   std::vector<uint32_t> begin(buckets + 1, 0);
   for (const uint64_t h : hashes) ++begin[bucket_of(h) + 1];
   for (size_t b = 0; b < buckets; ++b) begin[b + 1] += begin[b];
-  // Grouped in place, as American flag sort does: each hash out of place is
-  // carried to the next free slot of its bucket, picking up the one there.
-  // A second array of n hashes would add 8 bytes a tensor to the peak (33
-  // MB for the 4.18 million entries a 100,000,000-byte header can hold).
-  {
+  // Grouped into a second array when it is small (one pass of independent
+  // writes); in place past `group_in_place_from` hashes, where that array
+  // would add 8 bytes a tensor to the peak (33 MB for the 4.18 million
+  // entries a 100,000,000-byte header can hold). In place costs about three
+  // times the time (chains of dependent swaps), in two passes so that each
+  // has few enough groups, or a small enough range, to stay in the cache.
+  if (n < group_in_place_from) {
+    std::vector<uint64_t> grouped(n);
+    AdviseHugePages(grouped.data(), n * sizeof(uint64_t));
     std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
-    for (size_t b = 0; b < buckets; ++b) {
-      while (next[b] < begin[b + 1]) {
-        uint64_t carried = hashes[next[b]];
-        for (size_t to = bucket_of(carried); to != b; to = bucket_of(carried)) {
-          std::swap(carried, hashes[next[to]++]);
-        }
-        hashes[next[b]++] = carried;
+    for (const uint64_t h : hashes) grouped[next[bucket_of(h)]++] = h;
+    hashes = std::move(grouped);
+  } else {
+    const int first_bits = std::min(bucket_bits, 6);
+    GroupInPlace(hashes.data(), n, 64 - first_bits, first_bits);
+    if (bucket_bits > first_bits) {
+      const size_t per_first = buckets >> first_bits;  // buckets in one first-pass group
+      for (size_t g = 0; g < (size_t{1} << first_bits); ++g) {
+        const size_t lo = begin[g * per_first];
+        const size_t hi = begin[(g + 1) * per_first];
+        GroupInPlace(hashes.data() + lo, hi - lo, 64 - bucket_bits, bucket_bits - first_bits);
       }
     }
   }
@@ -262,6 +296,8 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes) {
   }
   return true;
 }
+
+namespace {
 
 // Index of the first byte of p[pos, end) that is '"', '\\' or below 0x20,
 // or of the first byte of the last incomplete word (SWAR: only the lowest
@@ -1238,48 +1274,46 @@ class TableBuilder::Impl {
   // table can hold millions of entries).
   void KeepLastOfEachName(std::vector<TensorEntry>& entries) {
     // Usually every name differs, which a set of hashes shows in linear time.
-    const bool all_differ = AllHashesDiffer(name_hashes_);
-    name_hashes_ = {};
+    const bool all_differ = AllHashesDiffer(name_hashes_, kGroupHashesInPlaceFrom);
+    // Freed now, before the exact pass allocates (`= {}` would pick the
+    // initializer_list assignment, which keeps the capacity).
+    std::vector<uint64_t>().swap(name_hashes_);
     if (all_differ) {
       table_.tensors = std::move(entries);
       return;
     }
-    // Sort (hash, index) pairs: compact and cache-friendly. Equal names have
-    // equal hashes; within a run of equal hashes, names are compared for
-    // real, so collisions cost time (n log n at worst), never correctness.
-    std::vector<std::pair<uint64_t, uint32_t>> keyed(entries.size());
-    AdviseHugePages(keyed.data(), keyed.size() * sizeof(keyed[0]));
-    for (uint32_t i = 0; i < entries.size(); ++i) keyed[i] = {HashName(table_.Name(entries[i])), i};
-    std::sort(keyed.begin(), keyed.end());
-    std::vector<uint32_t> order;
-    order.reserve(keyed.size());
-    // maybe_equal[i]: order[i] and order[i + 1] have equal hashes. Only
-    // those pairs can hold equal names; the others are skipped without
-    // touching the (randomly placed) entries.
-    std::vector<bool> maybe_equal(keyed.size(), false);
-    for (size_t run = 0; run < keyed.size();) {
-      size_t run_end = run + 1;
-      while (run_end < keyed.size() && keyed[run_end].first == keyed[run].first) ++run_end;
-      for (size_t k = run; k + 1 < run_end; ++k) maybe_equal[k] = true;
-      const size_t first = order.size();
-      for (size_t k = run; k < run_end; ++k) order.push_back(keyed[k].second);
-      if (run_end - run > 1) {
-        std::sort(order.begin() + static_cast<std::ptrdiff_t>(first), order.end(),
-                  [&](uint32_t a, uint32_t b) {
-                    const std::string_view name_a = table_.Name(entries[a]);
-                    const std::string_view name_b = table_.Name(entries[b]);
-                    if (name_a != name_b) return name_a < name_b;
-                    return a < b;
-                  });
-      }
-      run = run_end;
+    // Sort (hash, index) keys by hash, then name, then index: equal names
+    // have equal hashes, and within a run of equal hashes names are
+    // compared for real, so collisions cost time (n log n at worst), never
+    // correctness. Twelve bytes a key, and nothing else beside them: this
+    // pass runs beside a table of up to 4.18 million entries.
+    struct Key {
+      uint32_t hash_high;
+      uint32_t hash_low;
+      uint32_t index;
+      uint64_t hash() const { return uint64_t{hash_high} << 32 | hash_low; }
+    };
+    static_assert(sizeof(Key) == 12);
+    std::vector<Key> keys(entries.size());
+    AdviseHugePages(keys.data(), keys.size() * sizeof(Key));
+    for (uint32_t i = 0; i < entries.size(); ++i) {
+      const uint64_t hash = HashName(table_.Name(entries[i]));
+      keys[i] = {static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(hash), i};
     }
-    keyed = {};
+    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+      if (a.hash() != b.hash()) return a.hash() < b.hash();
+      const std::string_view name_a = table_.Name(entries[a.index]);
+      const std::string_view name_b = table_.Name(entries[b.index]);
+      if (name_a != name_b) return name_a < name_b;
+      return a.index < b.index;
+    });
     bool any_shadowed = false;
-    for (size_t i = 0; i + 1 < order.size(); ++i) {
-      if (!maybe_equal[i]) continue;  // different hashes: different names
-      TensorEntry& earlier = entries[order[i]];
-      const TensorEntry& later = entries[order[i + 1]];
+    for (size_t i = 0; i + 1 < keys.size(); ++i) {
+      // Different hashes, different names: the (randomly placed) entries
+      // are not touched.
+      if (keys[i].hash() != keys[i + 1].hash()) continue;
+      TensorEntry& earlier = entries[keys[i].index];
+      const TensorEntry& later = entries[keys[i + 1].index];
       const std::string_view name = table_.Name(later);
       if (table_.Name(earlier) != name) continue;
       earlier.shadowed = true;
@@ -1292,7 +1326,7 @@ class TableBuilder::Impl {
                                 " (the reference keeps the last)"
                           : std::string());
     }
-    order = {};
+    std::vector<Key>().swap(keys);  // before the table is compacted
     if (any_shadowed) {
       entries.erase(std::remove_if(entries.begin(), entries.end(),
                                    [](const TensorEntry& e) { return e.shadowed; }),

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -1174,6 +1177,42 @@ TEST(PlainMembers, ArrayFormEntries_SameReportAsTheExactReaders) {
   ExpectExactReadersAgree(Obj(many), 40);
   many.insert(many.begin(), U8("first", 40, 4));
   ExpectExactReadersAgree(Obj(many), 44);
+}
+
+// The duplicate-name check groups the name hashes by bucket into a second
+// array, or in place for large tables: both give the exact answer.
+TEST(AllHashesDiffer, GroupedInPlaceOrCopied_ExactAnswer) {
+  std::mt19937_64 rng(7);
+  for (const size_t n : {0u, 1u, 2u, 100u, 513u, 5000u, 300000u}) {
+    std::vector<uint64_t> spread(n);
+    for (uint64_t& h : spread) h = rng();
+    std::vector<std::vector<uint64_t>> cases = {spread};
+    // All in one top-bits bucket; zeros (the sets' empty mark).
+    std::vector<uint64_t> clustered = spread;
+    for (uint64_t& h : clustered) h >>= 16;
+    cases.push_back(clustered);
+    cases.push_back(std::vector<uint64_t>(n, 0));
+    if (n >= 2) {
+      for (std::vector<uint64_t> base : {spread, clustered}) {
+        base[rng() % n] = base[rng() % n];  // maybe the same index: then no repeat
+        cases.push_back(base);
+        base[n - 1] = base[0];
+        cases.push_back(base);
+      }
+    }
+    for (const std::vector<uint64_t>& hashes : cases) {
+      std::vector<uint64_t> sorted = hashes;
+      std::sort(sorted.begin(), sorted.end());
+      const bool expected = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+      for (const size_t in_place_from : {size_t{0}, SIZE_MAX}) {
+        std::vector<uint64_t> work = hashes;
+        EXPECT_EQ(internal::AllHashesDiffer(work, in_place_from), expected)
+            << n << " hashes, in place from " << in_place_from;
+        std::sort(work.begin(), work.end());
+        EXPECT_EQ(work, sorted) << "not a permutation: " << n << ", " << in_place_from;
+      }
+    }
+  }
 }
 
 TEST(PlainMembers, KeyBytesAtEveryPositionOfAChunk_SameReportAsTheExactReaders) {
