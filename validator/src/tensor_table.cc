@@ -256,8 +256,10 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) 
   // times the time (chains of dependent swaps), in two passes so that each
   // has few enough groups, or a small enough range, to stay in the cache.
   if (n < group_in_place_from) {
-    std::vector<uint64_t> grouped(n);
-    AdviseHugePages(grouped.data(), n * sizeof(uint64_t));
+    std::vector<uint64_t> grouped;
+    grouped.reserve(n);
+    AdviseHugePages(grouped.data(), n * sizeof(uint64_t));  // before the first write
+    grouped.resize(n);
     std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
     for (const uint64_t h : hashes) grouped[next[bucket_of(h)]++] = h;
     hashes = std::move(grouped);
@@ -1294,11 +1296,13 @@ class TableBuilder::Impl {
       uint64_t hash() const { return uint64_t{hash_high} << 32 | hash_low; }
     };
     static_assert(sizeof(Key) == 12);
-    std::vector<Key> keys(entries.size());
-    AdviseHugePages(keys.data(), keys.size() * sizeof(Key));
+    // Advised before the first write, so that it faults in 2 MiB pages.
+    std::vector<Key> keys;
+    keys.reserve(entries.size());
+    AdviseHugePages(keys.data(), entries.size() * sizeof(Key));
     for (uint32_t i = 0; i < entries.size(); ++i) {
       const uint64_t hash = HashName(table_.Name(entries[i]));
-      keys[i] = {static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(hash), i};
+      keys.push_back({static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(hash), i});
     }
     std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
       if (a.hash() != b.hash()) return a.hash() < b.hash();
