@@ -1141,7 +1141,7 @@ TEST(PlainMembers, PlainRunEndingAnywhere_SameReportAsTheExactReaders) {
 }
 
 // Plain batches also read entries written as arrays; the findings they
-// draw (306, and 309 for the entry past max_tensors) are made once the
+// draw (306, and 319 for the entry past max_tensors) are made once the
 // whole batch is known to be plain, as the DOM walk would make them.
 TEST(PlainMembers, ArrayFormEntries_SameReportAsTheExactReaders) {
   const std::string a = U8("a", 0, 4);
