@@ -582,6 +582,28 @@ TEST(ValidateFile, FileTruncatedDuringTheDeepScan_IoError) {
   EXPECT_EQ(r.io_error, "file shrank while being read");
 }
 
+TEST(ValidateFile, FileTruncatedDuringATwoThreadDeepScan_IoError) {
+  // 6 MiB of data read in 1 MiB chunks: the file hash and the next chunk's
+  // read run on the second thread. Reads 1 and 2 are the prefix and the
+  // header, 3 on the deep scan's chunks; the file shrinks under the fifth
+  // (chunk 2, read on the second thread). The failure reaches the caller,
+  // and nothing hangs.
+  TempDir dir;
+  const std::string header = PadToEight(
+      R"({"t":{"dtype":"U8","shape":[6291456],"data_offsets":[0,6291456]}})");
+  const std::string path =
+      dir.Write("f.safetensors", testing::MakeFileWithData(header, 6u << 20));
+  testing::TruncateOnFirstRead shrink(path, 3u << 20, /*at_read=*/5);
+  if (!shrink.available()) GTEST_SKIP() << shrink.why_unavailable();
+  ValidateOptions deep;
+  deep.deep_scan = true;
+  deep.read_chunk_bytes = 1u << 20;
+  const FileReport r = ValidateFile(path, P("compat"), deep);
+  ASSERT_TRUE(shrink.truncated());
+  EXPECT_FALSE(r.io_ok);
+  EXPECT_EQ(r.io_error, "file shrank while being read");
+}
+
 // ---------------------------------------------------------------------------
 // Files that are not safetensors are named (format_identify.cc has the
 // signatures; these check the pipeline reports them with the right code)
