@@ -136,6 +136,16 @@ bool IntegerDigitsOverflowDouble(std::string_view digits) {
   return digits >= kFloatOverflowThreshold;
 }
 
+// Does an integer literal (digits only, no leading zero) fit in 64 bits:
+// u64, or i64 when negative? 2^64-1 has 20 digits, 2^63 has 19: anything
+// shorter fits.
+bool IntegerDigitsFit64(std::string_view digits, bool negative) {
+  constexpr std::string_view kU64Max = "18446744073709551615";
+  constexpr std::string_view kI64MinMagnitude = "9223372036854775808";
+  const std::string_view limit = negative ? kI64MinMagnitude : kU64Max;
+  return digits.size() < limit.size() || (digits.size() == limit.size() && digits <= limit);
+}
+
 // Does a number literal with a fraction or exponent round to infinity?
 // Works on any length: keeps the first significant digits and the decimal
 // exponent (saturated), then lets strtod round a short normalized form.
@@ -205,17 +215,32 @@ class RawScanner {
  public:
   RawScanner(std::string_view text, uint32_t max_depth) : text_(text), max_depth_(max_depth) {}
 
-  // Scans the whole text (for the complete list of wide integers), or, with
-  // `first_problem_only`, only until the token where the first problem is
-  // noted or a token starting after `not_after`: each problem is noted at
-  // or after the start of the token being scanned, so later tokens cannot
-  // give an earlier (or equal) position than one already noted, or than
+  // Starts at `resume`, a position inside the top-level object (after its
+  // '{' or after a member's value) up to which the text is known to be
+  // valid JSON: a scan from the start would note nothing before it.
+  RawScanner(std::string_view text, uint32_t max_depth, size_t resume)
+      : text_(text), max_depth_(max_depth), pos_(resume), start_depth_(1) {
+    open_[0] = '{';
+  }
+
+  enum class Until {
+    kEnd,                  // the whole text: the complete list of wide integers
+    kFirstProblem,         // the first problem, or a token after `not_after`
+    kFirstNumberProblem,   // the first bad or overflowing number
+  };
+
+  // Scans the text until `until`: each problem is noted at or after the
+  // start of the token being scanned, so later tokens cannot give an
+  // earlier (or equal) position than one already noted, or than
   // `not_after`.
-  ScanResult Run(bool first_problem_only = false, size_t not_after = ScanResult::npos) {
-    size_t depth = 0;
+  ScanResult Run(Until until = Until::kEnd, size_t not_after = ScanResult::npos) {
+    const bool first_problem_only = until == Until::kFirstProblem;
+    const bool first_number_problem_only = until == Until::kFirstNumberProblem;
+    size_t depth = start_depth_;
     bool value_complete = false;  // the first top-level value has ended
     while (pos_ < text_.size()) {
       if (first_problem_only && (noted_ || pos_ > not_after)) break;
+      if (first_number_problem_only && number_noted_) break;
       const char c = text_[pos_];
       const ByteClass kind = ClassOf(c);
       if (kind == ByteClass::kSpace) {
@@ -274,6 +299,10 @@ class RawScanner {
   void Note(size_t& slot, size_t pos) {
     if (slot == ScanResult::npos) slot = pos;
     noted_ = true;
+  }
+  void NoteNumber(size_t& slot, size_t pos) {
+    Note(slot, pos);
+    number_noted_ = true;
   }
 
   static int HexValue(char c) {
@@ -395,23 +424,17 @@ class RawScanner {
       ok = i > exp_begin;
     }
     if (!ok || i != token.size()) {
-      Note(result_.bad_number, begin);
+      NoteNumber(result_.bad_number, begin);
       return;
     }
     if (!is_integer) {
-      if (FloatLiteralOverflows(token)) Note(result_.number_overflow, begin);
+      if (FloatLiteralOverflows(token)) NoteNumber(result_.number_overflow, begin);
       return;
     }
     const std::string_view digits = token.substr(int_begin, int_end - int_begin);
-    // 2^64-1 has 20 digits, 2^63 has 19: anything shorter fits.
-    constexpr std::string_view kU64Max = "18446744073709551615";
-    constexpr std::string_view kI64MinMagnitude = "9223372036854775808";
-    const std::string_view limit = negative ? kI64MinMagnitude : kU64Max;
-    const bool fits = digits.size() < limit.size() ||
-                      (digits.size() == limit.size() && digits <= limit);
-    if (fits) return;
+    if (IntegerDigitsFit64(digits, negative)) return;
     if (IntegerDigitsOverflowDouble(digits)) {
-      Note(result_.number_overflow, begin);
+      NoteNumber(result_.number_overflow, begin);
     } else {
       result_.wide_integers.emplace_back(begin, pos_);
     }
@@ -431,7 +454,9 @@ class RawScanner {
   std::string_view text_;
   uint32_t max_depth_;
   size_t pos_ = 0;
+  size_t start_depth_ = 0;
   bool noted_ = false;
+  bool number_noted_ = false;  // a bad or overflowing number was noted
   ScanResult result_;
 };
 
@@ -458,10 +483,14 @@ struct Problem {
 // (a problem the caller already located). Positions in `text` map to file
 // offsets by adding `text_file_offset`. Falls back to simdjson's category.
 void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t text_file_offset,
-                   const Problem& known, const Policy& policy, FindingSink& sink) {
+                   const Problem& known, const Policy& policy, FindingSink& sink,
+                   size_t valid_until = 0) {
   // Only the earliest problem is reported: the scan stops at it, or past
-  // the known one.
-  const ScanResult scan = RawScanner(text, policy.max_json_depth).Run(true, known.pos);
+  // the known one. With `valid_until`, text up to there is valid JSON
+  // inside the top-level object (see RawScanner's resuming constructor).
+  RawScanner scanner = valid_until > 0 ? RawScanner(text, policy.max_json_depth, valid_until)
+                                       : RawScanner(text, policy.max_json_depth);
+  const ScanResult scan = scanner.Run(RawScanner::Until::kFirstProblem, known.pos);
   const auto depth_message = [&] {
     return "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels";
   };
@@ -952,7 +981,8 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
   // The caller's reader takes the leading members it can (usually all of
   // them); the scan goes on after them. They are valid JSON, so the scan
   // from there finds what a scan from the start would, at the same
-  // positions, and ReportFailure's raw scan starts at the text's start.
+  // positions, and so does ReportFailure's raw scan (which takes `start`
+  // as the point up to which the text is valid).
   size_t start = first + 1;
   bool after_member = false;
   if (leading != nullptr && FastPathsEnabled()) {
@@ -973,7 +1003,8 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
     batches.resize(batches_before);
     TopLevelScanner scanner(text, batch_bytes, policy.max_json_depth);
     if (!scanner.Run(start, batches, after_member)) {
-      ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink);
+      ReportFailure(simdjson::TAPE_ERROR, text, file_offset, scanner.problem(), policy, sink,
+                    start);
       return false;
     }
     end = scanner.pos();
@@ -984,7 +1015,7 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
     ReportFailure(simdjson::TAPE_ERROR, text, file_offset,
                   Problem{last, Code::kHeaderTrailingContent,
                           "content after the header's JSON value"},
-                  policy, sink);
+                  policy, sink, start);
     return false;
   }
   // Writers pad with spaces; other whitespace is legal but unusual.
@@ -1000,6 +1031,17 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
 
 namespace {
 
+#if defined(__SSE2__)
+// Bit k set when p[k] is an ASCII digit, for k in [0, 16).
+inline unsigned DigitMask16(const char* p) {
+  const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Signed compares: bytes >= 0x80 are negative, so never digits.
+  return static_cast<unsigned>(_mm_movemask_epi8(
+      _mm_and_si128(_mm_cmpgt_epi8(block, _mm_set1_epi8('0' - 1)),
+                    _mm_cmplt_epi8(block, _mm_set1_epi8('9' + 1)))));
+}
+#endif
+
 // Can `text` hold an integer literal too wide for 64 bits? Such a literal
 // has at least 19 digits in a row (|i64 min| has 19, u64 max 20), so text
 // without such a run holds none, and the raw scan that finds them is
@@ -1011,13 +1053,8 @@ bool MayHoldWideInteger(std::string_view text) {
 #if defined(__SSE2__)
   // 16 bytes at a time: a run of 19 crosses a block boundary, so only the
   // digits ending one block and starting the next need counting.
-  const __m128i below_zero = _mm_set1_epi8('0' - 1);
-  const __m128i above_nine = _mm_set1_epi8('9' + 1);
   for (; i + 16 <= text.size(); i += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    // Signed compares: bytes >= 0x80 are negative, so never digits.
-    const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpgt_epi8(block, below_zero), _mm_cmplt_epi8(block, above_nine))));
+    const unsigned digits = DigitMask16(text.data() + i);
     if (digits == 0xFFFF) {
       run += 16;
       if (run >= kMinDigits) return true;
@@ -1037,6 +1074,106 @@ bool MayHoldWideInteger(std::string_view text) {
   return false;
 }
 
+using Spans = std::vector<std::pair<size_t, size_t>>;
+
+// Appends to `spans` the maximal runs of at least 19 ASCII digits in `text`
+// (candidates for integer literals too wide for 64 bits), 16 bytes at a
+// time. Returns false past `max_runs` runs (the caller then scans exactly).
+bool FindLongDigitRuns(std::string_view text, size_t max_runs, Spans& spans) {
+  constexpr size_t kMinDigits = 19;
+  size_t run_begin = 0;  // start of the digit run ending at the current position
+  size_t i = 0;
+  const auto end_run = [&](size_t run_end) {
+    if (run_end - run_begin >= kMinDigits) spans.emplace_back(run_begin, run_end);
+    return spans.size() <= max_runs;
+  };
+#if defined(__SSE2__)
+  for (; i + 16 <= text.size(); i += 16) {
+    const unsigned digits = DigitMask16(text.data() + i);
+    if (digits == 0xFFFFu) continue;  // the run goes on
+    // Each step ends the current run at the next non-digit and starts the
+    // next run at the next digit after it.
+    const unsigned non_digits = ~digits & 0xFFFFu;
+    size_t k = 0;
+    while (true) {
+      const unsigned non_digits_from_k = non_digits >> k;
+      if (non_digits_from_k == 0) break;  // digits to the block's end
+      const size_t stop = k + static_cast<size_t>(__builtin_ctz(non_digits_from_k));
+      if (!end_run(i + stop)) return false;
+      const unsigned digits_from_stop = digits >> stop;
+      if (digits_from_stop == 0) {
+        run_begin = i + 16;
+        break;
+      }
+      k = stop + static_cast<size_t>(__builtin_ctz(digits_from_stop));
+      run_begin = i + k;
+    }
+  }
+#endif
+  for (; i < text.size(); ++i) {
+    if (!IsAsciiDigit(text[i])) {
+      if (!end_run(i)) return false;
+      run_begin = i + 1;
+    }
+  }
+  return end_run(text.size());
+}
+
+}  // namespace
+
+// Fast path for the wide integers of RawScanner::Run: the integer literals
+// in `text` too wide for 64 bits that do not round to infinity, found from
+// the long digit runs and the string boundaries (quotes and backslashes)
+// instead of a scan of every token. Exact whenever `text` with those
+// literals rewritten parses: the rewrite touches no quote or backslash, so
+// the string boundaries seen here are that valid text's, and a digit run
+// outside strings, after a delimiter (or a '-' after one) and before
+// another, is a whole integer token. Returns false when the exact scan
+// must decide (a backslash outside a string, a leading zero, a literal that
+// overflows, too many runs); the caller also rescans exactly when the
+// rewritten text does not parse.
+bool FindWideIntegersFast(std::string_view text, Spans& wide) {
+  constexpr size_t kMaxRuns = 64;  // beyond that, one exact scan is cheaper
+  Spans runs;
+  if (!FindLongDigitRuns(text, kMaxRuns, runs)) return false;
+  const char* const data = text.data();
+  size_t pos = 0;  // string boundaries are known up to here
+  bool in_string = false;
+  for (const auto& [run_begin, run_end] : runs) {
+    while (pos < run_begin) {
+      size_t hit = SkipPlainStringBytes(data, pos, run_begin);
+      while (hit < run_begin && data[hit] != '"' && data[hit] != '\\') ++hit;
+      if (hit >= run_begin) {
+        pos = run_begin;
+        break;
+      }
+      if (data[hit] == '"') {
+        in_string = !in_string;
+        pos = hit + 1;
+      } else if (in_string) {
+        pos = hit + 2;  // the escaped byte (or a \uXXXX's 'u') is no boundary
+      } else {
+        return false;  // a backslash outside a string
+      }
+    }
+    if (in_string || pos > run_begin) continue;  // digits inside a string
+    const bool negative = run_begin > 0 && data[run_begin - 1] == '-';
+    const size_t token_begin = negative ? run_begin - 1 : run_begin;
+    if (token_begin > 0 && !IsTokenDelimiter(data[token_begin - 1])) {
+      continue;  // the digits of a fraction or exponent, or of a bad token
+    }
+    if (run_end < text.size() && !IsTokenDelimiter(data[run_end])) continue;  // a float
+    if (data[run_begin] == '0') return false;  // a leading zero: not JSON
+    const std::string_view digits = text.substr(run_begin, run_end - run_begin);
+    if (IntegerDigitsFit64(digits, negative)) continue;
+    if (IntegerDigitsOverflowDouble(digits)) return false;
+    wide.emplace_back(token_begin, run_end);
+  }
+  return true;
+}
+
+namespace {
+
 // Parses "{...}" in `text` (padded), re-reading integer literals wider than
 // 64 bits as floats the way the reference does (see ParsedBatch).
 simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size_t length,
@@ -1045,10 +1182,33 @@ simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size
   out.wide_integers.clear();
   simdjson::error_code error = parser.parse(text, length, false).get(out.root);
   if (error != simdjson::NUMBER_ERROR || !MayHoldWideInteger(out.text)) return error;
-  ScanResult scan = RawScanner(out.text, policy.max_json_depth).Run();
+  const simdjson::error_code first_error = error;
+  Spans wide;
+  if (FastPathsEnabled() && FindWideIntegersFast(out.text, wide)) {
+    if (wide.empty()) return first_error;  // as the exact scan decides
+    // Rewrite, keeping the original bytes: when the rewritten text does
+    // not parse, the exact scan below decides from the original.
+    std::string original;
+    for (const auto& [begin, end] : wide) original.append(text + begin, end - begin);
+    RewriteWideIntegers(text, wide);
+    error = parser.parse(text, length, false).get(out.root);
+    if (error == simdjson::SUCCESS) {
+      out.wide_integers = std::move(wide);
+      return error;
+    }
+    size_t at = 0;
+    for (const auto& [begin, end] : wide) {
+      std::memcpy(text + begin, original.data() + at, end - begin);
+      at += end - begin;
+    }
+  }
+  // A bad or overflowing number anywhere means no rewrite: the scan can
+  // stop at the first.
+  ScanResult scan =
+      RawScanner(out.text, policy.max_json_depth).Run(RawScanner::Until::kFirstNumberProblem);
   if (scan.wide_integers.empty() || scan.number_overflow != ScanResult::npos ||
       scan.bad_number != ScanResult::npos) {
-    return error;
+    return first_error;
   }
   RewriteWideIntegers(text, scan.wide_integers);
   error = parser.parse(text, length, false).get(out.root);

@@ -101,6 +101,12 @@ class BatchParser {
 // validations; about 20 bytes of memory per byte of capacity.
 inline constexpr size_t kKeptParserCapacity = 2 * kDefaultBatchBytes;
 
+// The wide integers of `text` (as ParsedBatch::wide_integers) found from its
+// long digit runs and string boundaries, for a batch simdjson rejected with
+// NUMBER_ERROR. Exact when `text` with them rewritten parses; false when
+// the caller must scan every token instead (see header_json.cc).
+bool FindWideIntegersFast(std::string_view text, std::vector<std::pair<size_t, size_t>>& wide);
+
 // Index of the first byte of the first invalid UTF-8 sequence, or `size`.
 size_t FirstInvalidUtf8(const uint8_t* bytes, size_t size);
 

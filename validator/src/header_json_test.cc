@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fast_paths.h"
 #include "finding_sink.h"
 #include "report_assertions.h"
 #include "safetensors_builder.h"
@@ -1030,6 +1031,115 @@ TEST(LeadingMembers, ProblemsAfterTheMembersRead_SameFindingAsAFullScan) {
       EXPECT_EQ(with_reader[k].message, without[k].message) << header;
     }
   }
+}
+
+// The report, with the tensors' names, of `header` (8 data bytes) under
+// compat, with the fast paths on or off.
+std::string NamedReport(const std::string& header, bool fast) {
+  ValidateOptions options;
+  options.collect_tensors = true;
+  const auto file = testing::MakeFileWithData(PadToEight(header), 8);
+  const auto run = [&] { return ValidateBuffer(file, P("compat"), options); };
+  Report r;
+  if (fast) {
+    r = run();
+  } else {
+    const internal::ScopedFastPathsOff off;
+    r = run();
+  }
+  std::string out = Dump(r);
+  for (const TensorRecord& t : r.tensors) out += "tensor [" + t.name + "]\n";
+  return out;
+}
+
+TEST(JsonNumbers, WideIntegersFoundFast_SameReportAsTheExactScan) {
+  // Wide integers are found from the long digit runs and the string
+  // boundaries; digit runs inside names must stay as they are (a rewrite
+  // there would change the name), escapes must not end a string, and
+  // anything unusual goes to the exact scan. Each header's report, names
+  // included, must be the exact scan's.
+  const std::string wide = "18446744073709551616";
+  const std::string tensor = R"("dtype":"U8","shape":[8],"data_offsets":[0,8])";
+  const auto named = [&](const std::string& name, const std::string& extra) {
+    return "{\"" + name + "\":{" + tensor + ",\"x\":" + extra + "}}";
+  };
+  std::string many = "[";
+  for (int i = 0; i < 70; ++i) many += (i ? "," : "") + wide;
+  many += "]";
+  const std::string headers[] = {
+      named("t" + wide, wide),                           // digits in the name, then wide
+      named("a\\\"" + wide, "[" + wide + "]"),          // escaped quote before digits
+      named("a\\\"" + wide + "\\\"", "[" + wide + "]"),  // digits between escaped quotes
+      named("a\\\\", "[-" + wide + "]"),               // escaped backslash ends the name
+      named("\\u0022" + wide, wide),                   // \u0022 is no boundary
+      named("t", "[1." + wide + ", " + wide + "]"),       // digits of a fraction
+      named("t", "[1e-" + wide + ", " + wide + "]"),      // digits of an exponent
+      named("t", "[18446744073709551615, -9223372036854775808]"),  // fit in 64 bits
+      named("t", "[" + wide + "," + wide + "]"),
+      named("t", "{\"k\":" + wide + "}"),
+      named("t", many),                                   // more runs than the fast path takes
+      named("t", "[0" + wide + "]"),                     // leading zero
+      named("t", "[1" + std::string(400, '0') + "]"),    // rounds to infinity
+      named("t", "[" + wide + ", 01]"),                  // a bad number beside it
+      named("t", "[" + wide + ", 1e400]"),               // an overflow beside it
+      named("t", "[" + wide + "x]"),                     // a bad token after the digits
+      named("t", "[-" + wide + "-]"),
+      named("t", "[" + wide + "] \\ "),                  // a backslash outside strings
+      named("t", "\"\\" + wide + "\""),               // \1: a bad escape before digits
+      named("t" + wide, "1") + " " + wide,               // content after the object
+  };
+  for (const std::string& header : headers) {
+    EXPECT_EQ(NamedReport(header, true), NamedReport(header, false)) << header;
+  }
+  // And the names are read as written.
+  EXPECT_NE(NamedReport(headers[0], true).find("tensor [t" + wide + "]"), std::string::npos)
+      << NamedReport(headers[0], true);
+  EXPECT_NE(NamedReport(headers[1], true).find("tensor [a\"" + wide + "]"), std::string::npos)
+      << NamedReport(headers[1], true);
+}
+
+// The spans FindWideIntegersFast returns, as the literals they cover, or
+// "exact" when it leaves the text to the exact scan.
+std::string FastWide(const std::string& text) {
+  std::vector<std::pair<size_t, size_t>> wide;
+  if (!internal::FindWideIntegersFast(text, wide)) return "exact";
+  std::string out;
+  for (const auto& [begin, end] : wide) out += "<" + text.substr(begin, end - begin) + ">";
+  return out;
+}
+
+TEST(JsonNumbers, FindWideIntegersFast_SkipsStringsAndFloats_DefersTheUnusual) {
+  const std::string w = "18446744073709551616";
+  // Outside strings, after and before delimiters.
+  EXPECT_EQ(FastWide("{\"a\":" + w + "}"), "<" + w + ">");
+  EXPECT_EQ(FastWide("{\"a\":[-" + w + ", " + w + "]}"), "<-" + w + "><" + w + ">");
+  EXPECT_EQ(FastWide("{\"a\":[\n" + w + "\t]}"), "<" + w + ">");
+  // 64-bit values are not wide.
+  EXPECT_EQ(FastWide("{\"a\":[18446744073709551615,-9223372036854775808]}"), "");
+  EXPECT_EQ(FastWide("{\"a\":-9223372036854775809}"), "<-9223372036854775809>");
+  // Inside strings, also after escaped quotes and backslashes.
+  EXPECT_EQ(FastWide("{\"" + w + "\":1}"), "");
+  EXPECT_EQ(FastWide("{\"a\\\"" + w + "\\\"\":1}"), "");
+  EXPECT_EQ(FastWide("{\"a\\\\\":" + w + "}"), "<" + w + ">");
+  EXPECT_EQ(FastWide("{\"\\u0022" + w + "\":1}"), "");
+  EXPECT_EQ(FastWide("{\"\\\"\":" + w + "}"), "<" + w + ">");
+  // Digits of floats, and of tokens that are not numbers.
+  EXPECT_EQ(FastWide("{\"a\":[1." + w + ",1e" + w + ",1E-" + w + "," + w + "e1]}"), "");
+  EXPECT_EQ(FastWide("{\"a\":[x" + w + "," + w + ".5]}"), "");
+  // Runs at every alignment of the 16-byte blocks, and at the text's end.
+  for (size_t shift = 0; shift < 20; ++shift) {
+    const std::string text = "{\"" + std::string(shift, 'k') + "\":" + w + "}";
+    EXPECT_EQ(FastWide(text), "<" + w + ">") << shift;
+    EXPECT_EQ(FastWide(std::string(shift, ' ') + w), "<" + w + ">") << shift;
+  }
+  EXPECT_EQ(FastWide(w + w + "]"), "<" + w + w + ">");
+  // Left to the exact scan.
+  EXPECT_EQ(FastWide("{\"a\":0" + w + "}"), "exact");                     // leading zero
+  EXPECT_EQ(FastWide("{\"a\":1" + std::string(400, '0') + "}"), "exact");  // overflows
+  EXPECT_EQ(FastWide("{\"a\":\\[" + w + "]}"), "exact");  // backslash outside strings
+  std::string many;
+  for (int i = 0; i < 65; ++i) many += w + ",";
+  EXPECT_EQ(FastWide("[" + many + "1]"), "exact");  // more runs than it takes
 }
 
 }  // namespace
