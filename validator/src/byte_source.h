@@ -17,7 +17,8 @@ class ByteSource {
   virtual ~ByteSource() = default;
   virtual uint64_t size() const = 0;
   // Reads exactly `length` bytes at `offset` into `out`. Returns false (and
-  // sets error()) when that range cannot be read.
+  // sets error()) when that range cannot be read. Two threads may read
+  // different ranges at once (the deep scan reads ahead on both).
   virtual bool ReadAt(uint64_t offset, uint64_t length, char* out) = 0;
   virtual std::string error() const { return {}; }
   // All bytes, when they are already in memory (no copy needed); nullptr

@@ -7,6 +7,7 @@
 #ifndef STGUARD_SRC_CONTENT_SCAN_H_
 #define STGUARD_SRC_CONTENT_SCAN_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -74,6 +75,12 @@ uint32_t ScannedElementBytes(Dtype dtype);
 // elements at `bytes`, the first at data-section offset `data_offset`.
 void ScanValues(Dtype dtype, const uint8_t* bytes, size_t count, uint64_t data_offset,
                 TensorScan& scan);
+
+// ScanValues compiled for the x86-64 baseline only (SSE2), whatever the CPU:
+// ScanValues runs an AVX2 build of the same loops when the CPU has AVX2.
+// For tests, which compare the two.
+void ScanValuesBaseline(Dtype dtype, const uint8_t* bytes, size_t count, uint64_t data_offset,
+                        TensorScan& scan);
 
 // True when `tensors`, in order, tile [0, their last end) without gap or
 // overlap and each length is a whole number of scanned elements: the
@@ -145,6 +152,10 @@ class FileHasher {
   bool busy_ = false;
   bool stop_ = false;
   bool threaded_ = false;
+  // pending_ != nullptr and busy_, mirrored for a short spin before
+  // sleeping on changed_ (written under mutex_, read without it).
+  std::atomic<bool> has_pending_{false};
+  std::atomic<bool> is_busy_{false};
 };
 
 // Reads the whole of `source` once, in chunks of `chunk_bytes`: every byte

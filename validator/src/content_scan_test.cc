@@ -169,6 +169,39 @@ TEST(ContentScanner, Float8Variants) {
   EXPECT_EQ(c.inf, 0u);
 }
 
+TEST(ScanValues, RuntimeChosenBuildAgreesWithTheBaselineBuild) {
+  // ScanValues runs an AVX2 build of the loops on CPUs that have it; the
+  // baseline build is the reference. Random bytes hold NaN and Inf
+  // encodings of every float format at random places; lengths that are not
+  // a multiple of any vector width; a first offender early, late, or none.
+  std::mt19937_64 rng(7);
+  for (const Dtype dtype : {Dtype::kF32, Dtype::kF16, Dtype::kBF16, Dtype::kF64, Dtype::kC64,
+                            Dtype::kF8_E5M2, Dtype::kF8_E4M3, Dtype::kF8_E4M3FNUZ,
+                            Dtype::kF8_E5M2FNUZ, Dtype::kF8_E8M0, Dtype::kBOOL}) {
+    const uint32_t element = internal::ScannedElementBytes(dtype);
+    for (const size_t count : {size_t{1}, size_t{31}, size_t{1000}, size_t{70001}}) {
+      std::vector<uint8_t> bytes(count * element);
+      for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+      if (dtype == Dtype::kBOOL) {
+        for (uint8_t& b : bytes) b = rng() % 100 == 0 ? b : (b & 1);
+      }
+      internal::TensorScan fast;
+      internal::TensorScan baseline;
+      internal::ScanValues(dtype, bytes.data(), count, 1000, fast);
+      internal::ScanValuesBaseline(dtype, bytes.data(), count, 1000, baseline);
+      EXPECT_EQ(fast.nan_count, baseline.nan_count) << DtypeName(dtype) << " x" << count;
+      EXPECT_EQ(fast.inf_count, baseline.inf_count) << DtypeName(dtype) << " x" << count;
+      EXPECT_EQ(fast.invalid_bool_count, baseline.invalid_bool_count) << DtypeName(dtype);
+      EXPECT_EQ(fast.first_nonfinite, baseline.first_nonfinite) << DtypeName(dtype);
+      EXPECT_EQ(fast.first_invalid_bool, baseline.first_invalid_bool) << DtypeName(dtype);
+      if (count == 70001 && dtype != Dtype::kBOOL) {
+        // Random bits hold some NaN in every float format at this length.
+        EXPECT_GT(baseline.nan_count, 0u) << DtypeName(dtype);
+      }
+    }
+  }
+}
+
 TEST(ContentScanner, IntegersAndSubByteFormatsHaveNoNonFiniteValues) {
   const std::string all_ones(16, '\xff');
   for (const Dtype d : {Dtype::kU8, Dtype::kI8, Dtype::kI16, Dtype::kU16, Dtype::kI32,

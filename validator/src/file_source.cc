@@ -6,11 +6,22 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace stguard::internal {
 
 FileSource::~FileSource() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::string FileSource::error() const {
+  const std::lock_guard<std::mutex> lock(error_mutex_);
+  return error_;
+}
+
+void FileSource::SetError(std::string error) {
+  const std::lock_guard<std::mutex> lock(error_mutex_);
+  error_ = std::move(error);
 }
 
 bool FileSource::Open(const std::string& path) {
@@ -19,16 +30,16 @@ bool FileSource::Open(const std::string& path) {
   // the flag changes nothing.
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0) {
-    error_ = std::strerror(errno);
+    SetError(std::strerror(errno));
     return false;
   }
   struct stat st;
   if (::fstat(fd_, &st) != 0) {
-    error_ = std::strerror(errno);
+    SetError(std::strerror(errno));
     return false;
   }
   if (!S_ISREG(st.st_mode)) {
-    error_ = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+    SetError(S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
     return false;
   }
   size_ = static_cast<uint64_t>(st.st_size);
@@ -38,18 +49,18 @@ bool FileSource::Open(const std::string& path) {
 bool FileSource::ReadAt(uint64_t offset, uint64_t length, char* out) {
   const std::optional<uint64_t> end = CheckedAdd(offset, length);
   if (!end || *end > size_) {
-    error_ = "read past the end of the file";
+    SetError("read past the end of the file");
     return false;
   }
   while (length > 0) {
     const ssize_t got = ::pread(fd_, out, length, static_cast<off_t>(offset));
     if (got < 0) {
       if (errno == EINTR) continue;
-      error_ = std::strerror(errno);
+      SetError(std::strerror(errno));
       return false;
     }
     if (got == 0) {
-      error_ = "file shrank while being read";
+      SetError("file shrank while being read");
       return false;
     }
     out += got;

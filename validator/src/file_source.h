@@ -2,6 +2,7 @@
 #ifndef STGUARD_SRC_FILE_SOURCE_H_
 #define STGUARD_SRC_FILE_SOURCE_H_
 
+#include <mutex>
 #include <string>
 
 #include "byte_source.h"
@@ -20,11 +21,14 @@ class FileSource final : public ByteSource {
   bool Open(const std::string& path);
   uint64_t size() const override { return size_; }
   bool ReadAt(uint64_t offset, uint64_t length, char* out) override;
-  std::string error() const override { return error_; }
+  std::string error() const override;
 
  private:
+  void SetError(std::string error);
+
   int fd_ = -1;
   uint64_t size_ = 0;
+  mutable std::mutex error_mutex_;  // ReadAt may fail on two threads at once
   std::string error_;
 };
 
