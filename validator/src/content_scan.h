@@ -132,8 +132,8 @@ class FileHasher {
 
   // Hashes `bytes`, possibly in the background: they must stay valid and
   // unchanged until the next Wait(), Submit() or Finish(). `then`, when
-  // set, runs right after on the same thread (ScanSource reads the next
-  // chunk there, so the read overlaps the caller's work too).
+  // set, runs right after on the same thread (ScanSource reads its share
+  // of the next chunk there, so the read overlaps the caller's work too).
   void Submit(const uint8_t* bytes, size_t length, std::function<void()> then = {});
   void Wait();
   Sha256Digest Finish();

@@ -450,9 +450,9 @@ TEST(DeepScan, FileAndBufferAgree) {
 }
 
 TEST(DeepScan, LargeFileHashedOnTwoThreadsAgreesWithMemory) {
-  // Chunks of at least FileHasher::kBackgroundMinBytes: the file hash and
-  // the next chunk's read run on the second thread while this one hashes
-  // and scans the tensors in cache-sized pieces. Three F32 tensors of
+  // Chunks of at least FileHasher::kBackgroundMinBytes: the file hash runs
+  // on the second thread while this one hashes and scans the tensors in
+  // cache-sized pieces, and both read the next chunk in 512 KiB pieces. Three F32 tensors of
   // 1.5 MiB + 4 bytes cross every chunk boundary; values are a counter,
   // with a NaN near the end of each.
   constexpr uint32_t kElements = (3u << 19) / 4 * 3 + 1;

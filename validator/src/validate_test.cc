@@ -583,11 +583,11 @@ TEST(ValidateFile, FileTruncatedDuringTheDeepScan_IoError) {
 }
 
 TEST(ValidateFile, FileTruncatedDuringATwoThreadDeepScan_IoError) {
-  // 6 MiB of data read in 1 MiB chunks: the file hash and the next chunk's
-  // read run on the second thread. Reads 1 and 2 are the prefix and the
-  // header, 3 on the deep scan's chunks; the file shrinks under the fifth
-  // (chunk 2, read on the second thread). The failure reaches the caller,
-  // and nothing hangs.
+  // 6 MiB of data read in 1 MiB chunks: the file hash runs on the second
+  // thread, and both threads read the next chunk in 512 KiB pieces. Reads 1
+  // and 2 are the prefix and the header, 3 on the deep scan's; the file
+  // shrinks under the fifth (a piece of the second chunk, on either thread).
+  // The failure reaches the caller, and nothing hangs.
   TempDir dir;
   const std::string header = PadToEight(
       R"({"t":{"dtype":"U8","shape":[6291456],"data_offsets":[0,6291456]}})");
