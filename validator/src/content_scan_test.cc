@@ -180,24 +180,39 @@ TEST(ScanValues, RuntimeChosenBuildAgreesWithTheBaselineBuild) {
                             Dtype::kF8_E5M2FNUZ, Dtype::kF8_E8M0, Dtype::kBOOL}) {
     const uint32_t element = internal::ScannedElementBytes(dtype);
     for (const size_t count : {size_t{1}, size_t{31}, size_t{1000}, size_t{70001}}) {
-      std::vector<uint8_t> bytes(count * element);
-      for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+      std::vector<uint8_t> random(count * element);
+      for (uint8_t& b : random) b = static_cast<uint8_t>(rng());
       if (dtype == Dtype::kBOOL) {
-        for (uint8_t& b : bytes) b = rng() % 100 == 0 ? b : (b & 1);
+        for (uint8_t& b : random) b = rng() % 100 == 0 ? b : (b & 1);
       }
-      internal::TensorScan fast;
-      internal::TensorScan baseline;
-      internal::ScanValues(dtype, bytes.data(), count, 1000, fast);
-      internal::ScanValuesBaseline(dtype, bytes.data(), count, 1000, baseline);
-      EXPECT_EQ(fast.nan_count, baseline.nan_count) << DtypeName(dtype) << " x" << count;
-      EXPECT_EQ(fast.inf_count, baseline.inf_count) << DtypeName(dtype) << " x" << count;
-      EXPECT_EQ(fast.invalid_bool_count, baseline.invalid_bool_count) << DtypeName(dtype);
-      EXPECT_EQ(fast.first_nonfinite, baseline.first_nonfinite) << DtypeName(dtype);
-      EXPECT_EQ(fast.first_invalid_bool, baseline.first_invalid_bool) << DtypeName(dtype);
-      if (count == 70001 && dtype != Dtype::kBOOL) {
-        // Random bits hold some NaN in every float format at this length.
-        EXPECT_GT(baseline.nan_count, 0u) << DtypeName(dtype);
+      // Every element an offender (0xff.. is NaN or a bad BOOL, 0x80 the
+      // FNUZ formats' NaN): every element counts, the last one too.
+      const std::vector<uint8_t> all_ff(count * element, 0xff);
+      const std::vector<uint8_t> all_80(count * element, 0x80);
+      const std::vector<uint8_t>* const inputs[] = {&random, &all_ff, &all_80};
+      for (const std::vector<uint8_t>* bytes : inputs) {
+        internal::TensorScan fast;
+        internal::TensorScan baseline;
+        internal::ScanValues(dtype, bytes->data(), count, 1000, fast);
+        internal::ScanValuesBaseline(dtype, bytes->data(), count, 1000, baseline);
+        EXPECT_EQ(fast.nan_count, baseline.nan_count) << DtypeName(dtype) << " x" << count;
+        EXPECT_EQ(fast.inf_count, baseline.inf_count) << DtypeName(dtype) << " x" << count;
+        EXPECT_EQ(fast.invalid_bool_count, baseline.invalid_bool_count) << DtypeName(dtype);
+        EXPECT_EQ(fast.first_nonfinite, baseline.first_nonfinite) << DtypeName(dtype);
+        EXPECT_EQ(fast.first_invalid_bool, baseline.first_invalid_bool) << DtypeName(dtype);
+        if (bytes == &random && count == 70001 && dtype != Dtype::kBOOL) {
+          // Random bits hold some NaN in every float format at this length.
+          EXPECT_GT(baseline.nan_count, 0u) << DtypeName(dtype);
+        }
       }
+      // The baseline build counts every offender of the uniform inputs.
+      internal::TensorScan ff;
+      internal::ScanValuesBaseline(dtype, all_ff.data(), count, 0, ff);
+      internal::TensorScan x80;
+      internal::ScanValuesBaseline(dtype, all_80.data(), count, 0, x80);
+      // (A C64 is scanned as its F32 components: `count` of them here.)
+      EXPECT_EQ(ff.nan_count + ff.invalid_bool_count + x80.nan_count, count)
+          << DtypeName(dtype) << " x" << count;
     }
   }
 }
