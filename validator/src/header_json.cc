@@ -1184,10 +1184,10 @@ simdjson::error_code ParseObject(simdjson::dom::parser& parser, char* text, size
   if (error != simdjson::NUMBER_ERROR || !MayHoldWideInteger(out.text)) return error;
   const simdjson::error_code first_error = error;
   Spans wide;
-  if (FastPathsEnabled() && FindWideIntegersFast(out.text, wide)) {
-    if (wide.empty()) return first_error;  // as the exact scan decides
+  if (FastPathsEnabled() && FindWideIntegersFast(out.text, wide) && !wide.empty()) {
     // Rewrite, keeping the original bytes: when the rewritten text does
-    // not parse, the exact scan below decides from the original.
+    // not parse (or there was nothing to rewrite), the exact scan below
+    // decides from the original.
     std::string original;
     for (const auto& [begin, end] : wide) original.append(text + begin, end - begin);
     RewriteWideIntegers(text, wide);
