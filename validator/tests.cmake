@@ -3,6 +3,7 @@ set(STGUARD_UNIT_TESTS
   codes_test
   dtype_test
   checked_math_test
+  str_cat_test
   json_cursor_test
   finding_sink_test
   header_json_test

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "str_cat.h"
+
 namespace stguard::internal {
 
 void FindingSink::Add(Code code, Severity severity, uint64_t offset,
@@ -24,6 +26,8 @@ void FindingSink::Add(Code code, Severity severity, uint64_t offset,
   }
   std::optional<std::string> reported;
   if (tensor) reported = ReportedName(*tensor);
+  // Most reports hold a few findings: one allocation for them, not 1, 2, 4.
+  if (findings_.capacity() == 0) findings_.reserve(kFirstCapacity);
   findings_.push_back(Finding{code, severity, offset, std::move(reported), std::move(message)});
 }
 
@@ -61,6 +65,7 @@ void FindingSink::Absorb(FindingSink& other) {
     }
   };
   for_each_other_slot([&](size_t slot) { listed[slot] = 0; });
+  findings_.reserve(findings_.size() + other.findings_.size());
   for (Finding& f : other.findings_) {
     const size_t slot = SlotOf(f.code);
     ++listed[slot];
@@ -108,10 +113,9 @@ std::vector<Finding> FindingSink::Finish() {
     // of the truncated list still sees why the file was rejected.
     findings_.push_back(Finding{
         Code::kFindingsTruncated, Severity::kInfo, 0, std::nullopt,
-        std::to_string(counts_[slot] - max_per_code_) + " more findings of code " +
-            std::to_string(static_cast<unsigned>(info.code)) + " (" + std::string(info.id) +
-            ", worst severity " + std::string(SeverityName(worst_dropped_[slot])) +
-            ") not listed"});
+        StrCat(counts_[slot] - max_per_code_, " more findings of code ",
+               static_cast<unsigned>(info.code), " (", info.id, ", worst severity ",
+               SeverityName(worst_dropped_[slot]), ") not listed")});
   }
   return std::move(findings_);
 }
@@ -121,7 +125,7 @@ std::string ReportedName(std::string_view name) {
   size_t cut = kMaxReportedNameBytes;
   // Step back over UTF-8 continuation bytes (10xxxxxx).
   while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(name.substr(0, cut)) + "...";
+  return StrCat(name.substr(0, cut), "...");
 }
 
 }  // namespace stguard::internal

@@ -47,6 +47,7 @@ class FindingSink {
  private:
   static constexpr size_t kSlots = 1000;  // codes are < 1000
   static constexpr size_t kMaxTracked = 32;
+  static constexpr size_t kFirstCapacity = 4;
   static size_t SlotOf(Code code) { return static_cast<size_t>(code) % kSlots; }
   uint32_t count(Code code) const { return counts_[SlotOf(code)]; }
   // Records that counts_[slot] is about to leave zero.

@@ -12,6 +12,7 @@
 #endif
 
 #include "fast_paths.h"
+#include "str_cat.h"
 
 namespace stguard::internal {
 namespace {
@@ -191,8 +192,7 @@ bool FloatLiteralOverflows(std::string_view token) {
   const int64_t decimal_exponent = point_exponent + exponent;
   if (decimal_exponent > 310) return true;
   if (decimal_exponent < 308) return false;
-  const std::string normalized =
-      "0." + significant + "e" + std::to_string(decimal_exponent);
+  const std::string normalized = StrCat("0.", significant, "e", decimal_exponent);
   return std::isinf(std::strtod(normalized.c_str(), nullptr));
 }
 
@@ -472,11 +472,22 @@ void RewriteWideIntegers(char* header, const std::vector<std::pair<size_t, size_
   }
 }
 
-// A problem found at a header position, for ReportFailure.
+// A problem found at a header position, for ReportFailure. Its message is
+// built only if it is the one reported (most scans' problems are not).
 struct Problem {
   size_t pos = ScanResult::npos;
   Code code = Code::kJsonSyntax;
-  std::string message;
+  std::string_view what;     // fixed text
+  bool ends_early = false;   // the text ran out: "header ends early: <what>"
+  uint32_t depth_limit = 0;  // kJsonTooDeep: the limit passed
+
+  std::string Message() const {
+    if (code == Code::kJsonTooDeep) return DepthMessage(depth_limit);
+    return ends_early ? StrCat("header ends early: ", what) : std::string(what);
+  }
+  static std::string DepthMessage(uint32_t limit) {
+    return StrCat("nesting deeper than ", limit, " levels");
+  }
 };
 
 // Reports the earliest of: what the raw scan of `text` found, and `known`
@@ -491,9 +502,6 @@ void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t t
   RawScanner scanner = valid_until > 0 ? RawScanner(text, policy.max_json_depth, valid_until)
                                        : RawScanner(text, policy.max_json_depth);
   const ScanResult scan = scanner.Run(RawScanner::Until::kFirstProblem, known.pos);
-  const auto depth_message = [&] {
-    return "nesting deeper than " + std::to_string(policy.max_json_depth) + " levels";
-  };
   // The candidates in order of precedence at equal positions; messages are
   // built for the one reported only.
   enum Kind { kBadString, kTooDeep, kOverflow, kBadNumber, kTrailing, kBadToken, kKnown };
@@ -512,7 +520,7 @@ void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t t
                    "unclosed");
         return;
       case kTooDeep:
-        sink.Error(Code::kJsonTooDeep, at, depth_message());
+        sink.Error(Code::kJsonTooDeep, at, Problem::DepthMessage(policy.max_json_depth));
         return;
       case kOverflow:
         sink.Error(Code::kJsonNumberOverflow, at, "number rounds to infinity as a double");
@@ -527,18 +535,19 @@ void ReportFailure(simdjson::error_code error, std::string_view text, uint64_t t
         sink.Error(Code::kJsonSyntax, at, "unexpected character");
         return;
       default:
-        sink.Error(known.code, at, known.message);
+        sink.Error(known.code, at, known.Message());
         return;
     }
   }
   switch (error) {
     case simdjson::DEPTH_ERROR:
-      sink.Error(Code::kJsonTooDeep, text_file_offset, depth_message());
+      sink.Error(Code::kJsonTooDeep, text_file_offset,
+                 Problem::DepthMessage(policy.max_json_depth));
       return;
     case simdjson::MEMALLOC:
     case simdjson::CAPACITY:
       sink.Error(Code::kResourceExhausted, text_file_offset,
-                 std::string("JSON parser: ") + simdjson::error_message(error));
+                 StrCat("JSON parser: ", simdjson::error_message(error)));
       return;
     default:
       sink.Error(Code::kJsonSyntax, text_file_offset,
@@ -630,9 +639,7 @@ class TopLevelScanner {
   }
   bool Fail(const char* message) { return Fail(message, pos_); }
   bool Fail(const char* message, size_t pos) {
-    problem_ = Problem{pos, Code::kJsonSyntax,
-                       pos >= text_.size() ? std::string("header ends early: ") + message
-                                           : message};
+    problem_ = Problem{pos, Code::kJsonSyntax, message, pos >= text_.size()};
     return false;
   }
 
@@ -671,8 +678,7 @@ class TopLevelScanner {
         }
         if (d == '{' || d == '[') {
           if (depth + 2 > max_depth_) {
-            problem_ = Problem{pos_, Code::kJsonTooDeep,
-                               "nesting deeper than " + std::to_string(max_depth_) + " levels"};
+            problem_ = Problem{pos_, Code::kJsonTooDeep, {}, false, max_depth_};
             return false;
           }
           open[depth++] = d;
@@ -968,7 +974,7 @@ bool ScanHeader(const char* header, size_t size, uint64_t file_offset, const Pol
   }
   if (first > 0) {
     sink.AddAction(Code::kHeaderLeadingWhitespace, policy.leading_whitespace, file_offset, {},
-                   std::to_string(first) + " whitespace bytes before the JSON value");
+                   StrCat(first, " whitespace bytes before the JSON value"));
   }
   if (header[first] != '{') {
     // Not an object: say so when the text is otherwise plausible JSON, or

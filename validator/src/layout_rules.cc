@@ -4,14 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "str_cat.h"
+
 namespace stguard::internal {
-namespace {
-
-std::string Range(uint64_t begin, uint64_t end) {
-  return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
-}
-
-}  // namespace
 
 void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection data,
                  const Policy& policy, FindingSink& sink) {
@@ -46,50 +41,48 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
     const bool partial_byte = !t.size_overflow && t.partial_byte();
     if (t.size_overflow) {
       error(Code::kShapeOverflow, shape_at, name, [&] {
-        return "shape x " + std::to_string(DtypeBits(t.dtype)) + " bits overflows 64 bits";
+        return StrCat("shape x ", DtypeBits(t.dtype), " bits overflows 64 bits");
       });
     } else if (partial_byte) {
       error(Code::kSubByteNotWholeBytes, shape_at, name, [&] {
-        return std::to_string(t.elements) + " elements of " + std::string(DtypeName(t.dtype)) +
-               " are not a whole number of bytes";
+        return StrCat(t.elements, " elements of ", DtypeName(t.dtype),
+                      " are not a whole number of bytes");
       });
     }
     if (t.end < t.begin) {
       error(Code::kOffsetsReversed, offsets_at, name, [&] {
-        return "data_offsets begin " + std::to_string(t.begin) + " > end " +
-               std::to_string(t.end);
+        return StrCat("data_offsets begin ", t.begin, " > end ", t.end);
       });
       continue;
     }
     if (!t.size_overflow && !partial_byte && t.end - t.begin != t.byte_size()) {
       error(Code::kTensorSizeMismatch, offsets_at, name, [&] {
-        return "range " + Range(t.begin, t.end) + " holds " + std::to_string(t.end - t.begin) +
-               " bytes, shape and dtype need " + std::to_string(t.byte_size());
+        return StrCat("range [", t.begin, ", ", t.end, ") holds ", t.end - t.begin,
+                      " bytes, shape and dtype need ", t.byte_size());
       });
     }
     if (t.begin > covered_excl) {
       error(Code::kDataGap, offsets_at, name, [&] {
-        return "bytes " + Range(covered_excl, t.begin) +
-               " of the data section belong to no tensor";
+        return StrCat("bytes [", covered_excl, ", ", t.begin,
+                      ") of the data section belong to no tensor");
       });
     } else if (t.begin < covered_excl) {
       if (t.begin == t.end) {
         error(Code::kZeroSizeTensorInside, offsets_at, name, [&] {
-          return "zero-size tensor at " + std::to_string(t.begin) +
-                 " lies inside another tensor's range";
+          return StrCat("zero-size tensor at ", t.begin, " lies inside another tensor's range");
         });
       } else {
         error(Code::kDataOverlap, offsets_at, name, [&] {
-          return "range " + Range(t.begin, t.end) + " overlaps data already claimed up to " +
-                 std::to_string(covered_excl);
+          return StrCat("range [", t.begin, ", ", t.end,
+                        ") overlaps data already claimed up to ", covered_excl);
         });
       }
     }
     if (t.end > data.size) {
       past_end = true;
       error(Code::kTensorPastEnd, offsets_at, name, [&] {
-        return "range " + Range(t.begin, t.end) + " ends past the data section's " +
-               std::to_string(data.size) + " bytes";
+        return StrCat("range [", t.begin, ", ", t.end, ") ends past the data section's ",
+                      data.size, " bytes");
       });
     }
     const uint32_t alignment = DtypeAlignment(t.dtype);
@@ -97,16 +90,15 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
       sink.AddAction(Code::kTensorOffsetUnaligned, policy.tensor_offset_unaligned, offsets_at,
                      name,
                      sink.Wants(Code::kTensorOffsetUnaligned)
-                         ? "offset " + std::to_string(t.begin) + " is not a multiple of " +
-                               std::to_string(alignment)
+                         ? StrCat("offset ", t.begin, " is not a multiple of ", alignment)
                          : std::string());
     }
     covered_excl = std::max(covered_excl, t.end);
   }
   if (!past_end && covered_excl < data.size) {
     sink.Error(Code::kDataTrailingBytes, data.file_offset + covered_excl,
-               std::to_string(data.size - covered_excl) +
-                   " bytes after the last tensor belong to no tensor");
+               StrCat(data.size - covered_excl,
+                      " bytes after the last tensor belong to no tensor"));
   }
 }
 

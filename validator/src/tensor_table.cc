@@ -10,6 +10,7 @@
 #include "fast_paths.h"
 #include "huge_pages.h"
 #include "json_cursor.h"
+#include "str_cat.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -99,7 +100,9 @@ bool IsPathLike(std::string_view name) {
 // quotes escaped so the message stays one line.
 std::string Quote(std::string_view text) {
   constexpr size_t kMax = 64;
-  std::string out = "\"";
+  std::string out;
+  out.reserve(std::min(text.size(), kMax) + 5);  // grows only for escapes
+  out += '"';
   for (size_t i = 0; i < text.size() && i < kMax; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
@@ -598,7 +601,7 @@ class TableBuilder::Impl {
   // Findings both the DOM walk and plain batches make, with the same text.
   void ReportTooManyTensors(uint64_t at) {
     sink_.Error(Code::kTooManyTensors, at,
-                "more than " + std::to_string(policy_.max_tensors) + " tensor entries");
+                StrCat("more than ", policy_.max_tensors, " tensor entries"));
   }
   void ReportArrayForm(uint64_t at, std::string_view name) {
     // A header can hold millions: the message only for the ones kept.
@@ -632,32 +635,32 @@ class TableBuilder::Impl {
       if (keys.size() == policy_.max_metadata_entries + 1 &&
           policy_.max_metadata_entries != kNoLimit) {
         sink_.Error(Code::kTooManyMetadataEntries, At(key_pos),
-                    "more than " + std::to_string(policy_.max_metadata_entries) +
-                        " __metadata__ entries");
+                    StrCat("more than ", policy_.max_metadata_entries, " __metadata__ entries"));
       }
       if (kv.key.size() > policy_.max_metadata_value_bytes) {
         sink_.Error(Code::kMetadataValueTooLong, At(key_pos),
-                    "__metadata__ key of " + std::to_string(kv.key.size()) + " bytes");
+                    StrCat("__metadata__ key of ", kv.key.size(), " bytes"));
       }
       if (HasControlChar(kv.key, false)) {
         sink_.AddAction(Code::kMetadataControlChar, policy_.control_chars_in_metadata, At(key_pos),
-                        {}, "__metadata__ key " + Quote(kv.key) + " holds a control character");
+                        {},
+                        StrCat("__metadata__ key ", Quote(kv.key), " holds a control character"));
       }
       std::string_view text;
       if (kv.value.get_string().get(text) != simdjson::SUCCESS) {
         sink_.Error(Code::kMetadataValueNotString, At(entry_pos),
-                    "__metadata__ value for " + Quote(kv.key) + " is not a string");
+                    StrCat("__metadata__ value for ", Quote(kv.key), " is not a string"));
       } else {
         if (text.size() > policy_.max_metadata_value_bytes) {
           sink_.Error(Code::kMetadataValueTooLong, At(entry_pos),
-                      "__metadata__ value for " + Quote(kv.key) + " has " +
-                          std::to_string(text.size()) + " bytes");
+                      StrCat("__metadata__ value for ", Quote(kv.key), " has ", text.size(),
+                             " bytes"));
         }
         if (HasControlChar(text, true)) {
           sink_.AddAction(Code::kMetadataControlChar, policy_.control_chars_in_metadata,
                           At(entry_pos), {},
-                          "__metadata__ value for " + Quote(kv.key) +
-                              " holds a control character");
+                          StrCat("__metadata__ value for ", Quote(kv.key),
+                                 " holds a control character"));
         }
       }
       cursor_->SkipValue();
@@ -665,8 +668,8 @@ class TableBuilder::Impl {
     cursor_->Leave();
     ReportDuplicates(keys, [&](std::string_view key, size_t pos, size_t first_pos) {
       sink_.AddAction(Code::kDuplicateMetadataKey, policy_.duplicate_metadata_keys, At(pos), {},
-                      "__metadata__ key " + Quote(key) + " repeats the one at offset " +
-                          std::to_string(At(first_pos)) + " (the reference keeps the last)");
+                      StrCat("__metadata__ key ", Quote(key), " repeats the one at offset ",
+                             At(first_pos), " (the reference keeps the last)"));
     });
   }
 
@@ -703,17 +706,17 @@ class TableBuilder::Impl {
     }
     if (scan.may_hold_control && HasControlChar(name, false)) {
       sink_.AddAction(Code::kTensorNameControlChar, policy_.control_chars_in_names, pos, name,
-                      "tensor name " + Quote(name) + " holds a control character");
+                      StrCat("tensor name ", Quote(name), " holds a control character"));
     }
     if (name.size() > policy_.max_name_bytes) {
       sink_.TensorError(Code::kTensorNameTooLong, pos, name,
-                        "tensor name of " + std::to_string(name.size()) + " bytes (limit " +
-                            std::to_string(policy_.max_name_bytes) + ")");
+                        StrCat("tensor name of ", name.size(), " bytes (limit ",
+                               policy_.max_name_bytes, ")"));
     }
     if (policy_.path_like_names != Action::kIgnore &&
         (scan.may_be_path_like || (!name.empty() && name.front() == '/')) && IsPathLike(name)) {
       sink_.AddAction(Code::kTensorNamePathLike, policy_.path_like_names, pos, name,
-                      "tensor name " + Quote(name) + " looks like a path");
+                      StrCat("tensor name ", Quote(name), " looks like a path"));
     }
   }
 
@@ -739,14 +742,15 @@ class TableBuilder::Impl {
             seen = &has_offsets;
           } else {
             sink_.AddAction(Code::kFieldUnknown, policy_.unknown_fields, At(field_pos), name,
-                            sink_.Wants(Code::kFieldUnknown) ? "unknown field " + Quote(field.key)
-                                                             : std::string());
+                            sink_.Wants(Code::kFieldUnknown)
+                                ? StrCat("unknown field ", Quote(field.key))
+                                : std::string());
             cursor_->SkipValue();
             continue;
           }
           if (*seen) {
             sink_.TensorError(Code::kDuplicateField, At(field_pos), name,
-                              "field \"" + std::string(field.key) + "\" appears twice");
+                              StrCat("field \"", field.key, "\" appears twice"));
             ok = false;
           }
           *seen = true;
@@ -765,8 +769,8 @@ class TableBuilder::Impl {
         }
         if (count != 3) {
           sink_.TensorError(Code::kTensorEntryInvalid, At(value_pos), name,
-                            "tensor entry array has " + std::to_string(count) +
-                                " items, expected [dtype, shape, data_offsets]");
+                            StrCat("tensor entry array has ", count,
+                                   " items, expected [dtype, shape, data_offsets]"));
           cursor_->SkipValue();
           return false;
         }
@@ -788,7 +792,7 @@ class TableBuilder::Impl {
                                   std::pair{has_offsets, "data_offsets"}}) {
       if (!present) {
         sink_.TensorError(Code::kFieldMissing, AtHeader(entry.key_pos), name,
-                          std::string("missing field \"") + field + "\"");
+                          StrCat("missing field \"", field, "\""));
         ok = false;
       }
     }
@@ -1105,7 +1109,7 @@ class TableBuilder::Impl {
       well_formed = members == 1 && unit_value;
       if (well_formed) {
         sink_.AddAction(Code::kDtypeObjectForm, policy_.dtype_object_form, At(pos), NameOf(entry),
-                        "dtype written as an object " + Quote(dtype_name) + ": null");
+                        StrCat("dtype written as an object ", Quote(dtype_name), ": null"));
       }
     }
     cursor_->SkipValue();
@@ -1117,14 +1121,14 @@ class TableBuilder::Impl {
     const std::optional<Dtype> dtype = DtypeFromName(dtype_name);
     if (!dtype) {
       sink_.TensorError(Code::kDtypeUnknown, At(pos), NameOf(entry),
-                        "unknown dtype " + Quote(dtype_name));
+                        StrCat("unknown dtype ", Quote(dtype_name)));
       return false;
     }
     entry.dtype = *dtype;
     if ((policy_.allowed_dtypes >> static_cast<unsigned>(*dtype) & 1u) == 0) {
       sink_.TensorError(Code::kDtypeNotAllowed, At(pos), NameOf(entry),
-                        "dtype " + std::string(DtypeName(*dtype)) + " is not allowed by policy " +
-                            policy_.name);
+                        StrCat("dtype ", DtypeName(*dtype), " is not allowed by policy ",
+                               policy_.name));
     }
     return true;
   }
@@ -1169,8 +1173,7 @@ class TableBuilder::Impl {
     pending_rank_ = static_cast<uint32_t>(std::min<uint64_t>(rank, UINT32_MAX));
     if (rank > policy_.max_rank) {
       sink_.TensorError(Code::kRankTooLarge, At(pos), NameOf(entry),
-                        "shape has " + std::to_string(rank) + " dimensions (limit " +
-                            std::to_string(policy_.max_rank) + ")");
+                        StrCat("shape has ", rank, " dimensions (limit ", policy_.max_rank, ")"));
     }
     entry.elements = elements;
     entry.size_overflow = overflow;
@@ -1243,16 +1246,15 @@ class TableBuilder::Impl {
         return true;
       case NumberStatus::kNotInteger:
         sink_.TensorError(Code::kIntegerExpected, At(pos), NameOf(entry),
-                          std::string(field) + " holds a float, an exponent, -0 or a negative "
-                                               "number");
+                          StrCat(field, " holds a float, an exponent, -0 or a negative number"));
         return false;
       case NumberStatus::kTooLarge:
         sink_.TensorError(Code::kIntegerTooLarge, At(pos), NameOf(entry),
-                          std::string(field) + " holds an integer above 2^64-1");
+                          StrCat(field, " holds an integer above 2^64-1"));
         return false;
       case NumberStatus::kWrongType:
         sink_.TensorError(Code::kFieldWrongType, At(pos), NameOf(entry),
-                          std::string(field) + " holds a value that is not a number");
+                          StrCat(field, " holds a value that is not a number"));
         return false;
     }
     return false;
@@ -1325,9 +1327,8 @@ class TableBuilder::Impl {
       sink_.AddAction(Code::kDuplicateTensorName, policy_.duplicate_tensor_names,
                       AtHeader(later.key_pos), name,
                       sink_.Wants(Code::kDuplicateTensorName)
-                          ? "tensor " + Quote(name) + " repeats the name at offset " +
-                                std::to_string(AtHeader(earlier.key_pos)) +
-                                " (the reference keeps the last)"
+                          ? StrCat("tensor ", Quote(name), " repeats the name at offset ",
+                                   AtHeader(earlier.key_pos), " (the reference keeps the last)")
                           : std::string());
     }
     std::vector<Key>().swap(keys);  // before the table is compacted

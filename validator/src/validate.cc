@@ -21,6 +21,7 @@
 #include "header_json.h"
 #include "layout_rules.h"
 #include "pipeline.h"
+#include "str_cat.h"
 #include "tensor_table.h"
 
 namespace stguard {
@@ -71,14 +72,15 @@ bool NameForeignFormat(ByteSource& source, FindingSink& sink) {
   const std::optional<internal::ForeignFormat> found =
       internal::IdentifyForeignFormat(head, size);
   if (!found) return true;
-  const std::string detail = found->detail.empty() ? "" : " (" + found->detail + ")";
+  const std::string_view open = found->detail.empty() ? "" : " (";
+  const std::string_view close = found->detail.empty() ? "" : ")";
   if (found->runs_code_on_load) {
     sink.Error(Code::kPickleFormat, 0,
-               "not safetensors: " + std::string(found->name) + detail +
-                   "; loading it runs pickle, which can execute arbitrary code");
+               internal::StrCat("not safetensors: ", found->name, open, found->detail, close,
+                                "; loading it runs pickle, which can execute arbitrary code"));
   } else {
     sink.Error(Code::kForeignFormat, 0,
-               "not safetensors: " + std::string(found->name) + detail);
+               internal::StrCat("not safetensors: ", found->name, open, found->detail, close));
   }
   return true;
 }
@@ -102,9 +104,6 @@ std::optional<std::vector<internal::ScanTensor>> ScanPlan(const internal::Tensor
   return plan;
 }
 
-std::string CountText(uint64_t count, const char* what) {
-  return std::to_string(count) + " " + what;
-}
 
 // Stage 5 (deep scan): the file hash always; per-tensor hashes and content
 // rules when `plan` is set. Reads the source unless the stream already did.
@@ -147,20 +146,20 @@ bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* 
         sink.AddAction(Code::kNonFiniteValues, policy.nonfinite_values, at, t.name,
                        !sink.Wants(Code::kNonFiniteValues)
                            ? std::string()
-                           : CountText(scan.nan_count, "NaN") + " and " +
-                                 CountText(scan.inf_count, "Inf") + " values in this " +
-                                 std::string(DtypeName(t.dtype)) +
-                                 " tensor; the first at byte " + std::to_string(at));
+                           : internal::StrCat(scan.nan_count, " NaN and ", scan.inf_count,
+                                              " Inf values in this ", DtypeName(t.dtype),
+                                              " tensor; the first at byte ", at));
       }
       if (scan.invalid_bool_count > 0) {
         const uint64_t at = data_offset + scan.first_invalid_bool;
         sink.AddAction(Code::kBoolInvalidValues, policy.bool_values, at, t.name,
                        !sink.Wants(Code::kBoolInvalidValues)
                            ? std::string()
-                           : CountText(scan.invalid_bool_count,
-                                       scan.invalid_bool_count == 1 ? "byte" : "bytes") +
-                                 " other than 0 and 1 in this BOOL tensor; the first at byte " +
-                                 std::to_string(at));
+                           : internal::StrCat(
+                                 scan.invalid_bool_count,
+                                 scan.invalid_bool_count == 1 ? " byte" : " bytes",
+                                 " other than 0 and 1 in this BOOL tensor; the first at byte ",
+                                 at));
       }
     }
   }
@@ -180,7 +179,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   // Framing.
   if (file_size < kPrefixBytes) {
     sink.Error(Code::kFileTooShort, 0,
-               "file has " + std::to_string(file_size) + " bytes, fewer than the 8-byte prefix");
+               internal::StrCat("file has ", file_size, " bytes, fewer than the 8-byte prefix"));
     return NameForeignFormat(source, sink);
   }
   unsigned char prefix[kPrefixBytes];
@@ -189,19 +188,19 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   report.header_bytes = header_size;
   if (header_size > policy.max_header_bytes) {
     sink.Error(Code::kHeaderTooLarge, 0,
-               "header length " + std::to_string(header_size) + " exceeds the limit of " +
-                   std::to_string(policy.max_header_bytes) + " bytes");
+               internal::StrCat("header length ", header_size, " exceeds the limit of ",
+                                policy.max_header_bytes, " bytes"));
     return NameForeignFormat(source, sink);
   }
   if (header_size > file_size - kPrefixBytes) {
     sink.Error(Code::kHeaderPastEof, 0,
-               "header length " + std::to_string(header_size) + " but only " +
-                   std::to_string(file_size - kPrefixBytes) + " bytes follow the prefix");
+               internal::StrCat("header length ", header_size, " but only ",
+                                file_size - kPrefixBytes, " bytes follow the prefix"));
     return NameForeignFormat(source, sink);
   }
   if (header_size % 8 != 0) {
     sink.AddAction(Code::kHeaderLengthUnaligned, policy.header_length_unaligned, 0, {},
-                   "header length " + std::to_string(header_size) + " is not a multiple of 8");
+                   internal::StrCat("header length ", header_size, " is not a multiple of 8"));
   }
 
   // JSON, in batches of members, each consumed into the tensor table.
