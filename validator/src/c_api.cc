@@ -15,6 +15,7 @@
 #include "stguard/policy.h"
 #include "stguard/report.h"
 #include "stguard/validate.h"
+#include "str_cat.h"
 
 struct stguard_policy {
   stguard::Policy policy;
@@ -28,6 +29,8 @@ struct stguard_report {
 };
 
 namespace {
+
+using stguard::internal::StrCat;
 
 thread_local std::string g_last_error;
 
@@ -48,7 +51,7 @@ stguard_status Fail(stguard_status status, const char* message) noexcept {
 
 stguard_status NullArgument(const char* what) noexcept {
   try {
-    g_last_error = std::string(what) + " is NULL";
+    g_last_error = StrCat(what, " is NULL");
   } catch (...) {
     g_last_error.clear();
   }
@@ -76,7 +79,7 @@ stguard_status Guard(Body body) noexcept {
   } catch (const std::bad_alloc&) {
     return Fail(STGUARD_ERR_NO_MEMORY, "out of memory");
   } catch (const std::exception& e) {
-    SetError(std::string("internal error: ") + e.what());
+    SetError(StrCat("internal error: ", e.what()));
     return STGUARD_ERR_INTERNAL;
   } catch (...) {
     return Fail(STGUARD_ERR_INTERNAL, "internal error");
@@ -147,8 +150,8 @@ stguard_status stguard_policy_builtin(const char* name, stguard_policy** out) {
   return Guard([&]() -> stguard_status {
     std::optional<stguard::Policy> policy = stguard::BuiltinPolicy(name);
     if (!policy) {
-      SetError("unknown built-in policy \"" + std::string(name) +
-               "\" (built-ins: compat, default, strict)");
+      SetError(StrCat("unknown built-in policy \"", name,
+                      "\" (built-ins: compat, default, strict)"));
       return STGUARD_ERR_UNKNOWN_POLICY;
     }
     *out = new stguard_policy{std::move(*policy)};
@@ -196,7 +199,7 @@ stguard_status stguard_validate_file_ex(const stguard_policy* policy, const char
   return Guard([&]() -> stguard_status {
     stguard::FileReport file = stguard::ValidateFile(path, policy->policy, options);
     if (!file.io_ok) {
-      SetError(std::string(path) + ": " + file.io_error);
+      SetError(StrCat(path, ": ", file.io_error));
       return STGUARD_ERR_IO;
     }
     return MakeReport(std::move(file.report), out);
@@ -239,7 +242,7 @@ stguard_status stguard_validate_fd(const stguard_policy* policy, int fd, uint32_
   return Guard([&]() -> stguard_status {
     stguard::FileReport file = stguard::ValidateFd(fd, policy->policy, options);
     if (!file.io_ok) {
-      SetError("fd " + std::to_string(fd) + ": " + file.io_error);
+      SetError(StrCat("fd ", fd, ": ", file.io_error));
       return STGUARD_ERR_IO;
     }
     return MakeReport(std::move(file.report), out);
@@ -301,8 +304,8 @@ stguard_status stguard_report_finding(const stguard_report* report, size_t index
   const std::vector<stguard::Finding>& findings = report->report.findings;
   if (index >= findings.size()) {
     try {
-      g_last_error = "finding index " + std::to_string(index) + " out of range (" +
-                     std::to_string(findings.size()) + " findings)";
+      g_last_error = StrCat("finding index ", index, " out of range (", findings.size(),
+                            " findings)");
     } catch (...) {
       g_last_error.clear();
     }

@@ -20,11 +20,13 @@
 #include "finding_sink.h"
 #include "header_json.h"
 #include "json_cursor.h"
+#include "str_cat.h"
 
 namespace stguard {
 namespace {
 
 using internal::FindingSink;
+using internal::StrCat;
 
 struct IndexEntry {
   std::string tensor;
@@ -54,8 +56,7 @@ void ReportDuplicateKeys(std::vector<std::pair<std::string_view, uint64_t>> keys
   for (size_t i = 1; i < keys.size(); ++i) {
     if (keys[i].first != keys[i - 1].first) continue;
     sink.AddAction(Code::kIndexDuplicateKey, policy.index_consistency, keys[i].second,
-                   std::string(keys[i].first),
-                   std::string("key repeated in ") + where);
+                   std::string(keys[i].first), StrCat("key repeated in ", where));
   }
 }
 
@@ -117,8 +118,7 @@ bool ParseIndex(std::string_view text, const simdjson::dom::element& root, const
           uint64_t n = 0;
           if (field.value.get_uint64().get(n) != simdjson::SUCCESS) {
             sink.Error(Code::kIndexSchema, field_value_pos,
-                       std::string("metadata.") + std::string(field.key) +
-                           " must be a non-negative integer");
+                       StrCat("metadata.", field.key, " must be a non-negative integer"));
           } else if (is_size) {
             out.total_size = n;
             out.total_size_offset = field_value_pos;
@@ -183,7 +183,7 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
   for (const auto& [name, offset] : first_mention) {
     ShardReport shard;
     shard.file_name = name;
-    shard.path = dir == "/" ? "/" + name : dir + "/" + name;
+    shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
     struct stat st;
     struct stat target;
     if (!IsPlainFileName(name)) {
@@ -202,12 +202,12 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
       FileReport file = ValidateFile(shard.path, policy, shard_options);
       if (!file.io_ok) {
         sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
-                       "shard cannot be read: " + file.io_error);
+                       StrCat("shard cannot be read: ", file.io_error));
       } else {
         shard.checked = true;
         shard.report = std::move(file.report);
         if (shard.report.verdict == Verdict::kReject) {
-          sink.Error(Code::kShardRejected, offset, "shard " + name + " is rejected");
+          sink.Error(Code::kShardRejected, offset, StrCat("shard ", name, " is rejected"));
         }
       }
     }
@@ -236,21 +236,24 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
     const auto& held = holders[e.tensor];
     if (std::find(held.begin(), held.end(), shard->second) == held.end()) {
       sink.AddAction(Code::kIndexTensorMissing, policy.index_consistency, e.offset, e.tensor,
-                     "weight_map puts this tensor in " + e.shard + ", which does not hold it");
+                     StrCat("weight_map puts this tensor in ", e.shard,
+                            ", which does not hold it"));
     }
   }
   for (const auto& [tensor, shards] : holders) {
     if (shards.size() > 1) {
       sink.AddAction(Code::kTensorInTwoShards, policy.index_consistency, index.weight_map_offset,
                      tensor,
-                     "tensor held by " + shards[0]->file_name + " and " + shards[1]->file_name);
+                     StrCat("tensor held by ", shards[0]->file_name, " and ",
+                            shards[1]->file_name));
     }
     for (const ShardReport* shard : shards) {
       const auto it = listed.find(tensor);
       if (it == listed.end() || it->second != shard->file_name) {
         sink.AddAction(Code::kShardTensorUnlisted, policy.index_consistency,
                        index.weight_map_offset, tensor,
-                       "tensor in " + shard->file_name + " is not listed for it in weight_map");
+                       StrCat("tensor in ", shard->file_name,
+                              " is not listed for it in weight_map"));
       }
     }
   }
@@ -278,21 +281,20 @@ void CheckShards(const std::string& index_path, const IndexContent& index, const
     }
   }
   const auto held = [](bool overflow, uint64_t total, const char* unit) {
-    return overflow ? std::string("more than 2^64-1 ") + unit
-                    : std::to_string(total) + " " + unit;
+    return overflow ? StrCat("more than 2^64-1 ", unit) : StrCat(total, " ", unit);
   };
   if (index.total_size && (bytes_overflow || *index.total_size != bytes)) {
     sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size, index.total_size_offset,
                    std::nullopt,
-                   "metadata.total_size is " + std::to_string(*index.total_size) +
-                       ", the shards' tensors hold " + held(bytes_overflow, bytes, "bytes"));
+                   StrCat("metadata.total_size is ", *index.total_size,
+                          ", the shards' tensors hold ", held(bytes_overflow, bytes, "bytes")));
   }
   if (index.total_parameters && (elements_overflow || *index.total_parameters != elements)) {
     sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size,
                    index.total_parameters_offset, std::nullopt,
-                   "metadata.total_parameters is " + std::to_string(*index.total_parameters) +
-                       ", the shards' tensors hold " +
-                       held(elements_overflow, elements, "elements"));
+                   StrCat("metadata.total_parameters is ", *index.total_parameters,
+                          ", the shards' tensors hold ",
+                          held(elements_overflow, elements, "elements")));
   }
 }
 
@@ -326,7 +328,7 @@ void Run(const std::string& index_path, const Policy& policy, const ValidateOpti
     } else if ((error = parser.allocate(size, kMaxJsonDepthCeiling + 1)) != simdjson::SUCCESS ||
                (error = parser.parse(text.get(), size, false).get(root)) != simdjson::SUCCESS) {
       sink.Error(Code::kIndexInvalid, 0,
-                 std::string("index is not valid JSON: ") + simdjson::error_message(error));
+                 StrCat("index is not valid JSON: ", simdjson::error_message(error)));
     } else {
       IndexContent index;
       const bool usable = ParseIndex(std::string_view(text.get(), size), root, policy, sink, index);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "checked_math.h"
+#include "str_cat.h"
 
 namespace stguard::internal {
 namespace {
@@ -121,15 +122,15 @@ void AppendEscaped(std::string& out, std::string_view text, size_t max_chars = k
     if (c >= 0x20 && c < 0x7f && c != '\\') {
       out += static_cast<char>(c);
     } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
+      StrAppend(out, "\\x", kHex[c >> 4], kHex[c & 0xf]);
     }
   }
 }
 
 std::string Escaped(std::string_view text, size_t max_chars = kMaxQuotedChars) {
   std::string out;
+  // Enough for printable text and the "..." of a cut; only escapes regrow it.
+  out.reserve(std::min(text.size(), max_chars) + 3);
   AppendEscaped(out, text, max_chars);
   return out;
 }
@@ -145,8 +146,8 @@ ForeignFormat Found(std::string_view name, bool runs_code, std::string detail = 
 // "a, b, c and 2 more" for at most `listed` of `items`.
 std::string JoinCapped(const std::vector<std::string>& items, size_t listed) {
   std::string out;
-  for (size_t i = 0; i < items.size() && i < listed; ++i) out += (i ? ", " : "") + items[i];
-  if (items.size() > listed) out += " and " + std::to_string(items.size() - listed) + " more";
+  for (size_t i = 0; i < items.size() && i < listed; ++i) StrAppend(out, i ? ", " : "", items[i]);
+  if (items.size() > listed) StrAppend(out, " and ", items.size() - listed, " more");
   return out;
 }
 
@@ -166,7 +167,7 @@ class ImportList {
   static_assert(kTracked >= kListed);
 
   void Add(std::string_view module, std::string_view name) {
-    std::string full = Escaped(module) + "." + Escaped(name);
+    std::string full = StrCat(Escaped(module), ".", Escaped(name));
     if (std::find(names_.begin(), names_.end(), full) != names_.end()) return;
     if (names_.size() == kTracked) {
       saturated_ = true;
@@ -191,12 +192,12 @@ class ImportList {
 
   std::string Describe() const {
     if (names_.empty()) return "no imports";
-    if (!saturated_) return "imports " + JoinCapped(names_, kListed);
+    if (!saturated_) return StrCat("imports ", JoinCapped(names_, kListed));
     // Past kTracked names the count is a lower bound.
     const std::vector<std::string> listed(
         names_.begin(), names_.begin() + static_cast<ptrdiff_t>(std::min(kListed, names_.size())));
-    return "imports " + JoinCapped(listed, kListed) + " and at least " +
-           std::to_string(names_.size() - listed.size()) + " more";
+    return StrCat("imports ", JoinCapped(listed, kListed), " and at least ",
+                  names_.size() - listed.size(), " more");
   }
 
  private:
@@ -606,7 +607,7 @@ bool AcceptPickle(const PickleScan& scan, bool magic) {
 // "pickle protocol 2; imports a, b" for an accepted scan and its imports.
 std::string DescribePickle(const PickleScan& scan, const ImportList& imports) {
   const int protocol = scan.protocol >= 0 ? scan.protocol : scan.max_opcode_protocol;
-  std::string out = "pickle protocol " + std::to_string(protocol) + "; " + imports.Describe();
+  std::string out = StrCat("pickle protocol ", protocol, "; ", imports.Describe());
   if (scan.end == PickleScan::End::kCut) out += " in the bytes read";
   return out;
 }
@@ -699,9 +700,9 @@ std::optional<ForeignFormat> IdentifyNpy(Bytes head) {
   if (!npy) return std::nullopt;
   std::string_view dict = npy->dict;
   while (!dict.empty() && (dict.back() == ' ' || dict.back() == '\n')) dict.remove_suffix(1);
-  std::string detail = "npy " + std::to_string(npy->major) + "." + std::to_string(npy->minor);
-  if (!dict.empty()) detail += "; " + Escaped(dict, 200);
-  if (npy->object_dtype) detail = "object dtype (data is a pickle); " + detail;
+  std::string detail = StrCat("npy ", npy->major, ".", npy->minor);
+  if (!dict.empty()) StrAppend(detail, "; ", Escaped(dict, 200));
+  if (npy->object_dtype) detail = StrCat("object dtype (data is a pickle); ", detail);
   return Found("NumPy .npy array", npy->object_dtype, detail);
 }
 
@@ -803,7 +804,7 @@ std::string EntryName(const ZipEntry& e) { return e.name.empty() ? "\"\"" : Esca
 std::string EntryList(const std::vector<ZipEntry>& entries) {
   std::vector<std::string> names;
   for (const ZipEntry& e : entries) names.push_back(EntryName(e));
-  return "entries " + JoinCapped(names, kListedEntries);
+  return StrCat("entries ", JoinCapped(names, kListedEntries));
 }
 
 bool CanInspect(const ZipEntry& e) {
@@ -812,14 +813,14 @@ bool CanInspect(const ZipEntry& e) {
 
 // The pickle imports of a stored record, e.g. "archive/data.pkl: pickle protocol 2; imports ...".
 std::string DescribeRecordPickle(const ZipEntry& e, uint64_t file_size) {
-  std::string out = EntryName(e) + ": ";
-  if (!CanInspect(e)) return out + "compressed, not inspected";
-  if (e.data.empty()) return out + "past the bytes read";
+  const std::string name = EntryName(e);
+  if (!CanInspect(e)) return StrCat(name, ": compressed, not inspected");
+  if (e.data.empty()) return StrCat(name, ": past the bytes read");
   const uint64_t stream = e.size.value_or(file_size - std::min(file_size, e.data_offset));
   const std::optional<PickleStreams> pickle =
       WalkPickles(e.data, std::max<uint64_t>(stream, e.data.size()));
-  if (!pickle) return out + "not a readable pickle";
-  return out + DescribePickle(pickle->first, pickle->imports);
+  if (!pickle) return StrCat(name, ": not a readable pickle");
+  return StrCat(name, ": ", DescribePickle(pickle->first, pickle->imports));
 }
 
 std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
@@ -854,7 +855,7 @@ std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
   // (<dir>/data/0, ...) before its data.pkl and code/, which a window can miss.
   if (tensor_records) {
     return Found("PyTorch zip archive (torch.jit.save or torch.save)", true,
-                 EntryList(entries) + "; data.pkl past the bytes read");
+                 StrCat(EntryList(entries), "; data.pkl past the bytes read"));
   }
   if (npy_entries == entries.size()) {
     std::vector<std::string> pickled;
@@ -867,12 +868,12 @@ std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
     }
     std::string detail = EntryList(entries);
     if (!pickled.empty()) {
-      detail = "object dtype (data is a pickle) in " + JoinCapped(pickled, kListedEntries) +
-               "; " + detail;
+      detail = StrCat("object dtype (data is a pickle) in ", JoinCapped(pickled, kListedEntries),
+                      "; ", detail);
     }
     if (unchecked != 0) {
-      detail += "; dtype of " + std::to_string(unchecked) +
-                " not checked (compressed or past the bytes read)";
+      StrAppend(detail, "; dtype of ", unchecked,
+                " not checked (compressed or past the bytes read)");
     }
     return Found("NumPy .npz archive", !pickled.empty(), detail);
   }
@@ -898,7 +899,7 @@ std::optional<ForeignFormat> IdentifyGguf(Bytes head) {
   const bool big_endian = *raw_version > kMaxPlausibleVersion;
   const uint64_t version = big_endian ? __builtin_bswap32(uint32_t(*raw_version)) : *raw_version;
   if (version == 0 || version > kMaxPlausibleVersion) return std::nullopt;
-  std::string detail = "GGUF version " + std::to_string(version);
+  std::string detail = StrCat("GGUF version ", version);
   if (big_endian) detail += ", big-endian";
   // Version 1 counts are u32, later ones u64: tensors, then metadata keys.
   const size_t width = version == 1 ? 4 : 8;
@@ -909,8 +910,7 @@ std::optional<ForeignFormat> IdentifyGguf(Bytes head) {
       tensors = width == 4 ? __builtin_bswap32(uint32_t(*tensors)) : __builtin_bswap64(*tensors);
       keys = width == 4 ? __builtin_bswap32(uint32_t(*keys)) : __builtin_bswap64(*keys);
     }
-    detail += "; " + std::to_string(*tensors) + " tensors, " + std::to_string(*keys) +
-              " metadata keys";
+    StrAppend(detail, "; ", *tensors, " tensors, ", *keys, " metadata keys");
   }
   return Found("GGUF model", false, detail);
 }
@@ -923,7 +923,7 @@ std::optional<ForeignFormat> IdentifyGgmlLegacy(Bytes head) {
   const std::string_view name = *magic == kGgmfMagic ? "GGMF model (legacy, before GGUF)"
                                                      : "GGJT model (legacy, before GGUF)";
   const std::optional<uint64_t> version = LeAt(head, 4, 4);
-  return Found(name, false, version ? "version " + std::to_string(*version) : "");
+  return Found(name, false, version ? StrCat("version ", *version) : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -935,7 +935,7 @@ std::optional<ForeignFormat> IdentifyHdf5(Bytes head) {
   if (!StartsWith(head, kHdf5Magic)) return std::nullopt;
   const std::optional<uint64_t> version = LeAt(head, kHdf5Magic.size(), 1);
   return Found("HDF5 (Keras .h5, legacy TensorFlow/Keras weights)", false,
-               version ? "superblock version " + std::to_string(*version) : "");
+               version ? StrCat("superblock version ", *version) : "");
 }
 
 // TensorFlow Lite: a FlatBuffer whose file identifier (bytes 4..7) is TFL3;
@@ -973,8 +973,8 @@ std::optional<ForeignFormat> IdentifyGzip(Bytes head) {
       const Bytes rest = head.subspan(in.pos());
       const auto end = std::find(rest.begin(), rest.end(), uint8_t{0});
       if (end != rest.end()) {
-        detail = "original name " + Escaped(AsText(rest.first(size_t(end - rest.begin())))) +
-                 "; " + detail;
+        detail = StrCat("original name ", Escaped(AsText(rest.first(size_t(end - rest.begin())))),
+                        "; ", detail);
       }
     }
   }
@@ -997,8 +997,8 @@ std::optional<ForeignFormat> IdentifyGitLfsPointer(Bytes head) {
     if (text.substr(0, 5) == "size ") size = Escaped(text.substr(5), 24);
   }
   std::string detail = "pointer";
-  if (!size.empty()) detail += " to " + size + " bytes";
-  if (!oid.empty()) detail += " (" + oid + ")";
+  if (!size.empty()) StrAppend(detail, " to ", size, " bytes");
+  if (!oid.empty()) StrAppend(detail, " (", oid, ")");
   detail += "; the model file itself was never downloaded (git lfs pull)";
   return Found("Git LFS pointer (not the model file)", false, detail);
 }
@@ -1091,10 +1091,10 @@ std::optional<ForeignFormat> IdentifyOnnx(Bytes head, uint64_t size) {
   cut = cut || size > head.size();
   const bool plausible = cut ? fields >= 2 && (graph || producer_or_opset) : graph;
   if (!plausible) return std::nullopt;
-  std::string detail = "ir_version " + std::to_string(*ir_version);
+  std::string detail = StrCat("ir_version ", *ir_version);
   if (!producer.empty()) {
-    detail += "; producer " + Escaped(producer, 48);
-    if (!producer_version.empty()) detail += " " + Escaped(producer_version, 32);
+    StrAppend(detail, "; producer ", Escaped(producer, 48));
+    if (!producer_version.empty()) StrAppend(detail, " ", Escaped(producer_version, 32));
   }
   return Found("ONNX model (protobuf)", false, detail);
 }

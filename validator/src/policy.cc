@@ -10,8 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "str_cat.h"
+
 namespace stguard {
 namespace {
+
+using internal::StrAppend;
+using internal::StrCat;
 
 enum class KnobKind { kAction, kLimit, kDepth, kHeaderBytes, kDtypes };
 
@@ -135,24 +140,24 @@ PolicyLoadResult ResolveBase(const std::string& name_or_path, const std::string&
     return PolicyLoadResult{std::move(builtin), {}};
   }
   if (depth >= kMaxExtendsDepth) {
-    return Fail("policy 'extends' chain deeper than " + std::to_string(kMaxExtendsDepth) +
-                " (a cycle?) at " + name_or_path);
+    return Fail(StrCat("policy 'extends' chain deeper than ", kMaxExtendsDepth,
+                       " (a cycle?) at ", name_or_path));
   }
   const std::string path = !name_or_path.empty() && name_or_path[0] == '/'
                                ? name_or_path
-                               : base_dir + "/" + name_or_path;
+                               : StrCat(base_dir, "/", name_or_path);
   return LoadFile(path, depth + 1);
 }
 
 // Applies one knob's JSON value to `policy`; returns an error or "".
 std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& policy) {
-  const std::string name(knob.name);
+  const std::string_view name = knob.name;
   switch (knob.kind) {
     case KnobKind::kAction: {
       std::string_view text;
       std::optional<Action> action;
       if (value.get_string().get(text) == simdjson::SUCCESS) action = ParseAction(text);
-      if (!action) return "knob '" + name + "' must be \"ignore\", \"warn\" or \"reject\"";
+      if (!action) return StrCat("knob '", name, "' must be \"ignore\", \"warn\" or \"reject\"");
       policy.*knob.action = *action;
       return "";
     }
@@ -163,7 +168,7 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
       }
       uint64_t n = 0;
       if (value.get_uint64().get(n) != simdjson::SUCCESS || n == kNoLimit) {
-        return "knob '" + name + "' must be a non-negative integer or null (no limit)";
+        return StrCat("knob '", name, "' must be a non-negative integer or null (no limit)");
       }
       policy.*knob.limit = n;
       return "";
@@ -172,8 +177,7 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
       uint64_t n = 0;
       if (value.get_uint64().get(n) != simdjson::SUCCESS || n < 2 ||
           n > kMaxHeaderBytesCeiling) {
-        return "knob '" + name + "' must be an integer from 2 to " +
-               std::to_string(kMaxHeaderBytesCeiling);
+        return StrCat("knob '", name, "' must be an integer from 2 to ", kMaxHeaderBytesCeiling);
       }
       policy.max_header_bytes = n;
       return "";
@@ -181,8 +185,7 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
     case KnobKind::kDepth: {
       uint64_t n = 0;
       if (value.get_uint64().get(n) != simdjson::SUCCESS || n < 1 || n > kMaxJsonDepthCeiling) {
-        return "knob '" + name + "' must be an integer from 1 to " +
-               std::to_string(kMaxJsonDepthCeiling);
+        return StrCat("knob '", name, "' must be an integer from 1 to ", kMaxJsonDepthCeiling);
       }
       policy.max_json_depth = static_cast<uint32_t>(n);
       return "";
@@ -205,7 +208,7 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
         }
         const std::optional<Dtype> dtype = DtypeFromName(dtype_name);
         if (!dtype) {
-          return "knob 'allowed_dtypes' holds unknown dtype '" + std::string(dtype_name) + "'";
+          return StrCat("knob 'allowed_dtypes' holds unknown dtype '", dtype_name, "'");
         }
         mask |= 1u << static_cast<unsigned>(*dtype);
       }
@@ -213,7 +216,7 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
       return "";
     }
   }
-  return "knob '" + name + "' has an unsupported kind";
+  return StrCat("knob '", name, "' has an unsupported kind");
 }
 
 PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
@@ -222,11 +225,11 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
   simdjson::dom::element root;
   const simdjson::padded_string padded(text);
   if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
-    return Fail(where + ": invalid JSON: " + simdjson::error_message(error));
+    return Fail(StrCat(where, ": invalid JSON: ", simdjson::error_message(error)));
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return Fail(where + ": a policy must be a JSON object");
+    return Fail(StrCat(where, ": a policy must be a JSON object"));
   }
   // First pass: duplicate keys and 'extends', which sets the base.
   std::set<std::string_view> keys;
@@ -234,21 +237,22 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
   bool has_extends = false;
   for (simdjson::dom::key_value_pair kv : object) {
     if (!keys.insert(kv.key).second) {
-      return Fail(where + ": key '" + std::string(kv.key) + "' appears twice");
+      return Fail(StrCat(where, ": key '", kv.key, "' appears twice"));
     }
     if (kv.key == "extends") {
       std::string_view base;
       if (kv.value.get_string().get(base) != simdjson::SUCCESS) {
-        return Fail(where + ": 'extends' must be a string (a built-in name or a file path)");
+        return Fail(StrCat(where, ": 'extends' must be a string (a built-in name or a file path)"));
       }
       PolicyLoadResult parent = ResolveBase(std::string(base), base_dir, depth);
-      if (!parent.policy) return Fail(where + ": in 'extends': " + parent.error);
+      if (!parent.policy) return Fail(StrCat(where, ": in 'extends': ", parent.error));
       policy = std::move(*parent.policy);
       has_extends = true;
     }
   }
   if (!has_extends) {
-    return Fail(where + ": 'extends' is required (compat, default, strict or a policy file)");
+    return Fail(
+        StrCat(where, ": 'extends' is required (compat, default, strict or a policy file)"));
   }
   policy.description.clear();
   policy.name = where;
@@ -257,7 +261,7 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
     if (kv.key == "name" || kv.key == "description") {
       std::string_view value;
       if (kv.value.get_string().get(value) != simdjson::SUCCESS) {
-        return Fail(where + ": '" + std::string(kv.key) + "' must be a string");
+        return Fail(StrCat(where, ": '", kv.key, "' must be a string"));
       }
       (kv.key == "name" ? policy.name : policy.description) = std::string(value);
       continue;
@@ -265,11 +269,11 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
     const auto knob = std::find_if(kKnobs.begin(), kKnobs.end(),
                                    [&](const Knob& k) { return k.name == kv.key; });
     if (knob == kKnobs.end()) {
-      return Fail(where + ": unknown knob '" + std::string(kv.key) +
-                  "' (see policies/README.md for the knobs)");
+      return Fail(StrCat(where, ": unknown knob '", kv.key,
+                         "' (see policies/README.md for the knobs)"));
     }
     if (std::string error = ApplyKnob(*knob, kv.value, policy); !error.empty()) {
-      return Fail(where + ": " + error);
+      return Fail(StrCat(where, ": ", error));
     }
   }
   return PolicyLoadResult{std::move(policy), {}};
@@ -277,12 +281,14 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
 
 PolicyLoadResult LoadFile(const std::string& path, int depth) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(path + ": cannot open policy file");
+  if (!in) return Fail(StrCat(path, ": cannot open policy file"));
   std::string text;
   text.resize(kMaxPolicyFileBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxPolicyFileBytes) return Fail(path + ": policy file larger than 1 MiB");
+  if (text.size() > kMaxPolicyFileBytes) {
+    return Fail(StrCat(path, ": policy file larger than 1 MiB"));
+  }
   return Parse(text, DirName(path), path, depth);
 }
 
@@ -291,13 +297,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
+      StrAppend(out, '\\', ch);
     } else if (c < 0x20) {
       static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      StrAppend(out, "\\u00", kHex[c >> 4], kHex[c & 15]);
     } else {
       out += ch;
     }
@@ -330,7 +333,7 @@ PolicyLoadResult ParsePolicy(std::string_view json_text, const std::string& base
   try {
     return Parse(json_text, base_dir, "policy", 0);
   } catch (const std::exception& e) {
-    return Fail(std::string("policy: ") + e.what());
+    return Fail(StrCat("policy: ", e.what()));
   }
 }
 
@@ -338,7 +341,7 @@ PolicyLoadResult LoadPolicyFile(const std::string& path) {
   try {
     return LoadFile(path, 0);
   } catch (const std::exception& e) {
-    return Fail(path + ": " + e.what());
+    return Fail(StrCat(path, ": ", e.what()));
   }
 }
 
@@ -355,19 +358,19 @@ std::string PolicyToJson(const Policy& policy) {
   out += ",\n  \"description\": ";
   AppendJsonString(out, policy.description);
   for (const Knob& knob : kKnobs) {
-    out += ",\n  \"" + std::string(knob.name) + "\": ";
+    StrAppend(out, ",\n  \"", knob.name, "\": ");
     switch (knob.kind) {
       case KnobKind::kAction:
-        out += "\"" + std::string(ActionName(policy.*knob.action)) + "\"";
+        StrAppend(out, "\"", ActionName(policy.*knob.action), "\"");
         break;
       case KnobKind::kLimit:
         out += policy.*knob.limit == kNoLimit ? "null" : std::to_string(policy.*knob.limit);
         break;
       case KnobKind::kHeaderBytes:
-        out += std::to_string(policy.max_header_bytes);
+        StrAppend(out, policy.max_header_bytes);
         break;
       case KnobKind::kDepth:
-        out += std::to_string(policy.max_json_depth);
+        StrAppend(out, policy.max_json_depth);
         break;
       case KnobKind::kDtypes: {
         if (policy.allowed_dtypes == kAllDtypesMask) {
@@ -378,9 +381,7 @@ std::string PolicyToJson(const Policy& policy) {
         bool first = true;
         for (int i = 0; i < kDtypeCount; ++i) {
           if ((policy.allowed_dtypes >> i & 1u) == 0) continue;
-          out += first ? "\"" : ", \"";
-          out += DtypeName(static_cast<Dtype>(i));
-          out += "\"";
+          StrAppend(out, first ? "\"" : ", \"", DtypeName(static_cast<Dtype>(i)), "\"");
           first = false;
         }
         out += "]";
