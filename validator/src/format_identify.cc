@@ -987,15 +987,17 @@ std::optional<ForeignFormat> IdentifyGitLfsPointer(Bytes head) {
   constexpr size_t kMaxPointerLines = 16;
   Reader in(head);
   if (!in.Literal(kLfsVersion)) return std::nullopt;
-  std::string oid;
-  std::string size;
+  std::string_view oid_line;  // the last of each, escaped once below
+  std::string_view size_line;
   for (size_t i = 0; i < kMaxPointerLines; ++i) {
     const std::optional<Bytes> line = in.Line();
     if (!line) break;
     const std::string_view text = AsText(*line);
-    if (text.substr(0, 4) == "oid ") oid = Escaped(text.substr(4), 80);
-    if (text.substr(0, 5) == "size ") size = Escaped(text.substr(5), 24);
+    if (text.substr(0, 4) == "oid ") oid_line = text.substr(4);
+    if (text.substr(0, 5) == "size ") size_line = text.substr(5);
   }
+  const std::string oid = Escaped(oid_line, 80);
+  const std::string size = Escaped(size_line, 24);
   std::string detail = "pointer";
   if (!size.empty()) StrAppend(detail, " to ", size, " bytes");
   if (!oid.empty()) StrAppend(detail, " (", oid, ")");

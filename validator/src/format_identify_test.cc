@@ -302,6 +302,22 @@ std::string ZipLocalHeader(std::string_view name, uint32_t size, uint16_t flags 
   return h + std::string(name) + std::string(extra);
 }
 
+TEST(IdentifyForeignFormat, GitLfsPointerNamesTheLastOidAndSize) {
+  const std::optional<ForeignFormat> found = Identify(Bytes(
+      "version https://git-lfs.github.com/spec/v1\n"
+      "oid sha256:first\nsize 1\noid sha256:\x01last\nsize 22\n"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, kLfs);
+  EXPECT_EQ(found->detail,
+            "pointer to 22 bytes (sha256:\\x01last); the model file itself was never downloaded "
+            "(git lfs pull)");
+  // Without oid and size lines: "pointer" alone.
+  const std::optional<ForeignFormat> bare =
+      Identify(Bytes("version https://git-lfs.github.com/spec/v1\n"));
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_EQ(bare->detail, "pointer; the model file itself was never downloaded (git lfs pull)");
+}
+
 TEST(IdentifyForeignFormat, ZipHeaders) {
   const std::string pickle = "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n.";
   // Stored torch record, then an entry with a hostile name.

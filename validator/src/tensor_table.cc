@@ -243,6 +243,16 @@ void GroupInPlace(uint64_t* a, size_t n, int shift, int bits) {
 bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) {
   const size_t n = hashes.size();
   if (n < 2) return true;
+  // Most headers hold a few tensors: compare every pair, with no buffer
+  // (the bucketed path takes four allocations whatever the count).
+  if (n < kCompareAllHashPairsBelow) {
+    for (size_t i = 0; i + 1 < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        if (hashes[i] == hashes[j]) return false;
+      }
+    }
+    return true;
+  }
   int bucket_bits = 0;
   while (bucket_bits < 12 && (n >> bucket_bits) > 512) ++bucket_bits;
   const size_t buckets = size_t{1} << bucket_bits;
@@ -526,6 +536,13 @@ class TableBuilder::Impl {
     if (wanted > name_hashes_.capacity()) {
       name_hashes_.reserve(wanted);
       AdviseHugePages(name_hashes_.data(), name_hashes_.capacity() * sizeof(uint64_t));
+    }
+    if (collect_dims_) {
+      // One ShapeRef a member, and room for two dimensions each (more
+      // regrow): one allocation each for the usual header, not a doubling
+      // per few entries.
+      table_.shapes.reserve(table_.shapes.size() + members);
+      table_.dims.reserve(table_.dims.size() + 2 * members);
     }
   }
 

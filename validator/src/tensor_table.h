@@ -97,10 +97,12 @@ struct TensorTable {
   std::span<const uint64_t> Shape(const TensorEntry& entry) const;
 };
 
-// True when `hashes` are pairwise different; reorders them. From
+// True when `hashes` are pairwise different; may reorder them. From
 // `group_in_place_from` hashes on it takes no memory proportional to their
 // number (and more time). Exposed for tests of both ways.
 inline constexpr size_t kGroupHashesInPlaceFrom = size_t{1} << 21;
+// Below this many hashes every pair is compared instead.
+inline constexpr size_t kCompareAllHashPairsBelow = 32;
 bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from);
 
 // Builds the table one batch of top-level members at a time.

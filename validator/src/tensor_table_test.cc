@@ -1179,11 +1179,14 @@ TEST(PlainMembers, ArrayFormEntries_SameReportAsTheExactReaders) {
   ExpectExactReadersAgree(Obj(many), 44);
 }
 
-// The duplicate-name check groups the name hashes by bucket into a second
-// array, or in place for large tables: both give the exact answer.
+// The duplicate-name check compares every pair of a few name hashes, and
+// groups more by bucket into a second array, or in place for large tables:
+// each gives the exact answer.
 TEST(AllHashesDiffer, GroupedInPlaceOrCopied_ExactAnswer) {
   std::mt19937_64 rng(7);
-  for (const size_t n : {0u, 1u, 2u, 100u, 513u, 5000u, 300000u}) {
+  const size_t pairs = internal::kCompareAllHashPairsBelow;
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, pairs - 1, pairs, pairs + 1,
+                         size_t{100}, size_t{513}, size_t{5000}, size_t{300000}}) {
     std::vector<uint64_t> spread(n);
     for (uint64_t& h : spread) h = rng();
     std::vector<std::vector<uint64_t>> cases = {spread};
