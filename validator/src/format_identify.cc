@@ -159,14 +159,18 @@ std::string JoinCapped(const std::vector<std::string>& items, size_t listed) {
 // stream is a pickle only if it walks without an unknown opcode, a malformed
 // argument or a stack underflow.
 
-// Distinct "module.name" imports in first-seen order.
+// Distinct "module.name" imports in first-seen order. A list that does not
+// record (a probe: does the stream walk at all?) keeps nothing.
 class ImportList {
  public:
   static constexpr size_t kListed = 8;     // names spelled out in the detail
   static constexpr size_t kTracked = 64;   // names kept for de-duplication
   static_assert(kTracked >= kListed);
 
+  explicit ImportList(bool record = true) : record_(record) {}
+
   void Add(std::string_view module, std::string_view name) {
+    if (!record_) return;
     std::string full = StrCat(Escaped(module), ".", Escaped(name));
     if (std::find(names_.begin(), names_.end(), full) != names_.end()) return;
     if (names_.size() == kTracked) {
@@ -201,6 +205,7 @@ class ImportList {
   }
 
  private:
+  bool record_;
   std::vector<std::string> names_;
   bool saturated_ = false;
 };
@@ -618,8 +623,9 @@ struct PickleStreams {
   PickleScan first;
   ImportList imports;
 };
-std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
-  PickleStreams out;
+std::optional<PickleStreams> WalkPicklesOnce(Bytes bytes, uint64_t stream_size,
+                                             bool record_imports) {
+  PickleStreams out{PickleScan{}, ImportList(record_imports)};
   const bool magic = HasPickleMagic(bytes);
   out.first = ScanPickle(bytes, stream_size, out.imports);
   if (!AcceptPickle(out.first, magic)) return std::nullopt;
@@ -627,7 +633,7 @@ std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
   for (size_t i = 1; i < kMaxChainedPickles && out.first.end == PickleScan::End::kStop; ++i) {
     const Bytes rest = bytes.subspan(std::min(pos, bytes.size()));
     if (!HasPickleMagic(rest)) break;
-    ImportList more;
+    ImportList more(record_imports);
     const PickleScan next = ScanPickle(rest, stream_size - pos, more);
     if (next.end == PickleScan::End::kInvalid) break;
     out.imports.Merge(more);
@@ -635,6 +641,16 @@ std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
     pos += next.length;
   }
   return out;
+}
+
+// Imports do not steer the walk: whether the bytes are pickles is decided
+// first without recording them, and only pickles are walked again to name
+// them. Most bytes that start like a pickle are not one (a safetensors
+// header whose length byte is 'c' reads as GLOBAL), and escaping their
+// "imports" only to drop them was most of the cost of naming a format.
+std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
+  if (!WalkPicklesOnce(bytes, stream_size, /*record_imports=*/false)) return std::nullopt;
+  return WalkPicklesOnce(bytes, stream_size, /*record_imports=*/true);
 }
 
 // torch.save's legacy format starts with pickle.dump(0x1950a86a20f9469cfc6c,
