@@ -647,7 +647,8 @@ std::optional<PickleStreams> WalkPicklesOnce(Bytes bytes, uint64_t stream_size,
 // first without recording them, and only pickles are walked again to name
 // them. Most bytes that start like a pickle are not one (a safetensors
 // header whose length byte is 'c' reads as GLOBAL), and escaping their
-// "imports" only to drop them was most of the cost of naming a format.
+// "imports" only to drop them was about a third of the time fuzz_check
+// spent naming formats (perf, ASan+UBSan).
 std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
   if (!WalkPicklesOnce(bytes, stream_size, /*record_imports=*/false)) return std::nullopt;
   return WalkPicklesOnce(bytes, stream_size, /*record_imports=*/true);
