@@ -4,12 +4,15 @@
 //     such streams on two threads (the hashing a deep scan must do), against
 //     ValidateFile with deep_scan on a 1 GiB safetensors file in the page
 //     cache (file hash + per-tensor hashes + NaN/Inf scan, all in one read);
+//   - the read of the file out of the page cache alone: with the two
+//     streams and the value scan, the work that bounds a deep scan;
 //   - the NaN/Inf scan alone (ScanValues) per dtype, in GB/s of one core,
 //     against memchr over the same bytes (a memory-bandwidth reference).
 // The 1 GiB file is written once to $STGUARD_BENCH_DIR (default /tmp).
 // Run: scripts/bench-deep (writes reports/performance-deep.md).
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -127,6 +130,37 @@ void BM_DeepScanFile(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 BENCHMARK(BM_DeepScanFile)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// The copy out of the page cache alone, one thread: the 1 GiB file read
+// with pread in the deep scan's 4 MiB chunks into two buffers in turn. A
+// deep scan must pay it because it reads rather than maps (a file truncated
+// while mapped raises SIGBUS); with the two SHA-256 streams and the value
+// scan it makes up the work that bounds the deep scan from below.
+void BM_ReadFileInChunks(benchmark::State& state) {
+  const std::string path = BenchFile();
+  constexpr size_t kChunk = 4 << 20;
+  std::vector<uint8_t> buffers[2] = {std::vector<uint8_t>(kChunk), std::vector<uint8_t>(kChunk)};
+  uint64_t size = 0;
+  for (auto _ : state) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+      state.SkipWithError("cannot open the bench file");
+      return;
+    }
+    const int fd = fileno(f);
+    uint64_t offset = 0;
+    for (int current = 0;; current = 1 - current) {
+      const ssize_t n = pread(fd, buffers[current].data(), kChunk, static_cast<off_t>(offset));
+      if (n <= 0) break;
+      offset += static_cast<uint64_t>(n);
+    }
+    std::fclose(f);
+    benchmark::DoNotOptimize(buffers[0].data());
+    size = offset;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+}
+BENCHMARK(BM_ReadFileInChunks)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 // The NaN/Inf (or BOOL) scan alone, one core, 64 MiB of values.
 void BM_ScanValues(benchmark::State& state) {
