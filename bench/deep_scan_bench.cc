@@ -11,6 +11,7 @@
 // The 1 GiB file is written once to $STGUARD_BENCH_DIR (default /tmp).
 // Run: scripts/bench-deep (writes reports/performance-deep.md).
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -142,19 +143,18 @@ void BM_ReadFileInChunks(benchmark::State& state) {
   std::vector<uint8_t> buffers[2] = {std::vector<uint8_t>(kChunk), std::vector<uint8_t>(kChunk)};
   uint64_t size = 0;
   for (auto _ : state) {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
       state.SkipWithError("cannot open the bench file");
       return;
     }
-    const int fd = fileno(f);
     uint64_t offset = 0;
     for (int current = 0;; current = 1 - current) {
       const ssize_t n = pread(fd, buffers[current].data(), kChunk, static_cast<off_t>(offset));
       if (n <= 0) break;
       offset += static_cast<uint64_t>(n);
     }
-    std::fclose(f);
+    close(fd);
     benchmark::DoNotOptimize(buffers[0].data());
     size = offset;
   }
