@@ -133,6 +133,12 @@ void CheckAcceptedLayout(const Report& report, const char* what) {
   }
 }
 
+void CheckReport(const Report& report, size_t size, const char* what) {
+  if (report.file_size != size) Fail(std::string(what) + ": file_size is wrong");
+  CheckFindings(report, what);
+  CheckAcceptedLayout(report, what);
+}
+
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';

@@ -39,6 +39,11 @@ void CheckFindings(const stguard::Report& report, const char* what);
 // the data section, do not overlap and tile it exactly from 0 to its size.
 void CheckAcceptedLayout(const stguard::Report& report, const char* what);
 
+// The checks every report of an input of `size` bytes validated with
+// collect_tensors must pass: its file_size is `size`, then CheckFindings and
+// CheckAcceptedLayout.
+void CheckReport(const stguard::Report& report, size_t size, const char* what);
+
 // JSON string literal (with quotes) for decoded text: escapes '"', '\\' and
 // control characters below 0x20; other bytes are copied.
 void AppendJsonString(std::string& out, std::string_view text);
