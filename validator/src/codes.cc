@@ -10,7 +10,7 @@ using F = Family;
 
 // One row per code, in numeric order. Knob "" means the rule is always an
 // error: the reference rejects such a file, so no policy may accept it.
-constexpr std::array<CodeInfo, 67> kCodes = {{
+constexpr std::array<CodeInfo, 73> kCodes = {{
     {Code::kFileTooShort, "file-too-short", F::kBadInput, "",
      "file is shorter than the 8-byte header length prefix",
      "A safetensors file starts with an 8-byte little-endian header length."},
@@ -31,6 +31,25 @@ constexpr std::array<CodeInfo, 67> kCodes = {{
      "loading it can execute arbitrary code",
      "Unpickling runs whatever callables the pickle imports (os.system, eval, ...); this is "
      "the attack safetensors exists to prevent. The imports found are listed."},
+    {Code::kPickleUnsafeImport, "pickle-unsafe-import", F::kBadInput, "",
+     "a pickle imports a global outside the tensor-rebuild allowlist",
+     "Found in a model file of a scanned directory (pytorch_model.bin, *.pkl, a NumPy object "
+     "array, ...). Only the globals torch.save writes for tensors and state dicts are "
+     "allowed; anything else (os.system, builtins.eval, a training class) runs code when "
+     "the file is unpickled, whatever loader opens it. The imports are listed."},
+    {Code::kPickleCheckpoint, "pickle-checkpoint", F::kBadInput, "pickle_checkpoints",
+     "a pickle-based checkpoint whose imports are all tensor-rebuild globals",
+     "A plain torch.save state dict: torch.load(weights_only=True) reads it without running "
+     "code, but older loaders unpickle it with no restriction, and it is not safetensors."},
+    {Code::kPickleUnverified, "pickle-unverified", F::kBadInput, "",
+     "a pickle whose imports could not all be read",
+     "A compressed or unreadable archive entry, a truncated or malformed pickle, or one past "
+     "the walker's limits: what it imports is unknown, so it is treated as unsafe."},
+    {Code::kOtherWeightFormat, "other-weight-format", F::kBadInput, "other_weight_formats",
+     "a model file in another format, not validated by stguard",
+     "GGUF, NumPy, HDF5/Keras, ONNX, TFLite, msgpack or unrecognized bytes under a model "
+     "file's name, found by a directory scan. No pickle was found in it; stguard does not "
+     "check its contents further."},
     {Code::kHeaderInvalidUtf8, "header-invalid-utf8", F::kBadInput, "",
      "header is not valid UTF-8",
      "The reference checks the whole header, padding included, as UTF-8 before parsing."},
@@ -199,12 +218,16 @@ constexpr std::array<CodeInfo, 67> kCodes = {{
     {Code::kIndexDuplicateKey, "index-duplicate-key", F::kBadInput, "index_consistency",
      "a key appears twice in the checkpoint index",
      "Parsers that keep the first or the last would load a tensor from different shards."},
-    {Code::kShardNameUnsafe, "shard-name-unsafe", F::kBadInput, "index_consistency",
-     "a shard name is not a plain file name in the index's directory",
-     "Absolute paths, '..', separators, NUL or a symlink leading outside the directory would "
-     "make a loader open a file the index should not reach. Such shards are never opened."},
-    {Code::kShardMissing, "shard-missing", F::kBadInput, "index_consistency",
-     "a shard named by the index does not exist", "The checkpoint is incomplete."},
+    {Code::kShardNameUnsafe, "shard-name-unsafe", F::kBadInput, "",
+     "a shard name leads outside the root, or cannot name a file",
+     "Loaders open os.path.join(index directory, name). Absolute names, NUL, backslashes "
+     "and names or symlinks that resolve outside the root (the index's directory, the Hub "
+     "cache repository, or --root) would make a loader open a file the index should not "
+     "reach. Such shards are never opened, and the index is rejected: a shard nobody "
+     "validated cannot be vouched for."},
+    {Code::kShardMissing, "shard-missing", F::kBadInput, "",
+     "a shard named by the index does not exist or cannot be read",
+     "The checkpoint is incomplete, and a shard nobody validated cannot be vouched for."},
     {Code::kIndexTensorMissing, "index-tensor-missing", F::kBadInput, "index_consistency",
      "a tensor in weight_map is not in the shard it names",
      "A loader following the index would fail, or load a ghost."},
@@ -221,6 +244,10 @@ constexpr std::array<CodeInfo, 67> kCodes = {{
     {Code::kShardRejected, "shard-rejected", F::kBadInput, "",
      "a shard of the checkpoint is rejected by the policy",
      "The shard's own report says why; the checkpoint is rejected with it."},
+    {Code::kSymlinkOutsideRoot, "symlink-outside-root", F::kBadInput, "",
+     "a symlink in a scanned directory leads outside the root",
+     "A loader opening the link reads a file outside the directory that was checked. The "
+     "target is not opened; set --root (or the symlink_root knob) to allow it."},
     {Code::kFindingsTruncated, "findings-truncated", F::kValidatorLimit, "",
      "more findings of one code than the report keeps",
      "The report keeps a bounded number of findings per code and counts the rest."},
@@ -230,6 +257,11 @@ constexpr std::array<CodeInfo, 67> kCodes = {{
     {Code::kInternalError, "internal-error", F::kValidatorLimit, "",
      "the validator hit an unexpected condition (a bug: please report it)",
      "Not a statement about the file; the file is rejected because it was not checked."},
+    {Code::kShardFanOut, "shard-fan-out", F::kValidatorLimit, "",
+     "a shard file is named by more indexes than a scan cross-checks",
+     "Each index naming a shard re-reads that shard's header to compare tensor names; past 16 "
+     "indexes per shard file the work would grow with every index, so the index is not "
+     "checked and is rejected."},
 }};
 
 }  // namespace
@@ -240,6 +272,9 @@ const CodeInfo& Info(Code code) {
   }
   // Every enumerator has a row (a unit test checks it); fall back to the
   // internal-error row rather than reading out of bounds.
+  for (const CodeInfo& info : kCodes) {
+    if (info.code == Code::kInternalError) return info;
+  }
   return kCodes.back();
 }
 

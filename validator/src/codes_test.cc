@@ -20,7 +20,9 @@ const std::vector<Code>& AllEnumerators() {
   static const std::vector<Code> codes = {
       Code::kFileTooShort,          Code::kHeaderTooLarge,
       Code::kHeaderPastEof,         Code::kForeignFormat,
-      Code::kPickleFormat,          Code::kHeaderInvalidUtf8,
+      Code::kPickleFormat,          Code::kPickleUnsafeImport,
+      Code::kPickleCheckpoint,      Code::kPickleUnverified,
+      Code::kOtherWeightFormat,     Code::kHeaderInvalidUtf8,
       Code::kHeaderBom,             Code::kHeaderLeadingWhitespace,
       Code::kHeaderTrailingContent, Code::kHeaderPaddingNotSpaces,
       Code::kJsonTooDeep,           Code::kJsonSyntax,
@@ -50,8 +52,9 @@ const std::vector<Code>& AllEnumerators() {
       Code::kShardMissing,          Code::kIndexTensorMissing,
       Code::kShardTensorUnlisted,   Code::kTensorInTwoShards,
       Code::kIndexTotalMismatch,    Code::kShardRejected,
-      Code::kFindingsTruncated,     Code::kResourceExhausted,
-      Code::kInternalError,
+      Code::kSymlinkOutsideRoot,    Code::kFindingsTruncated,
+      Code::kResourceExhausted,     Code::kInternalError,
+      Code::kShardFanOut,
   };
   return codes;
 }

@@ -18,7 +18,7 @@ namespace {
 using internal::StrAppend;
 using internal::StrCat;
 
-enum class KnobKind { kAction, kLimit, kDepth, kHeaderBytes, kDtypes };
+enum class KnobKind { kAction, kLimit, kDepth, kHeaderBytes, kDtypes, kPath };
 
 struct Knob {
   std::string_view name;
@@ -29,7 +29,7 @@ struct Knob {
 
 // Every knob, in the order policies/README.md documents them and
 // PolicyToJson writes them.
-const std::array<Knob, 26> kKnobs = {{
+const std::array<Knob, 29> kKnobs = {{
     {"max_header_bytes", KnobKind::kHeaderBytes, nullptr, &Policy::max_header_bytes},
     {"max_json_depth", KnobKind::kDepth},
     {"leading_whitespace", KnobKind::kAction, &Policy::leading_whitespace},
@@ -56,6 +56,9 @@ const std::array<Knob, 26> kKnobs = {{
     {"bool_values", KnobKind::kAction, &Policy::bool_values},
     {"index_consistency", KnobKind::kAction, &Policy::index_consistency},
     {"index_total_size", KnobKind::kAction, &Policy::index_total_size},
+    {"pickle_checkpoints", KnobKind::kAction, &Policy::pickle_checkpoints},
+    {"other_weight_formats", KnobKind::kAction, &Policy::other_weight_formats},
+    {"symlink_root", KnobKind::kPath},
 }};
 
 Policy Compat() { return Policy{}; }  // the struct's defaults are compat
@@ -109,6 +112,8 @@ Policy Strict() {
   p.max_metadata_value_bytes = 1024 * 1024;
   p.tensor_offset_unaligned = Action::kReject;
   p.nonfinite_values = Action::kReject;
+  p.pickle_checkpoints = Action::kReject;
+  p.other_weight_formats = Action::kReject;
   return p;
 }
 
@@ -213,6 +218,16 @@ std::string ApplyKnob(const Knob& knob, simdjson::dom::element value, Policy& po
         mask |= 1u << static_cast<unsigned>(*dtype);
       }
       policy.allowed_dtypes = mask;
+      return "";
+    }
+    case KnobKind::kPath: {
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS ||
+          text.find('\0') != std::string_view::npos || (!text.empty() && text[0] != '/')) {
+        return StrCat("knob '", name,
+                      "' must be an absolute directory path (no NUL), or \"\" for the default");
+      }
+      policy.symlink_root = std::string(text);
       return "";
     }
   }
@@ -387,6 +402,9 @@ std::string PolicyToJson(const Policy& policy) {
         out += "]";
         break;
       }
+      case KnobKind::kPath:
+        AppendJsonString(out, policy.symlink_root);
+        break;
     }
   }
   out += "\n}\n";

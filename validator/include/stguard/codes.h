@@ -1,7 +1,7 @@
 // Stable finding codes. A code's number and id never change meaning once
 // released; new codes take new numbers. Families by hundreds:
 //   1xx framing and file type  2xx header text / JSON  3xx schema  4xx numbers
-//   5xx dtype and shape  6xx data layout and content  7xx alignment  8xx sharded checkpoints
+//   5xx dtype and shape  6xx data layout and content  7xx alignment  8xx sharded checkpoints and directories
 //   9xx our own limits or bugs
 #ifndef STGUARD_CODES_H_
 #define STGUARD_CODES_H_
@@ -20,6 +20,10 @@ enum class Code : uint16_t {
   kHeaderPastEof = 103,
   kForeignFormat = 104,
   kPickleFormat = 105,
+  kPickleUnsafeImport = 106,
+  kPickleCheckpoint = 107,
+  kPickleUnverified = 108,
+  kOtherWeightFormat = 109,
   // header text / JSON
   kHeaderInvalidUtf8 = 201,
   kHeaderBom = 202,
@@ -75,7 +79,7 @@ enum class Code : uint16_t {
   // alignment
   kHeaderLengthUnaligned = 701,
   kTensorOffsetUnaligned = 702,
-  // sharded checkpoints (model.safetensors.index.json)
+  // sharded checkpoints (model.safetensors.index.json) and directory scans
   kIndexInvalid = 801,
   kIndexSchema = 802,
   kIndexDuplicateKey = 803,
@@ -86,10 +90,12 @@ enum class Code : uint16_t {
   kTensorInTwoShards = 808,
   kIndexTotalMismatch = 809,
   kShardRejected = 810,
+  kSymlinkOutsideRoot = 811,
   // our own limits or bugs
   kFindingsTruncated = 901,
   kResourceExhausted = 902,
   kInternalError = 903,
+  kShardFanOut = 904,
 };
 
 enum class Family : uint8_t {

@@ -75,6 +75,17 @@ struct Policy {
   Action index_consistency = Action::kWarn;
   Action index_total_size = Action::kWarn;
 
+  // directory scans: model files that are not safetensors (pickles that
+  // import anything beyond tensor-rebuild globals are always rejected)
+  Action pickle_checkpoints = Action::kWarn;
+  Action other_weight_formats = Action::kWarn;
+  // Where symlinks met by a directory scan, and shard names of an index, may
+  // lead. Empty: the index's directory (for shards), the scanned directory
+  // (for a walk), or the Hub cache repository folder (models--org--name)
+  // when either lies in a cache snapshot. Absolute in a policy file; the
+  // CLI's --root overrides it.
+  std::string symlink_root;
+
   bool operator==(const Policy&) const = default;
 };
 
