@@ -6,7 +6,7 @@ set(STGUARD_UNIT_TESTS
   str_cat_test
   json_cursor_test
   finding_sink_test
-  header_json_test
+  header_text_test
   tensor_table_test
   layout_rules_test
   format_identify_test

@@ -645,7 +645,9 @@ class Model {
     }
     Parsed out{t.name, 0, {}, 0, 0};
     if (have[0]) {
-      if (t.dtype_form == DtypeForm::kRaw) {
+      // The reference's enum unit variant takes null only: {"F32": {}} is
+      // a dtype of the wrong type.
+      if (t.dtype_form == DtypeForm::kRaw || t.dtype_form == DtypeForm::kObjectEmpty) {
         Error(Code::kFieldWrongType, "dtype wrong type");
         ok = false;
       } else {

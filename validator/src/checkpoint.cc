@@ -18,7 +18,7 @@
 #include "checked_math.h"
 #include "file_source.h"
 #include "finding_sink.h"
-#include "header_json.h"
+#include "json_reader.h"
 #include "json_cursor.h"
 #include "str_cat.h"
 

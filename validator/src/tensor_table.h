@@ -1,7 +1,6 @@
-// Stage 3: JSON DOM -> tensor table. Applies the schema the reference's
-// deserializer applies (types, required and duplicate fields, the 22
-// dtypes, u64 numbers, "last name wins") and the policy's schema rules
-// (non-canonical forms, duplicates, names, limits).
+// Stage 3: JSON -> tensor table. The table's types, and the builder that
+// fills it member by member with the plain fast reader or the schema
+// reader, then resolves repeated names ("last name wins").
 #ifndef STGUARD_SRC_TENSOR_TABLE_H_
 #define STGUARD_SRC_TENSOR_TABLE_H_
 
@@ -12,7 +11,6 @@
 #include <vector>
 
 #include "finding_sink.h"
-#include "header_json.h"
 #include "stguard/dtype.h"
 #include "stguard/policy.h"
 
@@ -97,15 +95,12 @@ struct TensorTable {
   std::span<const uint64_t> Shape(const TensorEntry& entry) const;
 };
 
-// True when `hashes` are pairwise different; may reorder them. From
-// `group_in_place_from` hashes on it takes no memory proportional to their
-// number (and more time). Exposed for tests of both ways.
-inline constexpr size_t kGroupHashesInPlaceFrom = size_t{1} << 21;
-// Below this many hashes every pair is compared instead.
-inline constexpr size_t kCompareAllHashPairsBelow = 32;
-bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from);
+class JsonReader;
 
-// Builds the table one batch of top-level members at a time.
+// Builds the table one top-level member at a time: plain members straight
+// from the text (plain_entries.h), any other through the schema reader
+// (tensor_schema.h). Table findings go to the sink given here; the caller
+// keeps them apart until the whole header is known to be JSON.
 class TableBuilder {
  public:
   TableBuilder(uint64_t file_offset, const Policy& policy, bool collect_dims, FindingSink& sink,
@@ -114,25 +109,19 @@ class TableBuilder {
   TableBuilder(const TableBuilder&) = delete;
   TableBuilder& operator=(const TableBuilder&) = delete;
 
-  // Room for this many more members, in `text_bytes` of header text (counts
-  // the header scan made, so proportional to the header's real content):
-  // saves regrowing the table and the names.
-  void Reserve(size_t members, size_t text_bytes);
-  // Reads the top-level object's leading members from the header text
-  // while they are plain tensor entries (or a plain __metadata__) that
-  // draw no finding, adding each: `pos` is just after the object's '{'.
-  // Returns how many it read; `end` is just after the last one's value
-  // (`pos` when none). Those members are valid JSON, so the top-level scan
-  // may go on from `end` (ScanHeader's LeadingMemberReader).
-  size_t AddPlainMembers(const char* header, size_t size, size_t pos, size_t& end);
-  // Returns false when position tracking lost step with the DOM (an
-  // internal error, already reported).
-  bool AddBatch(const ParsedBatch& batch);
-  // The batch straight from the header text, when every member is a plain
-  // tensor entry that draws no finding (then the batch is valid JSON, and
-  // this adds what parsing it and AddBatch would add). Returns false,
-  // having added nothing, for any other batch: parse it and AddBatch.
-  bool AddPlainBatch(const char* header, const MemberBatch& batch);
+  // Room for as many members as `text_bytes` of plain members could hold,
+  // taken before the first (untouched capacity is address space, not
+  // memory): a table of millions of entries is then never copied to grow.
+  void ReserveForText(size_t text_bytes);
+  // The member whose key starts at header[pos], when it is plain: adds it
+  // (with the findings a plain member can draw: 306 and 319) and moves
+  // `pos` just past its value. False, having added nothing, otherwise. The
+  // text it read is valid JSON.
+  bool AddPlainMember(const char* header, size_t size, size_t& pos);
+  // The member whose key `reader` just read (decoded `key`, its quote at
+  // `key_pos`), the reader at its value. False on a JSON problem (see
+  // reader.problem()).
+  bool AddMember(JsonReader& reader, std::string_view key, size_t key_pos);
   // Resolves duplicate names (last wins) into the table.
   void Finish();
 

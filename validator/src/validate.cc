@@ -18,7 +18,7 @@
 #include "format_identify.h"
 #include "finding_sink.h"
 #include "header_buffer.h"
-#include "header_json.h"
+#include "header_text.h"
 #include "layout_rules.h"
 #include "pipeline.h"
 #include "str_cat.h"
@@ -217,51 +217,16 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
     if (!source.ReadAt(kPrefixBytes, header_size, header_copy.data())) return false;
     header = header_copy.data();
   }
-  // The table's findings wait in their own sink until every batch has
-  // parsed: a header that is not JSON gets its JSON finding alone, whatever
-  // the batch size, as if it had been parsed in one piece.
+  // The table's findings wait in their own sink until the whole header has
+  // read as JSON: a header that is not JSON gets its JSON finding alone, as
+  // the reference's parser stops at it.
   FindingSink table_sink(options.max_findings_per_code, file_size);
   internal::TensorTable table;
   internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, table_sink,
                                  table);
-  // Plain members are read into the table during the scan, which then
-  // batches only the others (usually none).
-  struct PlainMembers final : internal::LeadingMemberReader {
-    explicit PlainMembers(internal::TableBuilder& b) : builder(b) {}
-    size_t ReadMembers(const char* text, size_t size, size_t pos, size_t& end) override {
-      return builder.AddPlainMembers(text, size, pos, end);
-    }
-    internal::TableBuilder& builder;
-  } plain_members(builder);
-  std::vector<internal::MemberBatch> batches;
-  if (!internal::ScanHeader(header, header_size, kPrefixBytes, policy,
-                            std::max<size_t>(options.json_batch_bytes, 1), sink, batches,
-                            &plain_members)) {
+  if (!internal::ReadHeaderText(header, header_size, kPrefixBytes, policy, sink, builder,
+                                header_copy.data() != nullptr ? &header_copy : nullptr)) {
     return NameForeignFormat(source, sink);
-  }
-  size_t members = 0;
-  size_t member_bytes = 0;
-  for (const internal::MemberBatch& batch : batches) {
-    members += batch.members;
-    member_bytes += batch.end - batch.begin;
-  }
-  builder.Reserve(members, member_bytes);
-  internal::BatchParser parser;
-  internal::ParsedBatch parsed;
-  for (const internal::MemberBatch& batch : batches) {
-    // Plain tensor entries need no DOM: the batch is read from the text.
-    if (!builder.AddPlainBatch(header, batch)) {
-      if (!parser.Parse(header, batch, kPrefixBytes, policy, sink, parsed)) return true;
-      if (!builder.AddBatch(parsed)) {
-        sink.Absorb(table_sink);
-        return true;
-      }
-    }
-    // Batches only read their own text (a failing one too), and the table
-    // keeps copies of what it needs: the text before the next batch is
-    // done with. Otherwise a header of millions of small members would
-    // stay resident, whole, beside the table built from it.
-    header_copy.ReleaseBefore(batch.end);
   }
   // The table holds copies of what it needs: free the header before the
   // table's own passes, to keep the peak low.

@@ -1,7 +1,8 @@
-// Unit tests for stage 2, header bytes -> JSON (header_json.cc):
+// Unit tests for stage 2, header bytes -> JSON (header_text.cc, json_reader.cc):
 // FirstInvalidUtf8 directly, the rest through ValidateBuffer so that codes,
 // severities and file offsets are checked as users see them.
-#include "header_json.h"
+#include "header_text.h"
+#include "json_reader.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -955,84 +956,6 @@ TEST(TopLevelScan, BackslashOutsideStrings_SameReportAsBefore) {
 namespace stguard {
 namespace {
 
-// ---------------------------------------------------------------------------
-// A LeadingMemberReader takes the first members; the scan batches only the
-// ones after them and reports problems exactly where a full scan does.
-
-struct FixedReader final : internal::LeadingMemberReader {
-  size_t members = 0;
-  size_t end = 0;
-  size_t ReadMembers(const char*, size_t, size_t pos, size_t& out_end) override {
-    out_end = members > 0 ? end : pos;
-    return members;
-  }
-};
-
-bool Scan(const std::string& header, internal::LeadingMemberReader* reader,
-          std::vector<internal::MemberBatch>& batches, std::vector<Finding>& findings) {
-  internal::FindingSink sink(100, header.size() + 8);
-  const bool ok = internal::ScanHeader(header.data(), header.size(), 8, testing::P("compat"), 1,
-                                       sink, batches, reader);
-  findings = sink.Finish();
-  return ok;
-}
-
-TEST(LeadingMembers, ScanResumesAfterTheMembersRead) {
-  const std::string a = R"("a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]})";
-  const std::string b = R"("b":[1,{"x":"}"}])";
-  const std::string c = R"("c":2)";
-  const std::string header = "{" + a + " , " + b + ",\n" + c + " } ";
-  FixedReader reader;
-  reader.members = 1;
-  reader.end = 1 + a.size();
-  std::vector<internal::MemberBatch> batches;
-  std::vector<Finding> findings;
-  ASSERT_TRUE(Scan(header, &reader, batches, findings));
-  ASSERT_EQ(batches.size(), 2u);
-  EXPECT_EQ(batches[0].begin, header.find("\"b\""));
-  EXPECT_EQ(batches[0].end, header.find(",\n"));
-  EXPECT_EQ(batches[1].begin, header.find("\"c\""));
-  EXPECT_TRUE(findings.empty());
-
-  // Reading none: the whole object is batched.
-  reader.members = 0;
-  batches.clear();
-  ASSERT_TRUE(Scan(header, &reader, batches, findings));
-  ASSERT_EQ(batches.size(), 3u);
-  EXPECT_EQ(batches[0].begin, 1u);
-
-  // Every member read: nothing left to batch.
-  reader.members = 3;
-  reader.end = header.find(" } ");
-  batches.clear();
-  ASSERT_TRUE(Scan(header, &reader, batches, findings));
-  EXPECT_TRUE(batches.empty());
-}
-
-TEST(LeadingMembers, ProblemsAfterTheMembersRead_SameFindingAsAFullScan) {
-  const std::string a = R"("a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]})";
-  for (const std::string tail : {"", ",", ",}", " \"b\":1}", ",\"b\":1", ",\"b\":[1}",
-                                 ",\"b\":1\\}", "}}", "} x", ",\"b\\x\":1}", "]",
-                                 ",\"b\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"}) {
-    const std::string header = "{" + a + tail;
-    FixedReader reader;
-    reader.members = 1;
-    reader.end = 1 + a.size();
-    std::vector<internal::MemberBatch> batches;
-    std::vector<Finding> with_reader, without;
-    const bool ok_with = Scan(header, &reader, batches, with_reader);
-    batches.clear();
-    const bool ok_without = Scan(header, nullptr, batches, without);
-    EXPECT_EQ(ok_with, ok_without) << header;
-    ASSERT_EQ(with_reader.size(), without.size()) << header;
-    for (size_t k = 0; k < without.size(); ++k) {
-      EXPECT_EQ(with_reader[k].code, without[k].code) << header;
-      EXPECT_EQ(with_reader[k].offset, without[k].offset) << header;
-      EXPECT_EQ(with_reader[k].message, without[k].message) << header;
-    }
-  }
-}
-
 // The report, with the tensors' names, of `header` (8 data bytes) under
 // compat, with the fast paths on or off.
 std::string NamedReport(const std::string& header, bool fast) {
@@ -1096,50 +1019,6 @@ TEST(JsonNumbers, WideIntegersFoundFast_SameReportAsTheExactScan) {
       << NamedReport(headers[0], true);
   EXPECT_NE(NamedReport(headers[1], true).find("tensor [a\"" + wide + "]"), std::string::npos)
       << NamedReport(headers[1], true);
-}
-
-// The spans FindWideIntegersFast returns, as the literals they cover, or
-// "exact" when it leaves the text to the exact scan.
-std::string FastWide(const std::string& text) {
-  std::vector<std::pair<size_t, size_t>> wide;
-  if (!internal::FindWideIntegersFast(text, wide)) return "exact";
-  std::string out;
-  for (const auto& [begin, end] : wide) out += "<" + text.substr(begin, end - begin) + ">";
-  return out;
-}
-
-TEST(JsonNumbers, FindWideIntegersFast_SkipsStringsAndFloats_DefersTheUnusual) {
-  const std::string w = "18446744073709551616";
-  // Outside strings, after and before delimiters.
-  EXPECT_EQ(FastWide("{\"a\":" + w + "}"), "<" + w + ">");
-  EXPECT_EQ(FastWide("{\"a\":[-" + w + ", " + w + "]}"), "<-" + w + "><" + w + ">");
-  EXPECT_EQ(FastWide("{\"a\":[\n" + w + "\t]}"), "<" + w + ">");
-  // 64-bit values are not wide.
-  EXPECT_EQ(FastWide("{\"a\":[18446744073709551615,-9223372036854775808]}"), "");
-  EXPECT_EQ(FastWide("{\"a\":-9223372036854775809}"), "<-9223372036854775809>");
-  // Inside strings, also after escaped quotes and backslashes.
-  EXPECT_EQ(FastWide("{\"" + w + "\":1}"), "");
-  EXPECT_EQ(FastWide("{\"a\\\"" + w + "\\\"\":1}"), "");
-  EXPECT_EQ(FastWide("{\"a\\\\\":" + w + "}"), "<" + w + ">");
-  EXPECT_EQ(FastWide("{\"\\u0022" + w + "\":1}"), "");
-  EXPECT_EQ(FastWide("{\"\\\"\":" + w + "}"), "<" + w + ">");
-  // Digits of floats, and of tokens that are not numbers.
-  EXPECT_EQ(FastWide("{\"a\":[1." + w + ",1e" + w + ",1E-" + w + "," + w + "e1]}"), "");
-  EXPECT_EQ(FastWide("{\"a\":[x" + w + "," + w + ".5]}"), "");
-  // Runs at every alignment of the 16-byte blocks, and at the text's end.
-  for (size_t shift = 0; shift < 20; ++shift) {
-    const std::string text = "{\"" + std::string(shift, 'k') + "\":" + w + "}";
-    EXPECT_EQ(FastWide(text), "<" + w + ">") << shift;
-    EXPECT_EQ(FastWide(std::string(shift, ' ') + w), "<" + w + ">") << shift;
-  }
-  EXPECT_EQ(FastWide(w + w + "]"), "<" + w + w + ">");
-  // Left to the exact scan.
-  EXPECT_EQ(FastWide("{\"a\":0" + w + "}"), "exact");                     // leading zero
-  EXPECT_EQ(FastWide("{\"a\":1" + std::string(400, '0') + "}"), "exact");  // overflows
-  EXPECT_EQ(FastWide("{\"a\":\\[" + w + "]}"), "exact");  // backslash outside strings
-  std::string many;
-  for (int i = 0; i < 65; ++i) many += w + ",";
-  EXPECT_EQ(FastWide("[" + many + "1]"), "exact");  // more runs than it takes
 }
 
 }  // namespace

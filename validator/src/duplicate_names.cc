@@ -1,0 +1,222 @@
+#include "duplicate_names.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "huge_pages.h"
+#include "json_reader.h"
+#include "str_cat.h"
+#include "tensor_names.h"
+#include "tensor_table.h"
+
+namespace stguard::internal {
+namespace {
+
+// Reorders a[0, n) so that the values are grouped by the `bits` bits above
+// bit `shift`, in ascending order of those bits, as American flag sort
+// does: each value out of place is carried to the next free slot of its
+// group, picking up the one there. No memory proportional to n.
+void GroupInPlace(uint64_t* a, size_t n, int shift, int bits) {
+  if (bits == 0 || n < 2) return;
+  const size_t groups = size_t{1} << bits;
+  const uint64_t mask = groups - 1;
+  const auto group_of = [&](uint64_t h) { return static_cast<size_t>((h >> shift) & mask); };
+  std::vector<size_t> next(groups + 1, 0);  // group g ends where g + 1 begins
+  for (size_t k = 0; k < n; ++k) ++next[group_of(a[k]) + 1];
+  for (size_t g = 0; g < groups; ++g) next[g + 1] += next[g];
+  std::vector<size_t> end(next.begin() + 1, next.end());
+  for (size_t g = 0; g < groups; ++g) {
+    while (next[g] < end[g]) {
+      uint64_t carried = a[next[g]];
+      for (size_t to = group_of(carried); to != g; to = group_of(carried)) {
+        std::swap(carried, a[next[to]++]);
+      }
+      a[next[g]++] = carried;
+    }
+  }
+}
+
+}  // namespace
+
+// True when `hashes` are pairwise different. They are first grouped by their
+// top bits into buckets of about 512, so that each bucket's set (open
+// addressing, at most half full) stays in the cache. Reorders `hashes`.
+bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) {
+  const size_t n = hashes.size();
+  if (n < 2) return true;
+  // Most headers hold a few tensors: compare every pair, with no buffer
+  // (the bucketed path takes four allocations whatever the count).
+  if (n < kCompareAllHashPairsBelow) {
+    for (size_t i = 0; i + 1 < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        if (hashes[i] == hashes[j]) return false;
+      }
+    }
+    return true;
+  }
+  int bucket_bits = 0;
+  while (bucket_bits < 12 && (n >> bucket_bits) > 512) ++bucket_bits;
+  const size_t buckets = size_t{1} << bucket_bits;
+  const auto bucket_of = [&](uint64_t h) {
+    return bucket_bits == 0 ? size_t{0} : static_cast<size_t>(h >> (64 - bucket_bits));
+  };
+  std::vector<uint32_t> begin(buckets + 1, 0);
+  for (const uint64_t h : hashes) ++begin[bucket_of(h) + 1];
+  for (size_t b = 0; b < buckets; ++b) begin[b + 1] += begin[b];
+  // Grouped into a second array when it is small (one pass of independent
+  // writes); in place past `group_in_place_from` hashes, where that array
+  // would add 8 bytes a tensor to the peak (33 MB for the 4.18 million
+  // entries a 100,000,000-byte header can hold). In place costs about three
+  // times the time (chains of dependent swaps), in two passes so that each
+  // has few enough groups, or a small enough range, to stay in the cache.
+  if (n < group_in_place_from) {
+    std::vector<uint64_t> grouped;
+    grouped.reserve(n);
+    AdviseHugePages(grouped.data(), n * sizeof(uint64_t));  // before the first write
+    grouped.resize(n);
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (const uint64_t h : hashes) grouped[next[bucket_of(h)]++] = h;
+    hashes = std::move(grouped);
+  } else {
+    const int first_bits = std::min(bucket_bits, 6);
+    GroupInPlace(hashes.data(), n, 64 - first_bits, first_bits);
+    if (bucket_bits > first_bits) {
+      const size_t per_first = buckets >> first_bits;  // buckets in one first-pass group
+      for (size_t g = 0; g < (size_t{1} << first_bits); ++g) {
+        const size_t lo = begin[g * per_first];
+        const size_t hi = begin[(g + 1) * per_first];
+        GroupInPlace(hashes.data() + lo, hi - lo, 64 - bucket_bits, bucket_bits - first_bits);
+      }
+    }
+  }
+  const std::vector<uint64_t>& grouped = hashes;
+  std::vector<uint64_t> slots;
+  for (size_t b = 0; b < buckets; ++b) {
+    const size_t count = begin[b + 1] - begin[b];
+    if (count < 2) continue;
+    int bits = 4;
+    while ((size_t{1} << bits) < 2 * count) ++bits;
+    const size_t mask = (size_t{1} << bits) - 1;
+    slots.assign(size_t{1} << bits, 0);  // 0: empty
+    for (size_t k = begin[b]; k < begin[b + 1]; ++k) {
+      uint64_t h = grouped[k];
+      h += h == 0;  // 0 marks an empty slot (a 0/1 clash only costs time)
+      // The top bits chose the bucket: the slot comes from the others.
+      size_t i = static_cast<size_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      while (slots[i] != 0) {
+        if (slots[i] == h) return false;
+        i = (i + 1) & mask;
+      }
+      slots[i] = h;
+    }
+  }
+  return true;
+}
+
+void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>& name_hashes,
+                      uint64_t file_offset, const Policy& policy, FindingSink& sink,
+                      TensorTable& table) {
+  // Usually every name differs, which a set of hashes shows in linear time.
+  const bool all_differ = AllHashesDiffer(name_hashes, kGroupHashesInPlaceFrom);
+  // Freed now, before the exact pass allocates (`= {}` would pick the
+  // initializer_list assignment, which keeps the capacity).
+  std::vector<uint64_t>().swap(name_hashes);
+  if (all_differ) {
+    table.tensors = std::move(entries);
+    return;
+  }
+  // Sort (hash, index) keys by hash, then name, then index: equal names
+  // have equal hashes, and within a run of equal hashes names are
+  // compared for real, so collisions cost time (n log n at worst), never
+  // correctness. Twelve bytes a key, and nothing else beside them: this
+  // pass runs beside a table of up to 4.18 million entries.
+  struct Key {
+    uint32_t hash_high;
+    uint32_t hash_low;
+    uint32_t index;
+    uint64_t hash() const { return uint64_t{hash_high} << 32 | hash_low; }
+  };
+  static_assert(sizeof(Key) == 12);
+  // Advised before the first write, so that it faults in 2 MiB pages.
+  std::vector<Key> keys;
+  keys.reserve(entries.size());
+  AdviseHugePages(keys.data(), entries.size() * sizeof(Key));
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    const uint64_t hash = HashName(table.Name(entries[i]));
+    keys.push_back({static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(hash), i});
+  }
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.hash() != b.hash()) return a.hash() < b.hash();
+    const std::string_view name_a = table.Name(entries[a.index]);
+    const std::string_view name_b = table.Name(entries[b.index]);
+    if (name_a != name_b) return name_a < name_b;
+    return a.index < b.index;
+  });
+  bool any_shadowed = false;
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    // Different hashes, different names: the (randomly placed) entries
+    // are not touched.
+    if (keys[i].hash() != keys[i + 1].hash()) continue;
+    TensorEntry& earlier = entries[keys[i].index];
+    const TensorEntry& later = entries[keys[i + 1].index];
+    const std::string_view name = table.Name(later);
+    if (table.Name(earlier) != name) continue;
+    earlier.shadowed = true;
+    any_shadowed = true;
+    sink.AddAction(Code::kDuplicateTensorName, policy.duplicate_tensor_names,
+                    file_offset + later.key_pos, name,
+                    sink.Wants(Code::kDuplicateTensorName)
+                        ? StrCat("tensor ", Quote(name), " repeats the name at offset ",
+                                 file_offset + earlier.key_pos, " (the reference keeps the last)")
+                        : std::string());
+  }
+  std::vector<Key>().swap(keys);  // before the table is compacted
+  if (any_shadowed) {
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [](const TensorEntry& e) { return e.shadowed; }),
+                  entries.end());
+  }
+  table.tensors = std::move(entries);
+}
+
+void KeyList::Add(size_t quote, size_t end) {
+  const size_t pos = quote + 1;
+  const size_t size = end - 1 - pos;
+  const bool escaped = std::memchr(text_.data() + pos, '\\', size) != nullptr;
+  keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(size) | (escaped ? kEscaped : 0u)});
+}
+
+std::string_view KeyList::Decoded(const Key& k) {
+  if ((k.size & kEscaped) == 0) return Raw(k);
+  DecodeJsonString(Raw(k), decoded_a_);
+  return decoded_a_;
+}
+
+int KeyList::CompareKeys(const Key& a, const Key& b) {
+  std::string_view x = Raw(a);
+  std::string_view y = Raw(b);
+  if ((a.size & kEscaped) != 0) {
+    DecodeJsonString(x, decoded_a_);
+    x = decoded_a_;
+  }
+  if ((b.size & kEscaped) != 0) {
+    DecodeJsonString(y, decoded_b_);
+    y = decoded_b_;
+  }
+  return x.compare(y);
+}
+
+bool KeyList::SameKey(const Key& a, const Key& b) {
+  // Unescaped keys of different raw lengths differ: the usual case is decided without a compare.
+  if (((a.size | b.size) & kEscaped) == 0 && a.size != b.size) return false;
+  return CompareKeys(a, b) == 0;
+}
+
+void KeyList::SortByKeyThenPosition() {
+  std::sort(keys_.begin(), keys_.end(), [this](const Key& a, const Key& b) {
+    const int order = CompareKeys(a, b);
+    return order != 0 ? order < 0 : a.pos < b.pos;
+  });
+}
+
+}  // namespace stguard::internal
