@@ -42,6 +42,7 @@ void GroupInPlace(uint64_t* a, size_t n, int shift, int bits) {
 // top bits into buckets of about 512, so that each bucket's set (open
 // addressing, at most half full) stays in the cache. Reorders `hashes`.
 bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) {
+  constexpr size_t kMaxSetBucket = 8192;
   const size_t n = hashes.size();
   if (n < 2) return true;
   // Most headers hold a few tensors: compare every pair, with no buffer
@@ -89,11 +90,21 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) 
       }
     }
   }
-  const std::vector<uint64_t>& grouped = hashes;
+  std::vector<uint64_t>& grouped = hashes;
   std::vector<uint64_t> slots;
   for (size_t b = 0; b < buckets; ++b) {
     const size_t count = begin[b + 1] - begin[b];
     if (count < 2) continue;
+    // Buckets hold about 512 hashes; one far larger means equal (or
+    // crafted) top bits: sorted in place instead, so that no set the size
+    // of the table is built beside it.
+    if (count > kMaxSetBucket) {
+      const auto first = grouped.begin() + begin[b];
+      const auto last = grouped.begin() + begin[b + 1];
+      std::sort(first, last);
+      if (std::adjacent_find(first, last) != last) return false;
+      continue;
+    }
     int bits = 4;
     while ((size_t{1} << bits) < 2 * count) ++bits;
     const size_t mask = (size_t{1} << bits) - 1;
@@ -125,57 +136,36 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
     table.tensors = std::move(entries);
     return;
   }
-  // Sort (hash, index) keys by hash, then name, then index: equal names
-  // have equal hashes, and within a run of equal hashes names are
-  // compared for real, so collisions cost time (n log n at worst), never
-  // correctness. Twelve bytes a key, and nothing else beside them: this
-  // pass runs beside a table of up to 4.18 million entries.
-  struct Key {
-    uint32_t hash_high;
-    uint32_t hash_low;
-    uint32_t index;
-    uint64_t hash() const { return uint64_t{hash_high} << 32 | hash_low; }
-  };
-  static_assert(sizeof(Key) == 12);
-  // Advised before the first write, so that it faults in 2 MiB pages.
-  std::vector<Key> keys;
-  keys.reserve(entries.size());
-  AdviseHugePages(keys.data(), entries.size() * sizeof(Key));
-  for (uint32_t i = 0; i < entries.size(); ++i) {
-    const uint64_t hash = HashName(table.Name(entries[i]));
-    keys.push_back({static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(hash), i});
-  }
-  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
-    if (a.hash() != b.hash()) return a.hash() < b.hash();
-    const std::string_view name_a = table.Name(entries[a.index]);
-    const std::string_view name_b = table.Name(entries[b.index]);
+  // Some name repeats: the entries themselves are sorted by name, then by
+  // position, which puts each name's entries side by side, and then back
+  // into header order. Both sorts are in place: nothing is allocated beside
+  // a table of up to 4.5 million entries (a 12-byte key each would add 54
+  // MB to the peak).
+  const auto by_name = [&](const TensorEntry& a, const TensorEntry& b) {
+    const std::string_view name_a = table.Name(a);
+    const std::string_view name_b = table.Name(b);
     if (name_a != name_b) return name_a < name_b;
-    return a.index < b.index;
-  });
-  bool any_shadowed = false;
-  for (size_t i = 0; i + 1 < keys.size(); ++i) {
-    // Different hashes, different names: the (randomly placed) entries
-    // are not touched.
-    if (keys[i].hash() != keys[i + 1].hash()) continue;
-    TensorEntry& earlier = entries[keys[i].index];
-    const TensorEntry& later = entries[keys[i + 1].index];
+    return a.key_pos < b.key_pos;
+  };
+  std::sort(entries.begin(), entries.end(), by_name);
+  for (size_t i = 0; i + 1 < entries.size(); ++i) {
+    TensorEntry& earlier = entries[i];
+    const TensorEntry& later = entries[i + 1];
     const std::string_view name = table.Name(later);
     if (table.Name(earlier) != name) continue;
     earlier.shadowed = true;
-    any_shadowed = true;
     sink.AddAction(Code::kDuplicateTensorName, policy.duplicate_tensor_names,
-                    file_offset + later.key_pos, name,
-                    sink.Wants(Code::kDuplicateTensorName)
-                        ? StrCat("tensor ", Quote(name), " repeats the name at offset ",
-                                 file_offset + earlier.key_pos, " (the reference keeps the last)")
-                        : std::string());
+                   file_offset + later.key_pos, name,
+                   sink.Wants(Code::kDuplicateTensorName)
+                       ? StrCat("tensor ", Quote(name), " repeats the name at offset ",
+                                file_offset + earlier.key_pos, " (the reference keeps the last)")
+                       : std::string());
   }
-  std::vector<Key>().swap(keys);  // before the table is compacted
-  if (any_shadowed) {
-    entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [](const TensorEntry& e) { return e.shadowed; }),
-                  entries.end());
-  }
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const TensorEntry& e) { return e.shadowed; }),
+                entries.end());
+  std::sort(entries.begin(), entries.end(),
+            [](const TensorEntry& a, const TensorEntry& b) { return a.key_pos < b.key_pos; });
   table.tensors = std::move(entries);
 }
 
