@@ -9,12 +9,13 @@
 // below keeps the Rust function's name and control flow, so the two can be read side by
 // side.
 //
-// Versions differ: before 1.0.68, "-0" was the integer 0 (now the float -0.0); from 1.0.68
-// to 1.0.88, parse_decimal counted the exponent of a long integer and of its fraction in
-// one variable and tested it for 0 to mean "no fraction digit", so a long integer with as
-// many fraction digits as it had dropped integer digits (e.g. 18446744073709551616.5) was
-// an error. safetensors pins `serde_json = "1.0"` and commits no Cargo.lock, so its
-// 0.8.0 wheels (2026) build with a current 1.0.x: this file follows >= 1.0.89.
+// Versions differ: before 1.0.68 (serde-rs/json#801), "-0" was the integer 0, not the
+// float -0.0; from 1.0.68 to 1.0.88, parse_decimal counted the exponent of a long integer
+// and of its fraction in one variable and took 0 to mean "no fraction digit", so a long
+// integer with as many fraction digits as it had dropped integer digits (e.g.
+// 18446744073709551616.5) was an error (fixed in 1.0.89, serde-rs/json#953). safetensors
+// asks only for `serde_json = "1.0"`, and the Cargo.lock it once committed stops at 0.4.3,
+// so its 0.8.0 wheels (2026) build with a current 1.0.x: this file follows >= 1.0.89.
 //
 // Rust semantics kept: the wheels are release builds, where integer overflow wraps
 // (parse_long_integer's digit count, parse_decimal's exponent sum, f64_from_parts'
