@@ -24,12 +24,6 @@ endforeach()
 stguard_add_test(content_scan_test ${PROJECT_SOURCE_DIR}/validator/src/content_scan_test.cc
                  LIBS OpenSSL::Crypto LABELS unit)
 
-# serde_number.cc is not in the library yet (the JSON layer will call it): until it is,
-# the test compiles it itself, with the library's warnings.
-get_target_property(STGUARD_CORE_SOURCES stguard_core SOURCES)
-if(NOT "src/serde_number.cc" IN_LIST STGUARD_CORE_SOURCES)
-  target_sources(serde_number_test PRIVATE ${PROJECT_SOURCE_DIR}/validator/src/serde_number.cc)
-endif()
 target_compile_options(serde_number_test PRIVATE ${STGUARD_WARNINGS})
 target_compile_definitions(serde_number_test PRIVATE
   STGUARD_SERDE_NUMBER_CASES="${PROJECT_SOURCE_DIR}/validator/src/serde_number_cases.tsv")

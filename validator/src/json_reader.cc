@@ -1,9 +1,8 @@
 #include "json_reader.h"
 
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
 
+#include "serde_number.h"
 #include "str_cat.h"
 
 namespace stguard::internal {
@@ -121,77 +120,6 @@ size_t Utf8Length(uint32_t code) {
 bool IsControl(uint32_t code, bool allow_tab_cr_lf) {
   if (code < 0x20) return !(allow_tab_cr_lf && (code == '\t' || code == '\n' || code == '\r'));
   return code == 0x7F || (code >= 0x80 && code <= 0x9F);
-}
-
-// ---------------------------------------------------------------------------
-// Number ranges
-
-// The smallest integer that rounds to infinity as a double: 2^1024 - 2^970
-// (the midpoint between DBL_MAX and 2^1024, which ties to infinity).
-constexpr std::string_view kFloatOverflowThreshold =
-    "17976931348623158079372897140530341507993413271003782693617377898044496829276475094664"
-    "90179775872070963302864166928879109465555478519404026306574886715058206819089020007083"
-    "83676273854845817711531764475730270069855571366959622842914819860834936475292719074168"
-    "444365510704342711559699508093042880177904174497792";
-static_assert(kFloatOverflowThreshold.size() == 309);
-
-bool IntegerDigitsOverflowDouble(std::string_view digits) {
-  if (digits.size() != kFloatOverflowThreshold.size()) {
-    return digits.size() > kFloatOverflowThreshold.size();
-  }
-  return digits >= kFloatOverflowThreshold;
-}
-
-bool FloatLiteralOverflows(std::string_view token) {
-  size_t i = 0;
-  if (i < token.size() && token[i] == '-') ++i;
-  std::string significant;
-  constexpr size_t kKeep = 400;
-  int64_t point_exponent = 0;
-  bool seen_nonzero = false;
-  bool in_fraction = false;
-  for (; i < token.size(); ++i) {
-    const char c = token[i];
-    if (c == '.') {
-      in_fraction = true;
-      continue;
-    }
-    if (c < '0' || c > '9') break;
-    if (!seen_nonzero && c == '0') {
-      if (in_fraction) --point_exponent;
-      continue;
-    }
-    seen_nonzero = true;
-    if (significant.size() < kKeep) {
-      significant.push_back(c);
-    } else if (c != '0' && significant.back() == '0') {
-      significant.back() = '1';
-    }
-    if (!in_fraction) ++point_exponent;
-  }
-  if (!seen_nonzero) return false;
-  int64_t exponent = 0;
-  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
-    ++i;
-    bool negative = false;
-    if (i < token.size() && (token[i] == '+' || token[i] == '-')) negative = token[i++] == '-';
-    for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
-      if (exponent < 100'000'000) exponent = exponent * 10 + (token[i] - '0');
-    }
-    if (negative) exponent = -exponent;
-  }
-  const int64_t decimal_exponent = point_exponent + exponent;
-  if (decimal_exponent > 310) return true;
-  if (decimal_exponent < 308) return false;
-  const std::string normalized = StrCat("0.", significant, "e", decimal_exponent);
-  return std::isinf(std::strtod(normalized.c_str(), nullptr));
-}
-
-// Would serde_json refuse the (grammatical) literal as out of range?
-bool NumberOutOfRange(std::string_view token, bool integer_literal, bool negative) {
-  if (!integer_literal) return FloatLiteralOverflows(token);
-  const std::string_view digits = token.substr(negative ? 1 : 0);
-  return IntegerDigitsOverflowDouble(digits);
 }
 
 constexpr std::string_view kUnclosed = "unclosed object or array";
@@ -520,13 +448,13 @@ bool JsonReader::ScanNumberToken(JsonNumber& number) {
   number.fits_u64 = integer && !number.negative && fits;
   number.u64 = number.fits_u64 ? value : 0;
   if (number.fits_u64) return true;
-  // Wide integers (a u64 overflow, or below i64's range) and every float
-  // are read as f64 by the reference: refused when out of its range.
-  const bool fits_i64 = integer && number.negative && fits &&
-                        value <= uint64_t{1} << 63;
-  if (fits_i64) return true;
-  if (NumberOutOfRange(number.text, integer, number.negative)) {
-    return Fail(Code::kJsonNumberOverflow, "number rounds to infinity as a double", begin);
+  // 64-bit integers (negative ones fit in i64, or are read as f64 from
+  // -2^63-1 down to -(2^64-1)) are always in range: no need to ask.
+  if (integer && fits) return true;
+  // Everything else is an f64 to the reference, converted its own way
+  // (serde_number.h), which can refuse it as out of range.
+  if (ParseSerdeNumber(number.text).kind == SerdeNumberKind::kOutOfRange) {
+    return Fail(Code::kJsonNumberOverflow, "number out of range for the reference's f64", begin);
   }
   return true;
 }
