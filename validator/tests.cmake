@@ -4,7 +4,6 @@ set(STGUARD_UNIT_TESTS
   dtype_test
   checked_math_test
   str_cat_test
-  json_cursor_test
   finding_sink_test
   header_text_test
   tensor_table_test

@@ -1,360 +1,414 @@
-// Sharded checkpoints: the index (model.safetensors.index.json) is parsed
-// like a header (simdjson DOM, keys compared after unescaping, duplicates
-// found by sorting, positions from JsonCursor), each shard it names is
-// validated on its own, and then the two views of the model are compared:
-// what the index says each shard holds, and what each shard holds.
+// Sharded checkpoints: the index is read in one streaming pass into a
+// compact table (index_reader.cc); each shard file it names is resolved as
+// a loader resolves it (os.path.join(index directory, name)), refused when
+// it leads outside the root, validated once however many names lead to it,
+// and cross-checked against the index while its tensor table is alive: the
+// table is then released, so memory holds the index's table plus the shards
+// being validated, never every shard's table.
 #include "stguard/checkpoint.h"
 
-#include <simdjson.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <climits>
-#include <cstdlib>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
-#include <set>
+#include <mutex>
+#include <thread>
 
 #include "checked_math.h"
+#include "checkpoint_internal.h"
+#include "file_roots.h"
 #include "file_source.h"
 #include "finding_sink.h"
-#include "json_reader.h"
-#include "json_cursor.h"
+#include "header_buffer.h"
+#include "index_reader.h"
+#include "pipeline.h"
 #include "str_cat.h"
+#include "tensor_names.h"
+#include "tensor_table.h"
 
 namespace stguard {
 namespace {
 
+using internal::FileId;
 using internal::FindingSink;
+using internal::ListedTensor;
 using internal::StrCat;
 
-struct IndexEntry {
-  std::string tensor;
-  std::string shard;
-  uint64_t offset;  // of the tensor's key in the index file
+// Why a shard name leads to no file that may be opened, or "" when it
+// does; `file` is then set.
+struct Resolved {
+  Code code = Code::kShardNameUnsafe;
+  std::string why;
+  std::string real_path;
+  FileId file;
 };
 
-struct IndexContent {
-  std::vector<IndexEntry> weight_map;  // in file order
-  uint64_t weight_map_offset = 0;
-  std::optional<uint64_t> total_size;
-  uint64_t total_size_offset = 0;
-  std::optional<uint64_t> total_parameters;
-  uint64_t total_parameters_offset = 0;
+Resolved Resolve(const std::string& dir, const std::string& name, const std::string& root) {
+  Resolved r;
+  if (name.empty() || name == "." || name == ".." || name.back() == '/') {
+    r.why = "shard name does not name a file";
+    return r;
+  }
+  if (name.find('\0') != std::string::npos) {
+    r.why = "shard name holds a NUL byte";
+    return r;
+  }
+  if (name.front() == '/') {
+    r.why = "shard name is an absolute path (os.path.join would drop the index's directory)";
+    return r;
+  }
+  if (name.find('\\') != std::string::npos) {
+    r.why = "shard name holds a backslash, a separator to Windows loaders";
+    return r;
+  }
+  const std::string path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    // Not there: still say so when the name itself climbs out of the root.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string lexical = fs::absolute(fs::path(path), ec).lexically_normal().string();
+    if (!ec && !internal::IsInside(lexical, root)) {
+      r.why = StrCat("shard name leads outside the root ", root);
+      return r;
+    }
+    r.code = Code::kShardMissing;
+    r.why = "shard file does not exist";
+    return r;
+  }
+  const std::optional<std::string> real = internal::RealPath(path);
+  if (!real) {
+    r.code = Code::kShardMissing;
+    r.why = "shard is a symlink to a file that does not exist";
+    return r;
+  }
+  if (!internal::IsInside(*real, root)) {
+    r.why = StrCat(S_ISLNK(st.st_mode) ? "shard is a symlink leading outside the root "
+                                       : "shard name leads outside the root ",
+                   root);
+    return r;
+  }
+  if (::stat(real->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    r.code = Code::kShardMissing;
+    r.why = "shard is not a regular file";
+    return r;
+  }
+  r.why.clear();
+  r.real_path = *real;
+  r.file = FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  return r;
+}
+
+// One distinct shard file and what the cross-check learned of it.
+struct ShardFile {
+  std::string real_path;
+  size_t report = 0;  // index in CheckpointReport::shards
+  bool has_table = false;
+  bool over_fan_in = false;  // not read: too many indexes name it
+  std::string io_error;
 };
 
-std::string DirName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
+class Checker {
+ public:
+  Checker(const std::string& index_path, const Policy& policy, const CheckpointOptions& options,
+          internal::IndexFanIn* fan_in, CheckpointReport& out)
+      : index_path_(index_path), policy_(policy), options_(options), fan_in_(fan_in), out_(out) {}
 
-// Reports each key after the first of a repeated key.
-void ReportDuplicateKeys(std::vector<std::pair<std::string_view, uint64_t>> keys,
-                         const char* where, const Policy& policy, FindingSink& sink) {
-  std::sort(keys.begin(), keys.end());
-  for (size_t i = 1; i < keys.size(); ++i) {
-    if (keys[i].first != keys[i - 1].first) continue;
-    sink.AddAction(Code::kIndexDuplicateKey, policy.index_consistency, keys[i].second,
-                   std::string(keys[i].first), StrCat("key repeated in ", where));
-  }
-}
-
-// Parses the index text; returns false (reported) when it is not usable.
-bool ParseIndex(std::string_view text, const simdjson::dom::element& root, const Policy& policy,
-                FindingSink& sink, IndexContent& out) {
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    sink.Error(Code::kIndexSchema, 0, "the index must be a JSON object");
-    return false;
-  }
-  internal::JsonCursor cursor(text);
-  cursor.Enter();
-  std::vector<std::pair<std::string_view, uint64_t>> top_keys;
-  bool has_weight_map = false;
-  for (simdjson::dom::key_value_pair member : object) {
-    const size_t key_pos = cursor.NextKey();
-    top_keys.emplace_back(member.key, key_pos);
-    const size_t value_pos = cursor.NextValue();
-    if (member.key == "weight_map") {
-      has_weight_map = true;
-      out.weight_map_offset = key_pos;
-      simdjson::dom::object map;
-      if (member.value.get_object().get(map) != simdjson::SUCCESS) {
-        sink.Error(Code::kIndexSchema, value_pos, "weight_map must be an object");
-        cursor.SkipValue();
-        continue;
-      }
-      out.weight_map.clear();
-      cursor.Enter();
-      for (simdjson::dom::key_value_pair entry : map) {
-        const size_t entry_pos = cursor.NextKey();
-        const size_t shard_pos = cursor.NextValue();
-        std::string_view shard;
-        if (entry.value.get_string().get(shard) != simdjson::SUCCESS) {
-          sink.Error(Code::kIndexSchema, shard_pos,
-                     "weight_map values must be shard file names (strings)");
-        } else {
-          out.weight_map.push_back({std::string(entry.key), std::string(shard), entry_pos});
-        }
-        cursor.SkipValue();
-      }
-      cursor.Leave();
-    } else if (member.key == "metadata") {
-      simdjson::dom::object metadata;
-      if (member.value.get_object().get(metadata) != simdjson::SUCCESS) {
-        sink.Error(Code::kIndexSchema, value_pos, "metadata must be an object");
-        cursor.SkipValue();
-        continue;
-      }
-      std::vector<std::pair<std::string_view, uint64_t>> keys;
-      cursor.Enter();
-      for (simdjson::dom::key_value_pair field : metadata) {
-        const size_t field_pos = cursor.NextKey();
-        const size_t field_value_pos = cursor.NextValue();
-        keys.emplace_back(field.key, field_pos);
-        const bool is_size = field.key == "total_size";
-        if (is_size || field.key == "total_parameters") {
-          uint64_t n = 0;
-          if (field.value.get_uint64().get(n) != simdjson::SUCCESS) {
-            sink.Error(Code::kIndexSchema, field_value_pos,
-                       StrCat("metadata.", field.key, " must be a non-negative integer"));
-          } else if (is_size) {
-            out.total_size = n;
-            out.total_size_offset = field_value_pos;
-          } else {
-            out.total_parameters = n;
-            out.total_parameters_offset = field_value_pos;
-          }
-        }
-        cursor.SkipValue();
-      }
-      cursor.Leave();
-      ReportDuplicateKeys(keys, "metadata", policy, sink);
-    } else {
-      cursor.SkipValue();
-    }
-  }
-  cursor.Leave();
-  if (cursor.desynced()) {
-    sink.Error(Code::kInternalError, 0, "JSON position tracking lost step in the index");
-    return false;
-  }
-  ReportDuplicateKeys(top_keys, "the index", policy, sink);
-  std::vector<std::pair<std::string_view, uint64_t>> tensor_keys;
-  tensor_keys.reserve(out.weight_map.size());
-  for (const IndexEntry& e : out.weight_map) tensor_keys.emplace_back(e.tensor, e.offset);
-  ReportDuplicateKeys(tensor_keys, "weight_map", policy, sink);
-  if (!has_weight_map) {
-    sink.Error(Code::kIndexSchema, 0, "the index has no weight_map");
-    return false;
-  }
-  return true;
-}
-
-// A shard name must be a plain file name: no separators, no "." or "..",
-// no NUL, not empty.
-bool IsPlainFileName(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find_first_of(std::string_view("/\\\0", 3)) == std::string_view::npos;
-}
-
-// For an existing path: does it (after symlinks) stay inside `dir`?
-bool StaysInside(const std::string& path, const std::string& dir) {
-  std::unique_ptr<char, decltype(&std::free)> real_path(realpath(path.c_str(), nullptr), &std::free);
-  std::unique_ptr<char, decltype(&std::free)> real_dir(realpath(dir.c_str(), nullptr), &std::free);
-  if (!real_path || !real_dir) return false;
-  // "/" is the one directory whose real path already ends in a separator.
-  std::string inside = real_dir.get();
-  if (inside.back() != '/') inside += '/';
-  return std::string(real_path.get()).rfind(inside, 0) == 0;
-}
-
-void CheckShards(const std::string& index_path, const IndexContent& index, const Policy& policy,
-                 const ValidateOptions& options, FindingSink& sink, CheckpointReport& out) {
-  const std::string dir = DirName(index_path);
-  std::map<std::string, uint64_t> first_mention;  // shard name -> offset of first use
-  for (const IndexEntry& e : index.weight_map) first_mention.emplace(e.shard, e.offset);
-
-  ValidateOptions shard_options = options;
-  shard_options.collect_tensors = true;
-  std::map<std::string, const ShardReport*> checked;  // shard name -> report with a table
-  out.shards.reserve(first_mention.size());
-  for (const auto& [name, offset] : first_mention) {
-    ShardReport shard;
-    shard.file_name = name;
-    shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
-    struct stat st;
-    struct stat target;
-    if (!IsPlainFileName(name)) {
-      sink.AddAction(Code::kShardNameUnsafe, policy.index_consistency, offset, std::nullopt,
-                     "shard name is not a plain file name in the index's directory");
-    } else if (::lstat(shard.path.c_str(), &st) != 0) {
-      sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
-                     "shard file does not exist");
-    } else if (S_ISLNK(st.st_mode) && ::stat(shard.path.c_str(), &target) != 0) {
-      sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
-                     "shard is a symlink to a file that does not exist");
-    } else if (S_ISLNK(st.st_mode) && !StaysInside(shard.path, dir)) {
-      sink.AddAction(Code::kShardNameUnsafe, policy.index_consistency, offset, std::nullopt,
-                     "shard is a symlink leading outside the index's directory");
-    } else {
-      FileReport file = ValidateFile(shard.path, policy, shard_options);
-      if (!file.io_ok) {
-        sink.AddAction(Code::kShardMissing, policy.index_consistency, offset, std::nullopt,
-                       StrCat("shard cannot be read: ", file.io_error));
-      } else {
-        shard.checked = true;
-        shard.report = std::move(file.report);
-        if (shard.report.verdict == Verdict::kReject) {
-          sink.Error(Code::kShardRejected, offset, StrCat("shard ", name, " is rejected"));
-        }
-      }
-    }
-    out.shards.push_back(std::move(shard));
-  }
-  // Shards whose tensor table is known: filled (the header parsed to a
-  // complete table) or empty in an accepted file.
-  for (const ShardReport& shard : out.shards) {
-    const Report& r = shard.report;
-    const bool has_table = shard.checked && r.tensor_count == r.tensors.size() &&
-                           (r.tensor_count > 0 || r.verdict == Verdict::kAccept);
-    if (has_table) checked[shard.file_name] = &shard;
-  }
-
-  // What each checked shard holds, and what the index says.
-  std::map<std::string_view, std::vector<const ShardReport*>> holders;
-  for (const auto& [name, shard] : checked) {
-    for (const TensorRecord& t : shard->report.tensors) holders[t.name].push_back(shard);
-  }
-  std::map<std::string_view, std::string_view> listed;  // tensor -> shard (last wins)
-  for (const IndexEntry& e : index.weight_map) listed[e.tensor] = e.shard;
-
-  for (const IndexEntry& e : index.weight_map) {
-    const auto shard = checked.find(e.shard);
-    if (shard == checked.end()) continue;  // no table to compare with
-    const auto& held = holders[e.tensor];
-    if (std::find(held.begin(), held.end(), shard->second) == held.end()) {
-      sink.AddAction(Code::kIndexTensorMissing, policy.index_consistency, e.offset, e.tensor,
-                     StrCat("weight_map puts this tensor in ", e.shard,
-                            ", which does not hold it"));
-    }
-  }
-  for (const auto& [tensor, shards] : holders) {
-    if (shards.size() > 1) {
-      sink.AddAction(Code::kTensorInTwoShards, policy.index_consistency, index.weight_map_offset,
-                     tensor,
-                     StrCat("tensor held by ", shards[0]->file_name, " and ",
-                            shards[1]->file_name));
-    }
-    for (const ShardReport* shard : shards) {
-      const auto it = listed.find(tensor);
-      if (it == listed.end() || it->second != shard->file_name) {
-        sink.AddAction(Code::kShardTensorUnlisted, policy.index_consistency,
-                       index.weight_map_offset, tensor,
-                       StrCat("tensor in ", shard->file_name,
-                              " is not listed for it in weight_map"));
-      }
-    }
-  }
-
-  // Totals, when every shard's table is known.
-  if (checked.size() != out.shards.size()) return;
-  uint64_t bytes = 0, elements = 0;
-  // Accepted shards can each hold up to 2^61 bytes, so the sums can pass
-  // 2^64: then no u64 total in the index can be right.
-  bool bytes_overflow = false, elements_overflow = false;
-  for (const auto& [name, shard] : checked) {
-    for (const TensorRecord& t : shard->report.tensors) {
-      uint64_t n = 1;
-      for (const uint64_t d : t.shape) {
-        const std::optional<uint64_t> product = internal::CheckedMul(n, d);
-        elements_overflow |= !product;
-        n = product.value_or(0);
-      }
-      const std::optional<uint64_t> b = internal::CheckedAdd(bytes, t.data_end - t.data_begin);
-      const std::optional<uint64_t> e = internal::CheckedAdd(elements, n);
-      bytes_overflow |= !b;
-      elements_overflow |= !e;
-      bytes = b.value_or(0);
-      elements = e.value_or(0);
-    }
-  }
-  const auto held = [](bool overflow, uint64_t total, const char* unit) {
-    return overflow ? StrCat("more than 2^64-1 ", unit) : StrCat(total, " ", unit);
-  };
-  if (index.total_size && (bytes_overflow || *index.total_size != bytes)) {
-    sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size, index.total_size_offset,
-                   std::nullopt,
-                   StrCat("metadata.total_size is ", *index.total_size,
-                          ", the shards' tensors hold ", held(bytes_overflow, bytes, "bytes")));
-  }
-  if (index.total_parameters && (elements_overflow || *index.total_parameters != elements)) {
-    sink.AddAction(Code::kIndexTotalMismatch, policy.index_total_size,
-                   index.total_parameters_offset, std::nullopt,
-                   StrCat("metadata.total_parameters is ", *index.total_parameters,
-                          ", the shards' tensors hold ",
-                          held(elements_overflow, elements, "elements")));
-  }
-}
-
-void Run(const std::string& index_path, const Policy& policy, const ValidateOptions& options,
-         CheckpointReport& out) {
-  internal::FileSource source;
-  if (!source.Open(index_path)) {
-    out.index_io_error = source.error();
-    return;
-  }
-  out.index_io_ok = true;
-  FindingSink sink(options.max_findings_per_code, source.size());
-  const uint64_t size = source.size();
-  out.index_size = size;
-  if (size > kMaxHeaderBytesCeiling) {
-    sink.Error(Code::kIndexInvalid, 0, "index larger than 100,000,000 bytes");
-  } else {
-    std::unique_ptr<char[]> text(new char[size + simdjson::SIMDJSON_PADDING]);
-    if (!source.ReadAt(0, size, text.get())) {
-      out.index_io_ok = false;
-      out.index_io_error = source.error();
+  void Run() {
+    internal::FileSource source;
+    if (!source.Open(index_path_)) {
+      out_.index_io_error = source.error();
       return;
     }
-    const auto* bytes = reinterpret_cast<const uint8_t*>(text.get());
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (!simdjson::validate_utf8(text.get(), size)) {
-      sink.Error(Code::kIndexInvalid, internal::FirstInvalidUtf8(bytes, size),
-                 "index is not valid UTF-8");
-    } else if ((error = parser.allocate(size, kMaxJsonDepthCeiling + 1)) != simdjson::SUCCESS ||
-               (error = parser.parse(text.get(), size, false).get(root)) != simdjson::SUCCESS) {
-      sink.Error(Code::kIndexInvalid, 0,
-                 StrCat("index is not valid JSON: ", simdjson::error_message(error)));
+    out_.index_io_ok = true;
+    const uint64_t size = source.size();
+    out_.index_size = size;
+    FindingSink sink(options_.validate.max_findings_per_code, size);
+    sink_ = &sink;
+    if (size > kMaxHeaderBytesCeiling) {
+      sink.Error(Code::kIndexInvalid, 0, "index larger than 100,000,000 bytes");
     } else {
-      IndexContent index;
-      const bool usable = ParseIndex(std::string_view(text.get(), size), root, policy, sink, index);
-      out.listed_tensors = index.weight_map.size();
-      if (usable) {
-        CheckShards(index_path, index, policy, options, sink, out);
+      internal::HeaderBuffer text;
+      if (!text.Allocate(size)) {
+        sink.Error(Code::kResourceExhausted, 0, "cannot allocate the index buffer");
+      } else if (!source.ReadAt(0, size, text.data())) {
+        out_.index_io_ok = false;
+        out_.index_io_error = source.error();
+        return;
+      } else {
+        internal::IndexContent index(std::string_view(text.data(), size));
+        const bool usable = internal::ReadIndex(index.text(), policy_, sink, index);
+        out_.listed_tensors = index.tensors.size();
+        if (usable) CheckShards(index);
+      }
+    }
+    out_.verdict = sink.has_error() ? Verdict::kReject : Verdict::kAccept;
+    out_.findings = sink.Finish();
+    for (const ShardReport& shard : out_.shards) {
+      if (shard.checked && shard.report.verdict == Verdict::kReject) {
+        out_.verdict = Verdict::kReject;
       }
     }
   }
-  out.verdict = sink.has_error() ? Verdict::kReject : Verdict::kAccept;
-  out.findings = sink.Finish();
-}
+
+ private:
+  void CheckShards(internal::IndexContent& index) {
+    const std::string dir = internal::DirName(index_path_);
+    const std::string& wanted_root =
+        !options_.root.empty() ? options_.root : policy_.symlink_root;
+    const std::optional<std::string> root = internal::ResolveRoot(wanted_root, dir);
+    if (!root) {
+      sink_->Error(Code::kShardMissing, index.weight_map_pos,
+                   StrCat("the root ", wanted_root.empty() ? dir : wanted_root,
+                          " does not resolve: no shard is opened"));
+      return;
+    }
+    // Shard names sorted, each resolved; names leading to one file share it.
+    std::vector<uint16_t> by_name(index.shard_names.size());
+    for (size_t i = 0; i < by_name.size(); ++i) by_name[i] = static_cast<uint16_t>(i);
+    std::sort(by_name.begin(), by_name.end(), [&](uint16_t a, uint16_t b) {
+      return index.shard_names[a] < index.shard_names[b];
+    });
+    shard_file_.assign(index.shard_names.size(), internal::kNoShardFile);
+    std::map<FileId, uint16_t> file_of;
+    bool every_name_resolved = true;
+    for (const uint16_t id : by_name) {
+      const std::string& name = index.shard_names[id];
+      const uint32_t pos = index.shard_first_pos[id];
+      const Resolved r = Resolve(dir, name, *root);
+      if (!r.why.empty()) {
+        every_name_resolved = false;
+        sink_->Error(r.code, pos, r.why);
+        ShardReport shard;
+        shard.file_name = name;
+        shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
+        out_.shards.push_back(std::move(shard));
+        continue;
+      }
+      const auto [it, added] = file_of.emplace(r.file, static_cast<uint16_t>(files_.size()));
+      shard_file_[id] = it->second;
+      if (!added) {
+        out_.shards[files_[it->second].report].other_names.push_back(name);
+        continue;
+      }
+      ShardReport shard;
+      shard.file_name = name;
+      shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
+      shard.device = r.file.device;
+      shard.inode = r.file.inode;
+      ShardFile file;
+      file.real_path = r.real_path;
+      file.report = out_.shards.size();
+      files_.push_back(std::move(file));
+      first_pos_.push_back(pos);
+      out_.shards.push_back(std::move(shard));
+    }
+    ValidateFiles(index);
+    // Listed tensors their shard file does not hold.
+    for (ListedTensor& t : index.tensors) {
+      if (t.shadowed) continue;
+      const uint16_t file = shard_file_[t.shard];
+      if (file == internal::kNoShardFile || !files_[file].has_table || t.held_by_named) continue;
+      sink_->AddAction(Code::kIndexTensorMissing, policy_.index_consistency, t.key_pos,
+                       index.Name(t),
+                       StrCat("weight_map puts this tensor in ", index.shard_names[t.shard],
+                              ", which does not hold it"));
+    }
+    // Totals, when every shard's table is known.
+    if (!every_name_resolved) return;
+    for (const ShardFile& f : files_) {
+      if (!f.has_table) return;
+    }
+    const auto held = [](bool overflow, uint64_t total, const char* unit) {
+      return overflow ? StrCat("more than 2^64-1 ", unit) : StrCat(total, " ", unit);
+    };
+    if (index.total_size && (bytes_overflow_ || *index.total_size != bytes_)) {
+      sink_->AddAction(Code::kIndexTotalMismatch, policy_.index_total_size, index.total_size_pos,
+                       std::nullopt,
+                       StrCat("metadata.total_size is ", *index.total_size,
+                              ", the shards' tensors hold ", held(bytes_overflow_, bytes_, "bytes")));
+    }
+    if (index.total_parameters && (elements_overflow_ || *index.total_parameters != elements_)) {
+      sink_->AddAction(Code::kIndexTotalMismatch, policy_.index_total_size,
+                       index.total_parameters_pos, std::nullopt,
+                       StrCat("metadata.total_parameters is ", *index.total_parameters,
+                              ", the shards' tensors hold ",
+                              held(elements_overflow_, elements_, "elements")));
+    }
+  }
+
+  // Validates the shard files on up to `jobs` threads; each one's table is
+  // cross-checked in file order (so the findings kept do not depend on the
+  // threads), while it is alive.
+  void ValidateFiles(internal::IndexContent& index) {
+    std::atomic<size_t> next{0};
+    size_t turn = 0;
+    std::mutex mutex;
+    std::condition_variable turned;
+    const auto wait_turn = [&](size_t i) {
+      std::unique_lock<std::mutex> lock(mutex);
+      turned.wait(lock, [&] { return turn == i; });
+    };
+    const auto end_turn = [&] {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++turn;
+      }
+      turned.notify_all();
+    };
+    const auto work = [&] {
+      for (size_t i = next++; i < files_.size(); i = next++) {
+        ShardFile& file = files_[i];
+        ShardReport& shard = out_.shards[file.report];
+        if (fan_in_ != nullptr && !fan_in_->Admit(FileId{shard.device, shard.inode})) {
+          file.over_fan_in = true;
+          wait_turn(i);
+          end_turn();
+          continue;
+        }
+        bool visited = false;
+        const internal::TableVisitor visit = [&](const internal::TensorTable& table) {
+          wait_turn(i);
+          visited = true;
+          file.has_table = true;
+          CrossCheck(index, static_cast<uint16_t>(i), table);
+          end_turn();
+        };
+        FileReport result =
+            internal::ValidateFileVisiting(file.real_path, policy_, options_.validate, visit);
+        if (!visited) {
+          wait_turn(i);
+          end_turn();
+        }
+        file.io_error = std::move(result.io_error);
+        if (result.io_ok) {
+          shard.checked = true;
+          shard.report = std::move(result.report);
+        }
+      }
+    };
+    const unsigned jobs =
+        std::max(1u, std::min<unsigned>(options_.jobs, static_cast<unsigned>(files_.size())));
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    // What each file's own validation says, in file order.
+    for (size_t i = 0; i < files_.size(); ++i) {
+      const ShardReport& shard = out_.shards[files_[i].report];
+      if (files_[i].over_fan_in) {
+        sink_->Error(Code::kCheckpointFanOut, first_pos_[i],
+                     StrCat("shard file ", shard.file_name, " is named by more than ",
+                            internal::kMaxIndexesPerShardFile,
+                            " indexes in this scan: not read again"));
+      } else if (!shard.checked) {
+        sink_->Error(Code::kShardMissing, first_pos_[i],
+                     StrCat("shard cannot be read: ", files_[i].io_error));
+      } else if (shard.report.verdict == Verdict::kReject) {
+        sink_->Error(Code::kShardRejected, first_pos_[i],
+                     StrCat("shard ", shard.file_name, " is rejected"));
+      }
+    }
+  }
+
+  // The tensors shard file `file` holds, against the index.
+  void CrossCheck(internal::IndexContent& index, uint16_t file,
+                  const internal::TensorTable& table) {
+    const std::string& file_name = out_.shards[files_[file].report].file_name;
+    const uint64_t at = index.weight_map_pos;
+    for (const internal::TensorEntry& e : table.tensors) {
+      const std::string_view name = table.Name(e);
+      // Totals, as the reference would load the tensors.
+      const std::optional<uint64_t> b = internal::CheckedAdd(bytes_, e.end - e.begin);
+      const std::optional<uint64_t> n = internal::CheckedAdd(elements_, e.elements);
+      bytes_overflow_ |= !b;
+      elements_overflow_ |= !n || e.size_overflow;
+      bytes_ = b.value_or(0);
+      elements_ = n.value_or(0);
+      ListedTensor* t = index.Find(name, internal::HashName(name));
+      if (t == nullptr) {
+        sink_->AddAction(Code::kShardTensorUnlisted, policy_.index_consistency, at, name,
+                         sink_->Wants(Code::kShardTensorUnlisted)
+                             ? StrCat("tensor in ", file_name, " is not listed in weight_map")
+                             : std::string());
+        continue;
+      }
+      const bool named_here = shard_file_[t->shard] == file;
+      // Held by a second file: which copy a loader gets depends on the order.
+      const uint16_t earlier = t->held_by_named != 0 ? shard_file_[t->shard] : t->other_holder;
+      if (earlier != internal::kNoShardFile && earlier != file) {
+        sink_->AddAction(Code::kTensorInTwoShards, policy_.index_consistency, at, name,
+                         sink_->Wants(Code::kTensorInTwoShards)
+                             ? StrCat("tensor held by ",
+                                      out_.shards[files_[earlier].report].file_name, " and ",
+                                      file_name)
+                             : std::string());
+      }
+      if (named_here) {
+        t->held_by_named = 1;
+      } else {
+        if (t->other_holder == internal::kNoShardFile) t->other_holder = file;
+        sink_->AddAction(Code::kShardTensorUnlisted, policy_.index_consistency, at, name,
+                         sink_->Wants(Code::kShardTensorUnlisted)
+                             ? StrCat("tensor in ", file_name,
+                                      " is not listed for it in weight_map (listed for ",
+                                      index.shard_names[t->shard], ")")
+                             : std::string());
+      }
+    }
+  }
+
+  const std::string& index_path_;
+  const Policy& policy_;
+  const CheckpointOptions& options_;
+  internal::IndexFanIn* fan_in_;
+  CheckpointReport& out_;
+  FindingSink* sink_ = nullptr;
+  std::vector<ShardFile> files_;
+  std::vector<uint32_t> first_pos_;      // per file: where its first name is
+  std::vector<uint16_t> shard_file_;     // per shard name: its file, or kNoShardFile
+  uint64_t bytes_ = 0, elements_ = 0;
+  bool bytes_overflow_ = false, elements_overflow_ = false;
+};
 
 }  // namespace
 
-CheckpointReport ValidateCheckpoint(const std::string& index_path, const Policy& policy,
-                                    const ValidateOptions& options) {
+namespace internal {
+
+bool IndexFanIn::Admit(const FileId& file) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ++counts_[file] <= kMaxIndexesPerShardFile;
+}
+
+CheckpointReport CheckCheckpoint(const std::string& index_path, const Policy& policy,
+                                 const CheckpointOptions& options, IndexFanIn* fan_in) {
   CheckpointReport out;
   try {
-    Run(index_path, policy, options, out);
+    Checker(index_path, policy, options, fan_in, out).Run();
   } catch (...) {
     out.verdict = Verdict::kReject;
     out.findings.push_back(Finding{Code::kResourceExhausted, Severity::kError, 0, std::nullopt,
                                    "out of memory while checking the checkpoint"});
   }
   return out;
+}
+
+}  // namespace internal
+
+CheckpointReport ValidateCheckpoint(const std::string& index_path, const Policy& policy,
+                                    const ValidateOptions& options) {
+  CheckpointOptions checkpoint;
+  checkpoint.validate = options;
+  return internal::CheckCheckpoint(index_path, policy, checkpoint, nullptr);
+}
+
+CheckpointReport ValidateCheckpoint(const std::string& index_path, const Policy& policy,
+                                    const CheckpointOptions& options) {
+  return internal::CheckCheckpoint(index_path, policy, options, nullptr);
 }
 
 }  // namespace stguard

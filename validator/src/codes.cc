@@ -257,11 +257,12 @@ constexpr std::array<CodeInfo, 73> kCodes = {{
     {Code::kInternalError, "internal-error", F::kValidatorLimit, "",
      "the validator hit an unexpected condition (a bug: please report it)",
      "Not a statement about the file; the file is rejected because it was not checked."},
-    {Code::kShardFanOut, "shard-fan-out", F::kValidatorLimit, "",
-     "a shard file is named by more indexes than a scan cross-checks",
-     "Each index naming a shard re-reads that shard's header to compare tensor names; past 16 "
-     "indexes per shard file the work would grow with every index, so the index is not "
-     "checked and is rejected."},
+    {Code::kCheckpointFanOut, "checkpoint-fan-out", F::kValidatorLimit, "",
+     "a checkpoint fans out past what a scan cross-checks",
+     "An index naming more than 65,536 distinct shard files, or a shard file named by more "
+     "than 16 indexes of one scan: each would cost another lookup or another read of the "
+     "shard's header, so the work would grow without bound. The index is not checked and "
+     "is rejected."},
 }};
 
 }  // namespace

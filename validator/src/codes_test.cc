@@ -54,7 +54,7 @@ const std::vector<Code>& AllEnumerators() {
       Code::kIndexTotalMismatch,    Code::kShardRejected,
       Code::kSymlinkOutsideRoot,    Code::kFindingsTruncated,
       Code::kResourceExhausted,     Code::kInternalError,
-      Code::kShardFanOut,
+      Code::kCheckpointFanOut,
   };
   return codes;
 }

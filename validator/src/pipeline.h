@@ -3,6 +3,9 @@
 #ifndef STGUARD_SRC_PIPELINE_H_
 #define STGUARD_SRC_PIPELINE_H_
 
+#include <functional>
+#include <string>
+
 #include "byte_source.h"
 #include "content_scan.h"
 #include "stguard/policy.h"
@@ -19,10 +22,21 @@ struct StreamedContent {
   Sha256Digest file_sha256;
 };
 
+struct TensorTable;
+// Called with the tensor table once the header has read to a complete
+// table (whatever the layout rules then find), while it is alive: a
+// checkpoint's cross-check reads it there and keeps nothing.
+using TableVisitor = std::function<void(const TensorTable& table)>;
+
 // Runs every stage; never throws. Returns false when the source failed to
 // deliver bytes it claimed to have (an I/O error, not a verdict).
 bool ValidateSource(ByteSource& source, const Policy& policy, const ValidateOptions& options,
-                    const StreamedContent* streamed, Report& report);
+                    const StreamedContent* streamed, Report& report,
+                    const TableVisitor* visitor = nullptr);
+
+// ValidateFile with a visitor.
+FileReport ValidateFileVisiting(const std::string& path, const Policy& policy,
+                                const ValidateOptions& options, const TableVisitor& visitor);
 
 }  // namespace stguard::internal
 

@@ -172,7 +172,7 @@ bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* 
 // ran the deep scan stage itself (with the tensor table at hand).
 bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions& options,
                  const internal::StreamedContent* streamed, FindingSink& sink, Report& report,
-                 bool& deep_done) {
+                 bool& deep_done, const internal::TableVisitor* visitor) {
   const uint64_t file_size = source.size();
   report.file_size = file_size;
 
@@ -240,6 +240,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   const internal::DataSection data{kPrefixBytes + header_size,
                                    file_size - kPrefixBytes - header_size};
   internal::CheckLayout(table, kPrefixBytes, data, policy, sink);
+  if (visitor != nullptr) (*visitor)(table);
   if (options.collect_tensors) FillTensorRecords(table, report);
 
   // Deep scan, while the table (and the names it points into) is alive.
@@ -257,12 +258,12 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
 namespace internal {
 
 bool ValidateSource(ByteSource& source, const Policy& policy, const ValidateOptions& options,
-                    const StreamedContent* streamed, Report& report) {
+                    const StreamedContent* streamed, Report& report, const TableVisitor* visitor) {
   FindingSink sink(options.max_findings_per_code, source.size());
   bool io_ok = true;
   try {
     bool deep_done = false;
-    io_ok = RunPipeline(source, policy, options, streamed, sink, report, deep_done);
+    io_ok = RunPipeline(source, policy, options, streamed, sink, report, deep_done, visitor);
     // A file rejected before its table was built still gets its hash: a
     // hub can then block those exact bytes.
     if (io_ok && options.deep_scan && !deep_done) {
@@ -297,8 +298,11 @@ Report ValidateBuffer(std::span<const uint8_t> file_bytes, const Policy& policy,
   return report;
 }
 
-FileReport ValidateFile(const std::string& path, const Policy& policy,
-                        const ValidateOptions& options) {
+namespace {
+
+FileReport ValidateFileWith(const std::string& path, const Policy& policy,
+                            const ValidateOptions& options,
+                            const internal::TableVisitor* visitor) {
   FileReport result;
   try {
     internal::FileSource source;
@@ -306,7 +310,7 @@ FileReport ValidateFile(const std::string& path, const Policy& policy,
       result.io_error = source.error();
       return result;
     }
-    if (!internal::ValidateSource(source, policy, options, nullptr, result.report)) {
+    if (!internal::ValidateSource(source, policy, options, nullptr, result.report, visitor)) {
       result.io_error = source.error();
       return result;
     }
@@ -317,6 +321,22 @@ FileReport ValidateFile(const std::string& path, const Policy& policy,
   }
   return result;
 }
+
+}  // namespace
+
+FileReport ValidateFile(const std::string& path, const Policy& policy,
+                        const ValidateOptions& options) {
+  return ValidateFileWith(path, policy, options, nullptr);
+}
+
+namespace internal {
+
+FileReport ValidateFileVisiting(const std::string& path, const Policy& policy,
+                                const ValidateOptions& options, const TableVisitor& visitor) {
+  return ValidateFileWith(path, policy, options, &visitor);
+}
+
+}  // namespace internal
 
 std::string_view Version() { return STGUARD_VERSION; }
 

@@ -95,7 +95,7 @@ enum class Code : uint16_t {
   kFindingsTruncated = 901,
   kResourceExhausted = 902,
   kInternalError = 903,
-  kShardFanOut = 904,
+  kCheckpointFanOut = 904,
 };
 
 enum class Family : uint8_t {
