@@ -215,8 +215,10 @@ class Checker {
       if (file == internal::kNoShardFile || !files_[file].has_table || t.held_by_named) continue;
       sink_->AddAction(Code::kIndexTensorMissing, policy_.index_consistency, t.key_pos,
                        index.Name(t),
-                       StrCat("weight_map puts this tensor in ", index.shard_names[t.shard],
-                              ", which does not hold it"));
+                       sink_->Wants(Code::kIndexTensorMissing)
+                           ? StrCat("weight_map puts this tensor in ", index.shard_names[t.shard],
+                                    ", which does not hold it")
+                           : std::string());
     }
     // Totals, when every shard's table is known.
     if (!every_name_resolved) return;
