@@ -176,11 +176,6 @@ std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
   return WalkPicklesOnce(bytes, stream_size, /*record_imports=*/true);
 }
 
-// torch.save's legacy format starts with pickle.dump(0x1950a86a20f9469cfc6c,
-// protocol=2): PROTO 2, LONG1 of 10 bytes (little-endian), STOP.
-constexpr std::string_view kTorchLegacyMagic =
-    "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
-
 std::optional<ForeignFormat> IdentifyPickle(Bytes head, uint64_t size) {
   const std::optional<PickleStreams> pickles = WalkPickles(head, size);
   if (!pickles) return std::nullopt;
@@ -349,7 +344,8 @@ std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
       torchscript = true;
     }
     if (IsArchiveRecordUnder(e.name, "data/")) tensor_records = true;
-    if (EndsWith(e.name, ".npy")) ++npy_entries;
+    // np.load parses any member that starts with the .npy magic, whatever its name.
+    if (EndsWith(e.name, ".npy") || (CanInspect(e) && ParseNpy(e.data))) ++npy_entries;
     if (e.name == "config.json" || e.name == "metadata.json" || e.name == "model.weights.h5") {
       ++keras_entries;
     }

@@ -44,6 +44,11 @@ struct ForeignFormat {
                            // e.g. "pickle protocol 2; imports collections.OrderedDict, ..."
 };
 
+// torch.save's legacy format (before 1.6) starts with pickle.dump(
+// 0x1950a86a20f9469cfc6c, protocol=2): PROTO 2, LONG1 of 10 bytes, STOP.
+inline constexpr std::string_view kTorchLegacyMagic =
+    "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
+
 // Upper bound on ForeignFormat::detail's size.
 inline constexpr size_t kMaxForeignDetailBytes = 300;
 

@@ -139,6 +139,21 @@ class StreamReader {
     return true;
   }
 
+  // The next `n` bytes (a bounded size the caller chose), into `out`.
+  bool Read(size_t n, std::string& out) {
+    out.clear();
+    if (n > stream_end_ - pos_) return Fail(Status::kPastEnd);
+    if (n > readable_end_ - pos_) return Fail(Status::kCut);
+    while (out.size() < n) {
+      if (!Ensure()) return false;
+      const size_t offset = static_cast<size_t>(pos_ - window_begin_);
+      const size_t piece = std::min(n - out.size(), window_size_ - offset);
+      out.append(window_ + offset, piece);
+      pos_ += piece;
+    }
+    return true;
+  }
+
   // Moves past `n` bytes without reading them.
   bool Skip(uint64_t n) {
     if (n > stream_end_ - pos_) return Fail(Status::kPastEnd);
@@ -987,12 +1002,14 @@ inline bool WalkedLikeAPickle(const PickleWalk& walk) {
   return walk.end == PickleEnd::kCut && walk.opcodes >= kMinOpcodesWithoutMagicCut;
 }
 
-// A walk that failed before STOP but whose prefix an unpickler runs anyway:
-// it imported something and then called (REDUCE, BUILD, OBJ, INST, NEWOBJ
-// run as they are read; the error at the end comes too late), or it started
-// with PROTO 2..5 and then imported something or ran into the end of the
-// stream after at least one more opcode (a truncated pickle). Text does not
-// do either.
+// A walk that failed before STOP, judged a pickle anyway: it imported
+// something and then called it (REDUCE, BUILD, OBJ, INST, NEWOBJ run as they
+// are read; the error after them comes too late), or it started with PROTO
+// 2..5 and walked at least one more opcode (or ran into a limit walking it):
+// a truncated or corrupt pickle, which is how protocol 2+ pickles start and
+// text does not. Without PROTO, it needs many structured opcodes and no
+// malformation. A caller that can tell a safetensors file asks that first:
+// some safetensors header lengths read as PROTO 2, NONE.
 inline bool FailedLikeAPickle(const PickleWalk& walk) {
   if (walk.end == PickleEnd::kStop || walk.end == PickleEnd::kIoError) return false;
   if (walk.called_after_import) return true;
@@ -1000,8 +1017,7 @@ inline bool FailedLikeAPickle(const PickleWalk& walk) {
     return walk.structured && walk.end != PickleEnd::kMalformed &&
            walk.opcodes >= kMinOpcodesWithoutMagicCut;
   }
-  if (walk.imported) return true;
-  return walk.end != PickleEnd::kMalformed && walk.opcodes >= 2;
+  return walk.opcodes >= 2 || walk.end == PickleEnd::kLimit;
 }
 
 }  // namespace stguard::internal
