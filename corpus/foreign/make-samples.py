@@ -505,6 +505,13 @@ def samples():
         b"(" + short_unicode("posix") + b"\x94" + short_unicode("system") + b"\x94" +
         short_unicode("unrelated") + b"\x94t\x940" +
         b"h\x00j\x01\x00\x00\x00\x93" + short_unicode("echo hi") + b"\x85R.")
+    # An unpickler runs REDUCE as it reads it: junk after it comes too late.
+    out["pickle-called-then-junk.pkl"] = b"cos\nsystem\n(S'echo hi'\ntR\xff"
+    # Safetensors-shaped and a pickle: bytes 0-7 read as N = 0x454 (a header
+    # that starts with '{' at byte 8), and as BINSTRING of 4 bytes covering
+    # bytes 5-8, after which the pickle imports and calls os.system.
+    glot = b"T" + struct.pack("<I", 4) + b"\0\0\0{" + b"0cos\nsystem\n(S'echo'\ntR."
+    out["pickle-safetensors-glot.bin"] = glot + b" " * (8 + 0x454 - len(glot))
     # EXT1: an import through copyreg's extension registry, by number.
     out["pickle-ext.pkl"] = b"\x80\x02\x82\x2a)R."
     # joblib.dump of an estimator: application classes and raw array bytes inline.

@@ -92,6 +92,9 @@ const std::vector<Sample>& Samples() {
       {"pickle-proto0-exploit.pkl", kPickle, true, {"pickle protocol 0; imports os.system"}},
       {"pickle-stack-global-memo.pkl", kPickle, true, {"pickle protocol 4; imports posix.system"}},
       {"pickle-ext.pkl", kPickle, true, {"imports <copyreg extension 42>"}},
+      {"pickle-called-then-junk.pkl", kPickle, true,
+       {"pickle protocol 0; imports os.system before it turns malformed at byte 25"}},
+      {"pickle-safetensors-glot.bin", kPickle, true, {"pickle protocol 1; imports os.system"}},
       // joblib writes an array's bytes inside the pickle stream: the walk stops
       // there, after the imports have been called.
       {"model.joblib", kPickle, true,

@@ -401,11 +401,10 @@ Step Judge::RawPickle(const PickleWalk& first, const ImportList& imports, bool l
       pos = walk.end_offset;
       continue;
     }
-    // Another pickle only if it is one by its own content; anything else
-    // after STOP is data no unpickler reads.
-    std::string magic;
-    if (size_ - pos < 2 || !ReadAt(pos, 2, magic)) break;
-    if (!HasPickleMagic(std::span(reinterpret_cast<const uint8_t*>(magic.data()), 2))) break;
+    // Another pickle only if it is one by its own content (a reader that
+    // loads again runs it); anything else after STOP is data no unpickler
+    // reads.
+    if (pos >= size_) break;
     StreamReader in(source_, pos, size_, size_);
     ImportList more(true, IsTensorRebuildGlobal);
     const PickleWalk walk = WalkPickle(in, more, Limits());
@@ -567,22 +566,28 @@ Step Judge::Zip() {
   std::string name;
   std::string extra;
   uint64_t seen = 0;
-  for (; seen < entries; ++seen) {
+  // miniz (torch) reads as many entries as the end record counts; Python's
+  // zipfile (numpy) reads the directory's bytes, whatever the count: read
+  // both, so an entry either loader sees is seen.
+  for (;; ++seen) {
+    const bool counted = seen < entries;
+    if (!counted && directory.pos() >= *directory_end) break;
     if (seen == kMaxZipEntries) {
       limit = StrCat("more than ", kMaxZipEntries, " entries");
       break;
     }
+    const uint64_t entry_offset = directory.pos();
     if (!directory.Read(kZipCentralBytes, record)) {
       if (directory.status() == StreamReader::Status::kIoError) return Step::kIoError;
-      if (directory.status() != StreamReader::Status::kCut) {
-        other_ = "ZIP archive whose central directory ends early (no loader opens it)";
-        return NotModel();
+      if (directory.status() == StreamReader::Status::kCut) {
+        limit = StrCat("a central directory over ", kMaxCentralDirectoryBytes >> 20, " MiB");
       }
-      limit = StrCat("a central directory over ", kMaxCentralDirectoryBytes >> 20, " MiB");
-      break;
+      break;  // fewer entries than counted: zipfile opens what there is
     }
     if (record.substr(0, 4) != kZipCentralMagic) {
-      other_ = "ZIP archive with a malformed central directory (no loader opens it)";
+      if (!counted) break;  // past the count: miniz never looks, zipfile fails
+      other_ = StrCat("ZIP archive with a malformed central directory at byte ", entry_offset,
+                      " (no loader opens it)");
       return NotModel();
     }
     ZipEntry entry;
@@ -595,11 +600,9 @@ Step Judge::Zip() {
     if (!directory.Read(Le(record, 28, 2), name) || !directory.Read(Le(record, 30, 2), extra) ||
         !directory.Skip(Le(record, 32, 2))) {
       if (directory.status() == StreamReader::Status::kIoError) return Step::kIoError;
-      if (directory.status() != StreamReader::Status::kCut) {
-        other_ = "ZIP archive whose central directory ends early (no loader opens it)";
-        return NotModel();
+      if (directory.status() == StreamReader::Status::kCut) {
+        limit = StrCat("a central directory over ", kMaxCentralDirectoryBytes >> 20, " MiB");
       }
-      limit = StrCat("a central directory over ", kMaxCentralDirectoryBytes >> 20, " MiB");
       break;
     }
     // zip64 extra field: the saturated values, in this order.

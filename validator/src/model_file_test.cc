@@ -339,6 +339,8 @@ TEST(ModelFile, CorpusSamplesAreGraded) {
       {"pickle-proto0-exploit.pkl", K::kPickle, 106, {"os.system"}},
       {"pickle-stack-global-memo.pkl", K::kPickle, 106, {"posix.system"}},
       {"pickle-ext.pkl", K::kPickle, 106, {"copyreg extension 42", "extension registry"}},
+      {"pickle-called-then-junk.pkl", K::kPickle, 106, {"os.system", "malformed at byte 25"}},
+      {"pickle-safetensors-glot.bin", K::kPickle, 106, {"protocol 1", "os.system"}},
       {"model.joblib",
        K::kPickle,
        106,
@@ -956,6 +958,15 @@ TEST(ModelFile, BrokenArchives) {
   const size_t cd = zip.find(B("PK\x01\x02"));
   no_local.replace(cd + 42, 4, U32(5));
   ExpectGraded(JudgeBytes(no_local), 108, {"no local header"});
+  // Entries past the end record's count: Python's zipfile (numpy) reads
+  // them, miniz (torch) does not; and a count past the directory's entries.
+  std::string hidden = Zip({{"archive/data.pkl", state}, {"x/evil.pkl", Importing("os", "system")}});
+  const size_t end_record = hidden.rfind(B("PK\x05\x06"));
+  hidden.replace(end_record + 8, 4, U16(1) + U16(1));
+  ExpectGraded(JudgeBytes(hidden), 106, {"x/evil.pkl", "os.system"});
+  std::string overcounted = Zip({{"archive/data.pkl", Importing("os", "system")}});
+  overcounted.replace(overcounted.rfind(B("PK\x05\x06")) + 8, 4, U16(9) + U16(9));
+  ExpectGraded(JudgeBytes(overcounted), 106);
   // An entry whose data runs past the end.
   std::string long_entry = zip;
   long_entry.replace(cd + 20, 4, U32(1u << 30));
@@ -1035,6 +1046,8 @@ TEST(ModelFile, ChainedPickles) {
   const std::string benign = Load("pickle-proto2-ordereddict.pkl");
   ExpectGraded(JudgeBytes(benign + Importing("os", "system")), 106, {"2 pickles", "os.system"});
   ExpectGraded(JudgeBytes(benign + benign), 107, {"2 pickles"});
+  // The second need not start with PROTO.
+  ExpectGraded(JudgeBytes(benign + "cos\nsystem\n(S'echo hi'\ntR."), 106, {"os.system"});
   // Bytes after STOP that are not a pickle are data no unpickler reads.
   ExpectGraded(JudgeBytes(benign + "trailing data"), 107);
 }
