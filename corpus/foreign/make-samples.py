@@ -68,6 +68,82 @@ _export(numpy, type("dtype", (), {}), "dtype")
 
 torchscript = _module("__torch__")
 
+# Globals torch.save writes for parameters, new dtypes and bf16 tensors.
+_export(torch_utils, lambda *args: None, "_rebuild_tensor_v3")
+_export(torch_utils, lambda *args: None, "_rebuild_parameter")
+_export(torch, type("BFloat16Storage", (), {}), "BFloat16Storage")
+_export(torch, type("UntypedStorage", (), {}), "UntypedStorage")
+
+
+class FakeDtype:
+    """A torch.dtype: pickles as the global torch.<name>, as torch.dtype.__reduce__ does."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __reduce__(self):
+        return self.name
+
+
+FakeDtype.__module__ = "torch"  # where pickle looks the name up
+torch.float8_e4m3fn = FakeDtype("float8_e4m3fn")
+
+# An application class, as a Trainer's training_args.bin imports it.
+transformers = _module("transformers")
+transformers_args = _module("transformers.training_args")
+transformers_utils = _module("transformers.trainer_utils")
+
+
+class TrainingArguments:
+    def __init__(self):
+        self.output_dir = "out"
+        self.learning_rate = 5e-05
+        self.num_train_epochs = 3.0
+        self.save_strategy = IntervalStrategy("steps")
+
+
+class IntervalStrategy:
+    def __init__(self, value):
+        self.value = value
+
+    def __reduce__(self):
+        return (IntervalStrategy, (self.value,))
+
+
+_export(transformers_args, TrainingArguments, "TrainingArguments")
+_export(transformers_utils, IntervalStrategy, "IntervalStrategy")
+
+# joblib's array wrapper and a scikit-learn estimator, for a joblib-like dump.
+sklearn = _module("sklearn")
+sklearn_linear = _module("sklearn.linear_model")
+sklearn_base = _module("sklearn.linear_model._base")
+joblib = _module("joblib")
+joblib_numpy = _module("joblib.numpy_pickle")
+
+
+class LinearRegression:
+    def __init__(self, coef):
+        self.fit_intercept = True
+        self.coef_ = coef
+        self.intercept_ = 0.5
+
+
+class NumpyArrayWrapper:
+    """joblib pickles this in an array's place and writes the array's bytes right after it."""
+
+    def __init__(self, raw):
+        self.subclass, self.shape, self.order = numpy.ndarray, (len(raw) // 8,), "C"
+        self.dtype, self.allow_mmap, self.numpy_array_alignment_bytes = "<f8", False, 16
+        self._raw = raw
+
+    def __reduce__(self):
+        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return (NumpyArrayWrapper, (), state)
+
+
+_export(sklearn_base, LinearRegression, "LinearRegression")
+_export(joblib_numpy, NumpyArrayWrapper, "NumpyArrayWrapper")
+
 
 class StorageRef:
     """A tensor's storage: pickled as a persistent id, as torch does."""
@@ -98,9 +174,35 @@ class TorchPickler(pickle.Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, StorageRef):
-            pid = ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel)
+            kind = getattr(obj, "kind", None) or (
+                torch.UntypedStorage if getattr(obj, "untyped", False) else torch.FloatStorage)
+            pid = ("storage", kind, obj.key, "cpu", obj.numel)
             return pid + (None,) if self.legacy else pid  # legacy adds view_metadata
         return None
+
+
+class FakeParameter:
+    """Reduces like torch.nn.Parameter: _rebuild_parameter(data, requires_grad, hooks)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __reduce_ex__(self, protocol):
+        return (torch_utils._rebuild_parameter, (self.tensor, True, collections.OrderedDict()))
+
+
+class FakeTensorV3(FakeTensor):
+    """A float8 tensor: UntypedStorage and an explicit dtype (_rebuild_tensor_v3)."""
+
+    def __init__(self, key, size):
+        super().__init__(key, size)
+        self.storage.untyped = True
+
+    def __reduce_ex__(self, protocol):
+        stride = (self.size[1], 1)
+        return (torch_utils._rebuild_tensor_v3,
+                (self.storage, 0, self.size, stride, False, collections.OrderedDict(),
+                 torch.float8_e4m3fn))
 
 
 def torch_state_dict_pickle(legacy=False):
@@ -278,6 +380,60 @@ def safetensors_bytes():
     return struct.pack("<Q", len(header)) + header + struct.pack("<2f", 1.0, 2.0)
 
 
+def full_state_dict_pickle():
+    """What torch.save(model.state_dict()) writes for f32, bf16 and float8 weights and a
+    parameter: OrderedDict (with _metadata set by BUILD), _rebuild_tensor_v2 / _v3,
+    _rebuild_parameter, the FloatStorage / BFloat16Storage / UntypedStorage tags and the
+    torch.float8_e4m3fn dtype. Only allowlisted globals."""
+    bf16 = FakeTensor("1", (1, 2))
+    bf16.storage.kind = torch.BFloat16Storage
+    # Module.state_dict(): an OrderedDict with a _metadata attribute (pickled by BUILD).
+    state = collections.OrderedDict([("linear.weight", FakeTensor("0", (2, 2))), ("linear.bias", bf16),
+                       ("proj.weight", FakeTensorV3("2", (2, 2))),
+                       ("scale", FakeParameter(FakeTensor("3", (1, 1))))])
+    state._metadata = collections.OrderedDict([("", {"version": 1}), ("linear", {"version": 1})])
+    buf = io.BytesIO()
+    TorchPickler(buf, legacy=False).dump(state)
+    return buf.getvalue()
+
+
+def framed(body, protocol=4):
+    """PROTO, one FRAME holding `body`, as the protocol-4 pickler frames a small pickle."""
+    return bytes([0x80, protocol]) + b"\x95" + struct.pack("<Q", len(body)) + body
+
+
+def short_unicode(text):
+    data = text.encode()
+    return b"\x8c" + bytes([len(data)]) + data
+
+
+def joblib_like():
+    """joblib.dump of an estimator holding an array: the pickle stops after the array's
+    NumpyArrayWrapper (frame committed), the array's bytes follow raw (after 0xff alignment
+    padding), then the pickle goes on in a new frame."""
+    raw = struct.pack("<4d", 0.25, -1.5, 2.0, 3.5)
+
+    class JoblibPickler(pickle._Pickler):
+        def save(self, obj, save_persistent_id=True):
+            super().save(obj, save_persistent_id)
+            if isinstance(obj, NumpyArrayWrapper):
+                self.framer.commit_frame(force=True)
+                self.framer.file_write(b"\xff" * 3 + obj._raw)
+
+    buf = io.BytesIO()
+    JoblibPickler(buf, protocol=4).dump(LinearRegression(NumpyArrayWrapper(raw)))
+    return buf.getvalue()
+
+
+def pickled_torch_zip(data_pkl, root="archive"):
+    return zip_bytes([
+        (root + "/data.pkl", data_pkl),
+        (root + "/.format_version", b"1"),
+        (root + "/byteorder", b"little"),
+        (root + "/version", b"3\n"),
+    ], torch_align=True)
+
+
 # --- the samples ---------------------------------------------------------------
 
 def samples():
@@ -334,6 +490,48 @@ def samples():
         ("model/version", b"10\n"),
     ], torch_align=True)
 
+    # Pickles that are not named by a signature: found by walking the grammar.
+    # (a) protocol 4, one frame: a global loaded with STACK_GLOBAL, nothing called.
+    out["pickle-global-only-proto4.pkl"] = framed(
+        short_unicode("posix") + b"\x94" + short_unicode("system") + b"\x94\x93\x94.")
+    # (b) a protocol-0 GLOBAL right after a PROTO 4 marker, then called.
+    out["pickle-proto4-global-opcode.pkl"] = (
+        b"\x80\x04cposix\nsystem\nX\x07\x00\x00\x00echo hi\x85R.")
+    # (c) the textbook protocol-0 payload: no PROTO at all.
+    out["pickle-proto0-exploit.pkl"] = b"cos\nsystem\n(S'echo hi'\ntR."
+    # STACK_GLOBAL whose strings were memoized long before (BINPUT / MEMOIZE),
+    # fetched back with BINGET and LONG_BINGET.
+    out["pickle-stack-global-memo.pkl"] = framed(
+        b"(" + short_unicode("posix") + b"\x94" + short_unicode("system") + b"\x94" +
+        short_unicode("unrelated") + b"\x94t\x940" +
+        b"h\x00j\x01\x00\x00\x00\x93" + short_unicode("echo hi") + b"\x85R.")
+    # An unpickler runs REDUCE as it reads it: junk after it comes too late.
+    out["pickle-called-then-junk.pkl"] = b"cos\nsystem\n(S'echo hi'\ntR\xff"
+    # Safetensors-shaped and a pickle: bytes 0-7 read as N = 0x454 (a header
+    # that starts with '{' at byte 8), and as BINSTRING of 4 bytes covering
+    # bytes 5-8, after which the pickle imports and calls os.system.
+    glot = b"T" + struct.pack("<I", 4) + b"\0\0\0{" + b"0cos\nsystem\n(S'echo'\ntR."
+    out["pickle-safetensors-glot.bin"] = glot + b" " * (8 + 0x454 - len(glot))
+    # EXT1: an import through copyreg's extension registry, by number.
+    out["pickle-ext.pkl"] = b"\x80\x02\x82\x2a)R."
+    # joblib.dump of an estimator: application classes and raw array bytes inline.
+    out["model.joblib"] = joblib_like()
+    # A Trainer's training_args.bin: torch.save of an application class.
+    out["training_args.bin"] = pickled_torch_zip(pickle.dumps(TrainingArguments(), protocol=2),
+                                                 root="training_args")
+    # torch.save(state_dict) with every kind of tensor a plain state dict holds,
+    # only allowlisted globals.
+    out["torch-zip-state-dict.pt"] = zip_bytes([
+        ("archive/data.pkl", full_state_dict_pickle()),
+        ("archive/.format_version", b"1"),
+        ("archive/byteorder", b"little"),
+        ("archive/data/0", struct.pack("<4f", 1, 2, 3, 4)),
+        ("archive/data/1", b"\x80\x3f\x00\x40"),
+        ("archive/data/2", bytes([0x38, 0x40, 0x44, 0x48])),
+        ("archive/data/3", struct.pack("<f", 0.5)),
+        ("archive/version", b"3\n"),
+    ], torch_align=True)
+
     # NumPy.
     out["array.npy"] = npy_bytes("<f4", (2, 3), struct.pack("<6f", *range(6)))
     out["object-array.npy"] = npy_bytes(
@@ -350,6 +548,11 @@ def samples():
         ("weights.npy", npy_bytes("<f4", (2,), struct.pack("<2f", 1, 2))),
         ("meta.npy", npy_bytes("|O", (1,), pickle.dumps(FakeObjectArray([{"lr": 0.1}]),
                                                            protocol=3))),
+    ], force_zip64=True)
+    # np.load parses any member by content: an object array under a name without .npy.
+    out["object-member-noext.npz"] = zip_bytes([
+        ("weights.npy", npy_bytes("<f4", (2,), struct.pack("<2f", 1, 2))),
+        ("meta", npy_bytes("|O", (1,), pickle.dumps(FakeObjectArray([{"lr": 0.1}]), protocol=3))),
     ], force_zip64=True)
 
     # Keras 3 .keras: a zip of metadata, config and the weights as HDF5.

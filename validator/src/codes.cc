@@ -34,17 +34,24 @@ constexpr std::array<CodeInfo, 73> kCodes = {{
     {Code::kPickleUnsafeImport, "pickle-unsafe-import", F::kBadInput, "",
      "a pickle imports a global outside the tensor-rebuild allowlist",
      "Found in a model file of a scanned directory (pytorch_model.bin, *.pkl, a NumPy object "
-     "array, ...). Only the globals torch.save writes for tensors and state dicts are "
-     "allowed; anything else (os.system, builtins.eval, a training class) runs code when "
-     "the file is unpickled, whatever loader opens it. The imports are listed."},
+     "array, ...), by walking the pickle grammar, not by signature. Only the globals "
+     "torch.save writes for dense tensors, parameters and state dicts are allowed "
+     "(docs/pickle-allowlist.md); anything else (os.system, builtins.eval, numpy's array "
+     "rebuilders, a training class) runs code when the file is unpickled, whatever loader "
+     "opens it. Also given for EXT1/2/4 opcodes (an import by number through copyreg's "
+     "registry, which torch.save never writes) and for TorchScript archives, whose code "
+     "torch.jit.load runs by design. The imports are listed."},
     {Code::kPickleCheckpoint, "pickle-checkpoint", F::kBadInput, "pickle_checkpoints",
      "a pickle-based checkpoint whose imports are all tensor-rebuild globals",
      "A plain torch.save state dict: torch.load(weights_only=True) reads it without running "
      "code, but older loaders unpickle it with no restriction, and it is not safetensors."},
     {Code::kPickleUnverified, "pickle-unverified", F::kBadInput, "",
      "a pickle whose imports could not all be read",
-     "A compressed or unreadable archive entry, a truncated or malformed pickle, or one past "
-     "the walker's limits: what it imports is unknown, so it is treated as unsafe."},
+     "A compressed or encrypted archive entry, a nested archive, a compressed stream or tar "
+     "archive under a model file's name, a truncated or malformed pickle, a STACK_GLOBAL "
+     "whose strings cannot be followed statically, or a pickle past the walker's limits "
+     "(size, stack, memo, archive entries): what it imports is unknown, so it is treated "
+     "as unsafe. A limit is never a pass."},
     {Code::kOtherWeightFormat, "other-weight-format", F::kBadInput, "other_weight_formats",
      "a model file in another format, not validated by stguard",
      "GGUF, NumPy, HDF5/Keras, ONNX, TFLite, msgpack or unrecognized bytes under a model "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "checked_math.h"
+#include "pickle_walk.h"
 #include "str_cat.h"
 
 namespace stguard::internal {
@@ -106,539 +107,60 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
 }
 
 // ---------------------------------------------------------------------------
-// Detail text. Everything taken from the file is escaped to printable ASCII
-// (a hostile name cannot drive a terminal or break a report line) and cut.
+// Detail text (escaping and lists: pickle_walk.h).
 
-constexpr size_t kMaxQuotedChars = 96;  // of one name taken from the file
-
-void AppendEscaped(std::string& out, std::string_view text, size_t max_chars = kMaxQuotedChars) {
-  constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (i == max_chars) {
-      out += "...";
-      return;
-    }
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      StrAppend(out, "\\x", kHex[c >> 4], kHex[c & 0xf]);
-    }
-  }
-}
-
-std::string Escaped(std::string_view text, size_t max_chars = kMaxQuotedChars) {
-  std::string out;
-  // Enough for printable text and the "..." of a cut; only escapes regrow it.
-  out.reserve(std::min(text.size(), max_chars) + 3);
-  AppendEscaped(out, text, max_chars);
-  return out;
-}
-
-ForeignFormat Found(std::string_view name, bool runs_code, std::string detail = {}) {
+ForeignFormat Found(ForeignFamily family, std::string_view name, bool runs_code,
+                    std::string detail = {}) {
   if (detail.size() > kMaxForeignDetailBytes) {
     detail.resize(kMaxForeignDetailBytes - 3);
     detail += "...";
   }
-  return ForeignFormat{name, runs_code, std::move(detail)};
-}
-
-// "a, b, c and 2 more" for at most `listed` of `items`.
-std::string JoinCapped(const std::vector<std::string>& items, size_t listed) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < listed; ++i) StrAppend(out, i ? ", " : "", items[i]);
-  if (items.size() > listed) StrAppend(out, " and ", items.size() - listed, " more");
-  return out;
+  return ForeignFormat{family, name, runs_code, std::move(detail)};
 }
 
 // ---------------------------------------------------------------------------
-// Pickle. Loading a pickle calls whatever callables it names, so what it
-// imports (GLOBAL, INST, STACK_GLOBAL) is the one thing worth reporting. The
-// walker knows every opcode's argument format and stack effect (CPython
-// Lib/pickletools.py), which is what keeps text and random bytes out: a
-// stream is a pickle only if it walks without an unknown opcode, a malformed
-// argument or a stack underflow.
+// Pickle, walked by the shared walker (pickle_walk.h), whose grammar is what
+// keeps text and random bytes out: a stream is a pickle only if it walks
+// without an unknown opcode, a malformed argument or a stack underflow, or
+// if what an unpickler runs before the error already imports and calls.
 
-// Distinct "module.name" imports in first-seen order. A list that does not
-// record (a probe: does the stream walk at all?) keeps nothing.
-class ImportList {
- public:
-  static constexpr size_t kListed = 8;     // names spelled out in the detail
-  static constexpr size_t kTracked = 64;   // names kept for de-duplication
-  static_assert(kTracked >= kListed);
-
-  explicit ImportList(bool record = true) : record_(record) {}
-
-  void Add(std::string_view module, std::string_view name) {
-    if (!record_) return;
-    std::string full = StrCat(Escaped(module), ".", Escaped(name));
-    if (std::find(names_.begin(), names_.end(), full) != names_.end()) return;
-    if (names_.size() == kTracked) {
-      saturated_ = true;
-      return;
-    }
-    names_.push_back(std::move(full));
-  }
-  // STACK_GLOBAL whose operands were computed, not pushed as strings.
-  void AddComputed() { Add("<computed>", "<computed>"); }
-
-  void Merge(const ImportList& other) {
-    for (const std::string& full : other.names_) {
-      if (std::find(names_.begin(), names_.end(), full) != names_.end()) continue;
-      if (names_.size() == kTracked) {
-        saturated_ = true;
-        break;
-      }
-      names_.push_back(full);
-    }
-    saturated_ = saturated_ || other.saturated_;
-  }
-
-  std::string Describe() const {
-    if (names_.empty()) return "no imports";
-    if (!saturated_) return StrCat("imports ", JoinCapped(names_, kListed));
-    // Past kTracked names the count is a lower bound.
-    const std::vector<std::string> listed(
-        names_.begin(), names_.begin() + static_cast<ptrdiff_t>(std::min(kListed, names_.size())));
-    return StrCat("imports ", JoinCapped(listed, kListed), " and at least ",
-                  names_.size() - listed.size(), " more");
-  }
-
- private:
-  bool record_;
-  std::vector<std::string> names_;
-  bool saturated_ = false;
-};
-
-enum class PickleArg : uint8_t {
-  kNone,
-  kFixed1, kFixed2, kFixed4, kFixed8,  // fixed-size argument
-  kLen1, kLen4, kLen4Signed, kLen8,    // little-endian byte count, then that many bytes
-  kDecimalLine,                        // INT GET PUT: [-]digits '\n'
-  kLongLine,                           // LONG: [-]digits[L] '\n'
-  kFloatLine,                          // FLOAT: repr(float) '\n'
-  kQuotedLine,                         // STRING: 'quoted' '\n'
-  kAnyLine,                            // UNICODE PERSID: anything up to '\n'
-  kNamePair,                           // GLOBAL INST: module '\n' name '\n'
-};
-
-// What an opcode does besides popping `pops` and pushing `pushes` values.
-enum class PickleOp : uint8_t {
-  kPlain,
-  kString,       // pushes its argument as a str (STACK_GLOBAL operand)
-  kMark,         // MARK
-  kPopMark,      // pops up to the top mark and the mark, then pops/pushes as listed
-  kPop,          // POP: a value, or a mark sitting on top
-  kDup,          // DUP
-  kPut,          // PUT BINPUT LONG_BINPUT: memo[arg] = top
-  kMemoize,      // MEMOIZE: memo[len(memo)] = top
-  kGet,          // GET BINGET LONG_BINGET: push memo[arg]
-  kGlobal,       // GLOBAL: push module.name
-  kInst,         // INST: kPopMark + import module.name
-  kStackGlobal,  // STACK_GLOBAL: pops module and name strings
-  kProto,        // PROTO: protocol number
-  kFrame,        // FRAME: a length, nothing on the stack
-  kStop,         // STOP: pops the result
-};
-
-struct PickleOpcode {
-  uint8_t code;
-  PickleArg arg;
-  PickleOp op;
-  uint8_t pops;
-  uint8_t pushes;
-  uint8_t protocol;  // protocol that introduced it
-};
-
-// Every opcode of protocols 0 to 5, in pickletools order.
-constexpr PickleOpcode kPickleOpcodes[] = {
-    {'I', PickleArg::kDecimalLine, PickleOp::kPlain, 0, 1, 0},     // INT
-    {'J', PickleArg::kFixed4, PickleOp::kPlain, 0, 1, 1},          // BININT
-    {'K', PickleArg::kFixed1, PickleOp::kPlain, 0, 1, 1},          // BININT1
-    {'M', PickleArg::kFixed2, PickleOp::kPlain, 0, 1, 1},          // BININT2
-    {'L', PickleArg::kLongLine, PickleOp::kPlain, 0, 1, 0},        // LONG
-    {0x8a, PickleArg::kLen1, PickleOp::kPlain, 0, 1, 2},           // LONG1
-    {0x8b, PickleArg::kLen4Signed, PickleOp::kPlain, 0, 1, 2},     // LONG4
-    {'S', PickleArg::kQuotedLine, PickleOp::kString, 0, 1, 0},     // STRING
-    {'T', PickleArg::kLen4Signed, PickleOp::kString, 0, 1, 1},     // BINSTRING
-    {'U', PickleArg::kLen1, PickleOp::kString, 0, 1, 1},           // SHORT_BINSTRING
-    {'B', PickleArg::kLen4, PickleOp::kPlain, 0, 1, 3},            // BINBYTES
-    {'C', PickleArg::kLen1, PickleOp::kPlain, 0, 1, 3},            // SHORT_BINBYTES
-    {0x8e, PickleArg::kLen8, PickleOp::kPlain, 0, 1, 4},           // BINBYTES8
-    {0x96, PickleArg::kLen8, PickleOp::kPlain, 0, 1, 5},           // BYTEARRAY8
-    {0x97, PickleArg::kNone, PickleOp::kPlain, 0, 1, 5},           // NEXT_BUFFER
-    {0x98, PickleArg::kNone, PickleOp::kPlain, 1, 1, 5},           // READONLY_BUFFER
-    {'N', PickleArg::kNone, PickleOp::kPlain, 0, 1, 0},            // NONE
-    {0x88, PickleArg::kNone, PickleOp::kPlain, 0, 1, 2},           // NEWTRUE
-    {0x89, PickleArg::kNone, PickleOp::kPlain, 0, 1, 2},           // NEWFALSE
-    {'V', PickleArg::kAnyLine, PickleOp::kString, 0, 1, 0},        // UNICODE
-    {0x8c, PickleArg::kLen1, PickleOp::kString, 0, 1, 4},          // SHORT_BINUNICODE
-    {'X', PickleArg::kLen4, PickleOp::kString, 0, 1, 1},           // BINUNICODE
-    {0x8d, PickleArg::kLen8, PickleOp::kString, 0, 1, 4},          // BINUNICODE8
-    {'F', PickleArg::kFloatLine, PickleOp::kPlain, 0, 1, 0},       // FLOAT
-    {'G', PickleArg::kFixed8, PickleOp::kPlain, 0, 1, 1},          // BINFLOAT
-    {']', PickleArg::kNone, PickleOp::kPlain, 0, 1, 1},            // EMPTY_LIST
-    {'a', PickleArg::kNone, PickleOp::kPlain, 2, 1, 0},            // APPEND
-    {'e', PickleArg::kNone, PickleOp::kPopMark, 1, 1, 1},          // APPENDS
-    {'l', PickleArg::kNone, PickleOp::kPopMark, 0, 1, 0},          // LIST
-    {')', PickleArg::kNone, PickleOp::kPlain, 0, 1, 1},            // EMPTY_TUPLE
-    {'t', PickleArg::kNone, PickleOp::kPopMark, 0, 1, 0},          // TUPLE
-    {0x85, PickleArg::kNone, PickleOp::kPlain, 1, 1, 2},           // TUPLE1
-    {0x86, PickleArg::kNone, PickleOp::kPlain, 2, 1, 2},           // TUPLE2
-    {0x87, PickleArg::kNone, PickleOp::kPlain, 3, 1, 2},           // TUPLE3
-    {'}', PickleArg::kNone, PickleOp::kPlain, 0, 1, 1},            // EMPTY_DICT
-    {'d', PickleArg::kNone, PickleOp::kPopMark, 0, 1, 0},          // DICT
-    {'s', PickleArg::kNone, PickleOp::kPlain, 3, 1, 0},            // SETITEM
-    {'u', PickleArg::kNone, PickleOp::kPopMark, 1, 1, 1},          // SETITEMS
-    {0x8f, PickleArg::kNone, PickleOp::kPlain, 0, 1, 4},           // EMPTY_SET
-    {0x90, PickleArg::kNone, PickleOp::kPopMark, 1, 1, 4},         // ADDITEMS
-    {0x91, PickleArg::kNone, PickleOp::kPopMark, 0, 1, 4},         // FROZENSET
-    {'0', PickleArg::kNone, PickleOp::kPop, 0, 0, 0},              // POP
-    {'2', PickleArg::kNone, PickleOp::kDup, 0, 0, 0},              // DUP
-    {'(', PickleArg::kNone, PickleOp::kMark, 0, 0, 0},             // MARK
-    {'1', PickleArg::kNone, PickleOp::kPopMark, 0, 0, 1},          // POP_MARK
-    {'g', PickleArg::kDecimalLine, PickleOp::kGet, 0, 0, 0},       // GET
-    {'h', PickleArg::kFixed1, PickleOp::kGet, 0, 0, 1},            // BINGET
-    {'j', PickleArg::kFixed4, PickleOp::kGet, 0, 0, 1},            // LONG_BINGET
-    {'p', PickleArg::kDecimalLine, PickleOp::kPut, 0, 0, 0},       // PUT
-    {'q', PickleArg::kFixed1, PickleOp::kPut, 0, 0, 1},            // BINPUT
-    {'r', PickleArg::kFixed4, PickleOp::kPut, 0, 0, 1},            // LONG_BINPUT
-    {0x94, PickleArg::kNone, PickleOp::kMemoize, 0, 0, 4},         // MEMOIZE
-    {0x82, PickleArg::kFixed1, PickleOp::kPlain, 0, 1, 2},         // EXT1
-    {0x83, PickleArg::kFixed2, PickleOp::kPlain, 0, 1, 2},         // EXT2
-    {0x84, PickleArg::kFixed4, PickleOp::kPlain, 0, 1, 2},         // EXT4
-    {'c', PickleArg::kNamePair, PickleOp::kGlobal, 0, 1, 0},       // GLOBAL
-    {0x93, PickleArg::kNone, PickleOp::kStackGlobal, 2, 1, 4},     // STACK_GLOBAL
-    {'R', PickleArg::kNone, PickleOp::kPlain, 2, 1, 0},            // REDUCE
-    {'b', PickleArg::kNone, PickleOp::kPlain, 2, 1, 0},            // BUILD
-    {'i', PickleArg::kNamePair, PickleOp::kInst, 0, 1, 0},         // INST
-    {'o', PickleArg::kNone, PickleOp::kPopMark, 0, 1, 1},          // OBJ
-    {0x81, PickleArg::kNone, PickleOp::kPlain, 2, 1, 2},           // NEWOBJ
-    {0x92, PickleArg::kNone, PickleOp::kPlain, 3, 1, 4},           // NEWOBJ_EX
-    {0x80, PickleArg::kFixed1, PickleOp::kProto, 0, 0, 2},         // PROTO
-    {'.', PickleArg::kNone, PickleOp::kStop, 1, 0, 0},             // STOP
-    {0x95, PickleArg::kFixed8, PickleOp::kFrame, 0, 0, 4},         // FRAME
-    {'P', PickleArg::kAnyLine, PickleOp::kPlain, 0, 1, 0},         // PERSID
-    {'Q', PickleArg::kNone, PickleOp::kPlain, 1, 1, 1},            // BINPERSID
-};
-
-// Opcode byte -> row of kPickleOpcodes, or nullptr.
-const PickleOpcode* FindPickleOpcode(uint8_t code) {
-  static const std::array<const PickleOpcode*, 256> kByCode = [] {
-    std::array<const PickleOpcode*, 256> table{};
-    for (const PickleOpcode& op : kPickleOpcodes) table[op.code] = &op;
-    return table;
-  }();
-  return kByCode[code];
-}
-
-constexpr uint8_t kPickleProto = 0x80;
-constexpr uint64_t kHighestPickleProtocol = 5;
-constexpr size_t kMaxMemoEntries = 4096;  // more PUTs are walked, not remembered
+constexpr size_t kMaxChainedPickles = 8;
 
 bool IsDigit(uint8_t c) { return c >= '0' && c <= '9'; }
 
-// [-]digits, with an optional trailing 'L' when `long_suffix`.
-bool IsDecimal(Bytes line, bool long_suffix) {
-  std::string_view text = AsText(line);
-  if (long_suffix && !text.empty() && text.back() == 'L') text.remove_suffix(1);
-  if (!text.empty() && text.front() == '-') text.remove_prefix(1);
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return IsDigit(uint8_t(c)); });
-}
-
-// What repr(float) writes: digits, sign, point, exponent, inf, nan.
-bool IsFloatText(Bytes line) {
-  constexpr std::string_view kFloatChars = "0123456789+-.eEinfaINFA";
-  return !line.empty() && std::all_of(line.begin(), line.end(), [&](uint8_t c) {
-    return kFloatChars.find(char(c)) != std::string_view::npos;
-  });
-}
-
-// A Python name or dotted module path (ASCII identifier characters; UTF-8
-// bytes allowed). Spaces and punctuation are what keep prose out.
-bool IsDottedName(Bytes line) {
-  return !line.empty() && std::all_of(line.begin(), line.end(), [](uint8_t c) {
-    return IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-           c == '.' || c >= 0x80;
-  });
-}
-
-// The protocol-0 decimal argument of GET / PUT (digits only, checked).
-std::optional<uint64_t> ParseIndex(Bytes line) {
-  if (line.empty() || line.size() > 18) return std::nullopt;  // 18 digits fit 64 bits
-  uint64_t value = 0;
-  for (uint8_t c : line) {
-    if (!IsDigit(c)) return std::nullopt;
-    value = value * 10 + (c - '0');
+// "pickle protocol 2; imports a, b" for an accepted walk and its imports.
+std::string DescribePickle(const PickleWalk& walk, const ImportList& imports) {
+  std::string out = StrCat("pickle protocol ", walk.shown_protocol(), "; ", imports.Describe());
+  if (walk.end == PickleEnd::kCut) out += " in the bytes read";
+  if (walk.end != PickleEnd::kStop && walk.end != PickleEnd::kCut) {
+    StrAppend(out, " before it turns malformed at byte ", walk.end_offset);
   }
-  return value;
-}
-
-struct PickleScan {
-  enum class End : uint8_t {
-    kInvalid,  // not a pickle
-    kStop,     // reached STOP
-    kCut,      // the window ended inside the stream (the stream goes on past it)
-  };
-  End end = End::kInvalid;
-  size_t length = 0;   // bytes walked, STOP included
-  size_t opcodes = 0;  // opcodes walked
-  int protocol = -1;   // PROTO's argument, if any
-  uint8_t max_opcode_protocol = 0;
-  bool clean_stop = false;  // STOP left exactly one value and no open mark
-  // A memo write or an import: real pickles memoize their containers, and an
-  // exploit imports something. Text that happens to walk has neither.
-  bool structured = false;
-};
-
-// Walks one pickle from the start of `window`. `stream_size` (>= window
-// size) is how many bytes the stream really has from there: an argument that
-// runs past the window but not past the stream ends the walk as kCut.
-// Imports seen are added to `imports` (also for an invalid stream; callers
-// merge only what they accept).
-PickleScan ScanPickle(Bytes window, uint64_t stream_size, ImportList& imports) {
-  using End = PickleScan::End;
-  struct Slot {
-    std::string_view text;  // a str's bytes (escaped form for STRING), if is_string
-    bool is_string = false;
-  };
-  PickleScan scan;
-  stream_size = std::max<uint64_t>(stream_size, window.size());
-  std::vector<Slot> stack;
-  std::vector<size_t> marks;  // stack sizes at each open MARK
-  std::map<uint64_t, Slot> memo;
-  bool memo_complete = true;  // false once a PUT was not remembered
-  const bool window_is_cut = stream_size > window.size();
-  const End out_of_bytes = window_is_cut ? End::kCut : End::kInvalid;
-
-  Reader in(window);
-  const auto available = [&] { return stack.size() - (marks.empty() ? 0 : marks.back()); };
-  const auto remember = [&](uint64_t index) {
-    scan.structured = true;
-    if (memo.size() < kMaxMemoEntries || memo.count(index) != 0) {
-      memo[index] = stack.back();
-    } else {
-      memo_complete = false;
-    }
-  };
-  for (;;) {
-    const std::optional<uint64_t> code = in.Le(1);
-    if (!code) {
-      scan.end = out_of_bytes;
-      return scan;
-    }
-    const PickleOpcode* op = FindPickleOpcode(static_cast<uint8_t>(*code));
-    if (op == nullptr) return scan;  // unknown opcode: not a pickle
-    scan.max_opcode_protocol = std::max(scan.max_opcode_protocol, op->protocol);
-
-    // 1. The argument.
-    std::optional<uint64_t> number;  // fixed-size argument
-    Bytes payload;                   // length-prefixed or line argument
-    Bytes second_line;               // INST / GLOBAL name
-    bool arg_ok = true;
-    switch (op->arg) {
-      case PickleArg::kNone:
-        break;
-      case PickleArg::kFixed1: number = in.Le(1); arg_ok = number.has_value(); break;
-      case PickleArg::kFixed2: number = in.Le(2); arg_ok = number.has_value(); break;
-      case PickleArg::kFixed4: number = in.Le(4); arg_ok = number.has_value(); break;
-      case PickleArg::kFixed8: number = in.Le(8); arg_ok = number.has_value(); break;
-      case PickleArg::kLen1:
-      case PickleArg::kLen4:
-      case PickleArg::kLen4Signed:
-      case PickleArg::kLen8: {
-        const size_t width = op->arg == PickleArg::kLen1 ? 1 : op->arg == PickleArg::kLen8 ? 8 : 4;
-        const std::optional<uint64_t> length = in.Le(width);
-        if (!length) {
-          arg_ok = false;
-          break;
-        }
-        // A negative signed length is an error to the unpickler; a length
-        // past the end of the stream means this is not a pickle at all.
-        if (op->arg == PickleArg::kLen4Signed && *length >= (uint64_t{1} << 31)) return scan;
-        if (*length > stream_size - in.pos()) return scan;
-        const std::optional<Bytes> bytes = in.Take(*length);
-        if (!bytes) {
-          arg_ok = false;
-          break;
-        }
-        payload = *bytes;
-        break;
-      }
-      case PickleArg::kDecimalLine:
-      case PickleArg::kLongLine:
-      case PickleArg::kFloatLine:
-      case PickleArg::kQuotedLine:
-      case PickleArg::kAnyLine:
-      case PickleArg::kNamePair: {
-        const std::optional<Bytes> line = in.Line();
-        if (!line) {
-          arg_ok = false;
-          break;
-        }
-        payload = *line;
-        bool valid = true;
-        if (op->arg == PickleArg::kDecimalLine) valid = IsDecimal(payload, false);
-        if (op->arg == PickleArg::kLongLine) valid = IsDecimal(payload, true);
-        if (op->arg == PickleArg::kFloatLine) valid = IsFloatText(payload);
-        if (op->arg == PickleArg::kQuotedLine) {
-          valid = payload.size() >= 2 && (payload.front() == '\'' || payload.front() == '"') &&
-                  payload.back() == payload.front();
-          if (valid) payload = payload.subspan(1, payload.size() - 2);
-        }
-        if (op->arg == PickleArg::kNamePair) {
-          const std::optional<Bytes> name = in.Line();
-          if (!name) {
-            arg_ok = false;
-            break;
-          }
-          second_line = *name;
-          valid = IsDottedName(payload) && IsDottedName(second_line);
-        }
-        if (!valid) return scan;
-        break;
-      }
-    }
-    if (!arg_ok) {
-      scan.end = out_of_bytes;
-      return scan;
-    }
-    ++scan.opcodes;
-
-    // 2. The stack effect. Underflow past the top mark is an error to the
-    // unpickler, and so is it here.
-    switch (op->op) {
-      case PickleOp::kMark:
-        marks.push_back(stack.size());
-        continue;
-      case PickleOp::kPop:
-        if (!marks.empty() && marks.back() == stack.size()) {
-          marks.pop_back();
-        } else if (available() == 0) {
-          return scan;
-        } else {
-          stack.pop_back();
-        }
-        continue;
-      case PickleOp::kDup:
-        if (available() == 0) return scan;
-        stack.push_back(stack.back());
-        continue;
-      case PickleOp::kPut: {
-        const std::optional<uint64_t> index = number ? number : ParseIndex(payload);
-        if (!index || available() == 0) return scan;
-        remember(*index);
-        continue;
-      }
-      case PickleOp::kMemoize:
-        if (available() == 0) return scan;
-        remember(memo.size());
-        continue;
-      case PickleOp::kGet: {
-        const std::optional<uint64_t> index = number ? number : ParseIndex(payload);
-        if (!index) return scan;
-        const auto it = memo.find(*index);
-        if (it == memo.end() && memo_complete) return scan;  // unknown memo key
-        stack.push_back(it == memo.end() ? Slot{} : it->second);
-        continue;
-      }
-      case PickleOp::kProto:
-        if (*number > kHighestPickleProtocol) return scan;
-        if (scan.protocol < 0) scan.protocol = static_cast<int>(*number);
-        continue;
-      case PickleOp::kFrame:
-        if (*number > stream_size - in.pos()) return scan;
-        continue;
-      case PickleOp::kStop:
-        if (available() == 0) return scan;
-        scan.end = End::kStop;
-        scan.length = in.pos();
-        scan.clean_stop = stack.size() == 1 && marks.empty();
-        return scan;
-      case PickleOp::kGlobal:
-        imports.Add(AsText(payload), AsText(second_line));
-        scan.structured = true;
-        break;
-      case PickleOp::kInst:
-        imports.Add(AsText(payload), AsText(second_line));
-        scan.structured = true;
-        [[fallthrough]];
-      case PickleOp::kPopMark:
-        if (marks.empty()) return scan;
-        stack.resize(marks.back());
-        marks.pop_back();
-        break;
-      case PickleOp::kStackGlobal:
-        if (available() < 2) return scan;
-        scan.structured = true;
-        if (stack.end()[-2].is_string && stack.end()[-1].is_string) {
-          imports.Add(stack.end()[-2].text, stack.end()[-1].text);
-        } else {
-          imports.AddComputed();
-        }
-        break;
-      case PickleOp::kPlain:
-      case PickleOp::kString:
-        break;
-    }
-    if (available() < op->pops) return scan;
-    stack.resize(stack.size() - op->pops);
-    for (uint8_t i = 0; i < op->pushes; ++i) {
-      stack.push_back(op->op == PickleOp::kString ? Slot{AsText(payload), true} : Slot{});
-    }
-  }
-}
-
-constexpr size_t kMaxChainedPickles = 8;
-// Without PROTO (protocols 0 and 1) a pickle has no magic: ask for a few
-// opcodes and a clean STOP, or many opcodes when the window cuts it.
-constexpr size_t kMinOpcodesWithoutMagic = 3;
-constexpr size_t kMinOpcodesWithoutMagicCut = 16;
-
-bool HasPickleMagic(Bytes bytes) {
-  return bytes.size() >= 2 && bytes[0] == kPickleProto && bytes[1] >= 2 &&
-         bytes[1] <= kHighestPickleProtocol;
-}
-
-bool AcceptPickle(const PickleScan& scan, bool magic) {
-  using End = PickleScan::End;
-  if (magic) return scan.end != End::kInvalid && scan.opcodes >= 2;
-  if (!scan.structured) return false;
-  if (scan.end == End::kStop) return scan.clean_stop && scan.opcodes >= kMinOpcodesWithoutMagic;
-  return scan.end == End::kCut && scan.opcodes >= kMinOpcodesWithoutMagicCut;
-}
-
-// "pickle protocol 2; imports a, b" for an accepted scan and its imports.
-std::string DescribePickle(const PickleScan& scan, const ImportList& imports) {
-  const int protocol = scan.protocol >= 0 ? scan.protocol : scan.max_opcode_protocol;
-  std::string out = StrCat("pickle protocol ", protocol, "; ", imports.Describe());
-  if (scan.end == PickleScan::End::kCut) out += " in the bytes read";
   return out;
 }
 
 // One pickle from the start of `bytes`, then any further ones that follow it
 // back to back (legacy torch.save writes five), imports merged.
 struct PickleStreams {
-  PickleScan first;
+  PickleWalk first;
   ImportList imports;
 };
 std::optional<PickleStreams> WalkPicklesOnce(Bytes bytes, uint64_t stream_size,
                                              bool record_imports) {
-  PickleStreams out{PickleScan{}, ImportList(record_imports)};
-  const bool magic = HasPickleMagic(bytes);
-  out.first = ScanPickle(bytes, stream_size, out.imports);
-  if (!AcceptPickle(out.first, magic)) return std::nullopt;
-  size_t pos = out.first.length;
-  for (size_t i = 1; i < kMaxChainedPickles && out.first.end == PickleScan::End::kStop; ++i) {
-    const Bytes rest = bytes.subspan(std::min(pos, bytes.size()));
-    if (!HasPickleMagic(rest)) break;
+  PickleStreams out{PickleWalk{}, ImportList(record_imports)};
+  MemorySource source(bytes);
+  StreamReader in(source, 0, bytes.size(), stream_size);
+  out.first = WalkPickle(in, out.imports);
+  if (!WalkedLikeAPickle(out.first) && !out.first.called_after_import) return std::nullopt;
+  uint64_t pos = out.first.end_offset;
+  for (size_t i = 1; i < kMaxChainedPickles && out.first.end == PickleEnd::kStop; ++i) {
+    if (!HasPickleMagic(bytes.subspan(std::min<uint64_t>(pos, bytes.size())))) break;
     ImportList more(record_imports);
-    const PickleScan next = ScanPickle(rest, stream_size - pos, more);
-    if (next.end == PickleScan::End::kInvalid) break;
+    StreamReader next_in(source, pos, bytes.size(), stream_size);
+    const PickleWalk next = WalkPickle(next_in, more);
+    if (next.end != PickleEnd::kStop && next.end != PickleEnd::kCut) break;
     out.imports.Merge(more);
-    if (next.end != PickleScan::End::kStop) break;
-    pos += next.length;
+    if (next.end != PickleEnd::kStop) break;
+    pos = next.end_offset;
   }
   return out;
 }
@@ -654,19 +176,14 @@ std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
   return WalkPicklesOnce(bytes, stream_size, /*record_imports=*/true);
 }
 
-// torch.save's legacy format starts with pickle.dump(0x1950a86a20f9469cfc6c,
-// protocol=2): PROTO 2, LONG1 of 10 bytes (little-endian), STOP.
-constexpr std::string_view kTorchLegacyMagic =
-    "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
-
 std::optional<ForeignFormat> IdentifyPickle(Bytes head, uint64_t size) {
   const std::optional<PickleStreams> pickles = WalkPickles(head, size);
   if (!pickles) return std::nullopt;
   const std::string detail = DescribePickle(pickles->first, pickles->imports);
   if (StartsWith(head, kTorchLegacyMagic)) {
-    return Found("PyTorch legacy pickle (torch.save)", true, detail);
+    return Found(ForeignFamily::kTorchLegacy, "PyTorch legacy pickle (torch.save)", true, detail);
   }
-  return Found("Python pickle", true, detail);
+  return Found(ForeignFamily::kPickle, "Python pickle", true, detail);
 }
 
 // ---------------------------------------------------------------------------
@@ -675,13 +192,6 @@ std::optional<ForeignFormat> IdentifyPickle(Bytes head, uint64_t size) {
 // stored as a pickle, which np.load(allow_pickle=True) runs.
 
 constexpr std::string_view kNpyMagic = "\x93NUMPY";
-
-struct NpyHeader {
-  uint64_t major = 0;
-  uint64_t minor = 0;
-  std::string_view dict;  // as much of it as the window holds
-  bool object_dtype = false;
-};
 
 bool HasObjectDescr(std::string_view dict) {
   // '|O' (or old numpy's '|O8'), alone or as a field of a structured dtype.
@@ -692,26 +202,6 @@ bool HasObjectDescr(std::string_view dict) {
   return false;
 }
 
-std::optional<NpyHeader> ParseNpy(Bytes bytes) {
-  Reader in(bytes);
-  if (!in.Literal(kNpyMagic)) return std::nullopt;
-  NpyHeader header;
-  const std::optional<uint64_t> major = in.Le(1);
-  const std::optional<uint64_t> minor = in.Le(1);
-  if (!major || !minor || *major < 1 || *major > 3) return std::nullopt;
-  header.major = *major;
-  header.minor = *minor;
-  const std::optional<uint64_t> length = in.Le(*major == 1 ? 2 : 4);
-  if (length) {
-    // The part of the dict inside the window is enough: 'descr' comes first.
-    const Bytes text = in.remaining() >= *length ? *in.Take(*length) : *in.Take(in.remaining());
-    header.dict = AsText(text);
-    if (!header.dict.empty() && header.dict.front() != '{') return std::nullopt;
-    header.object_dtype = HasObjectDescr(header.dict);
-  }
-  return header;
-}
-
 std::optional<ForeignFormat> IdentifyNpy(Bytes head) {
   const std::optional<NpyHeader> npy = ParseNpy(head);
   if (!npy) return std::nullopt;
@@ -720,7 +210,7 @@ std::optional<ForeignFormat> IdentifyNpy(Bytes head) {
   std::string detail = StrCat("npy ", npy->major, ".", npy->minor);
   if (!dict.empty()) StrAppend(detail, "; ", Escaped(dict, 200));
   if (npy->object_dtype) detail = StrCat("object dtype (data is a pickle); ", detail);
-  return Found("NumPy .npy array", npy->object_dtype, detail);
+  return Found(ForeignFamily::kNpy, "NumPy .npy array", npy->object_dtype, detail);
 }
 
 // ---------------------------------------------------------------------------
@@ -854,25 +344,29 @@ std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
       torchscript = true;
     }
     if (IsArchiveRecordUnder(e.name, "data/")) tensor_records = true;
-    if (EndsWith(e.name, ".npy")) ++npy_entries;
+    // np.load parses any member that starts with the .npy magic, whatever its name.
+    if (EndsWith(e.name, ".npy") || (CanInspect(e) && ParseNpy(e.data))) ++npy_entries;
     if (e.name == "config.json" || e.name == "metadata.json" || e.name == "model.weights.h5") {
       ++keras_entries;
     }
   }
-  if (entries.empty()) return Found("ZIP archive", false, "local header past the bytes read");
+  if (entries.empty()) {
+    return Found(ForeignFamily::kZip, "ZIP archive", false, "local header past the bytes read");
+  }
   // torch.jit.save archives hold a data.pkl too: the code/ records decide.
   if (torchscript) {
-    return Found("TorchScript archive (torch.jit.save)", true,
+    return Found(ForeignFamily::kTorchScript, "TorchScript archive (torch.jit.save)", true,
                  torch_data ? DescribeRecordPickle(*torch_data, size) : EntryList(entries));
   }
   if (torch_data != nullptr) {
-    return Found("PyTorch zip archive (torch.save)", true, DescribeRecordPickle(*torch_data, size));
+    return Found(ForeignFamily::kTorchZip, "PyTorch zip archive (torch.save)", true,
+                 DescribeRecordPickle(*torch_data, size));
   }
   // torch.save writes data.pkl first; torch.jit.save writes the tensors
   // (<dir>/data/0, ...) before its data.pkl and code/, which a window can miss.
   if (tensor_records) {
-    return Found("PyTorch zip archive (torch.jit.save or torch.save)", true,
-                 StrCat(EntryList(entries), "; data.pkl past the bytes read"));
+    return Found(ForeignFamily::kTorchZip, "PyTorch zip archive (torch.jit.save or torch.save)",
+                 true, StrCat(EntryList(entries), "; data.pkl past the bytes read"));
   }
   if (npy_entries == entries.size()) {
     std::vector<std::string> pickled;
@@ -892,11 +386,13 @@ std::optional<ForeignFormat> IdentifyZip(Bytes head, uint64_t size) {
       StrAppend(detail, "; dtype of ", unchecked,
                 " not checked (compressed or past the bytes read)");
     }
-    return Found("NumPy .npz archive", !pickled.empty(), detail);
+    return Found(ForeignFamily::kNpz, "NumPy .npz archive", !pickled.empty(), detail);
   }
   // Keras 3 writes metadata.json, config.json and model.weights.h5.
-  if (keras_entries >= 2) return Found("Keras v3 archive (.keras)", false, EntryList(entries));
-  return Found("ZIP archive", false, EntryList(entries));
+  if (keras_entries >= 2) {
+    return Found(ForeignFamily::kKeras, "Keras v3 archive (.keras)", false, EntryList(entries));
+  }
+  return Found(ForeignFamily::kZip, "ZIP archive", false, EntryList(entries));
 }
 
 // ---------------------------------------------------------------------------
@@ -929,18 +425,20 @@ std::optional<ForeignFormat> IdentifyGguf(Bytes head) {
     }
     StrAppend(detail, "; ", *tensors, " tensors, ", *keys, " metadata keys");
   }
-  return Found("GGUF model", false, detail);
+  return Found(ForeignFamily::kGguf, "GGUF model", false, detail);
 }
 
 std::optional<ForeignFormat> IdentifyGgmlLegacy(Bytes head) {
   const std::optional<uint64_t> magic = LeAt(head, 0, 4);
   if (!magic) return std::nullopt;
-  if (*magic == kGgmlMagic) return Found("GGML model (legacy, before GGUF)", false);
+  if (*magic == kGgmlMagic) {
+    return Found(ForeignFamily::kGgml, "GGML model (legacy, before GGUF)", false);
+  }
   if (*magic != kGgmfMagic && *magic != kGgjtMagic) return std::nullopt;
   const std::string_view name = *magic == kGgmfMagic ? "GGMF model (legacy, before GGUF)"
                                                      : "GGJT model (legacy, before GGUF)";
   const std::optional<uint64_t> version = LeAt(head, 4, 4);
-  return Found(name, false, version ? StrCat("version ", *version) : "");
+  return Found(ForeignFamily::kGgml, name, false, version ? StrCat("version ", *version) : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -951,7 +449,7 @@ constexpr std::string_view kHdf5Magic = "\x89HDF\r\n\x1a\n";
 std::optional<ForeignFormat> IdentifyHdf5(Bytes head) {
   if (!StartsWith(head, kHdf5Magic)) return std::nullopt;
   const std::optional<uint64_t> version = LeAt(head, kHdf5Magic.size(), 1);
-  return Found("HDF5 (Keras .h5, legacy TensorFlow/Keras weights)", false,
+  return Found(ForeignFamily::kHdf5, "HDF5 (Keras .h5, legacy TensorFlow/Keras weights)", false,
                version ? StrCat("superblock version ", *version) : "");
 }
 
@@ -965,7 +463,7 @@ std::optional<ForeignFormat> IdentifyTflite(Bytes head, uint64_t size) {
   }
   const uint64_t root = LeAt(head, 0, 4).value_or(0);
   if (root < kPrefixBytes || root >= size) return std::nullopt;
-  return Found("TensorFlow Lite model (FlatBuffer)", false);
+  return Found(ForeignFamily::kTflite, "TensorFlow Lite model (FlatBuffer)", false);
 }
 
 // gzip (RFC 1952): 1f 8b, method 8 (deflate), flags with the reserved bits
@@ -995,7 +493,7 @@ std::optional<ForeignFormat> IdentifyGzip(Bytes head) {
       }
     }
   }
-  return Found("gzip compressed data", false, detail);
+  return Found(ForeignFamily::kGzip, "gzip compressed data", false, detail);
 }
 
 // What a model hub serves when the weights were never fetched from LFS.
@@ -1019,7 +517,7 @@ std::optional<ForeignFormat> IdentifyGitLfsPointer(Bytes head) {
   if (!size.empty()) StrAppend(detail, " to ", size, " bytes");
   if (!oid.empty()) StrAppend(detail, " (", oid, ")");
   detail += "; the model file itself was never downloaded (git lfs pull)";
-  return Found("Git LFS pointer (not the model file)", false, detail);
+  return Found(ForeignFamily::kLfsPointer, "Git LFS pointer (not the model file)", false, detail);
 }
 
 // ONNX: a protobuf ModelProto. Protobuf has no magic, so the top-level fields
@@ -1115,10 +613,173 @@ std::optional<ForeignFormat> IdentifyOnnx(Bytes head, uint64_t size) {
     StrAppend(detail, "; producer ", Escaped(producer, 48));
     if (!producer_version.empty()) StrAppend(detail, " ", Escaped(producer_version, 32));
   }
-  return Found("ONNX model (protobuf)", false, detail);
+  return Found(ForeignFamily::kOnnx, "ONNX model (protobuf)", false, detail);
 }
 
 }  // namespace
+
+std::optional<NpyHeader> ParseNpy(std::span<const uint8_t> bytes) {
+  Reader in(bytes);
+  if (!in.Literal(kNpyMagic)) return std::nullopt;
+  NpyHeader header;
+  const std::optional<uint64_t> major = in.Le(1);
+  const std::optional<uint64_t> minor = in.Le(1);
+  if (!major || !minor || *major < 1 || *major > 3) return std::nullopt;
+  header.major = *major;
+  header.minor = *minor;
+  const std::optional<uint64_t> length = in.Le(*major == 1 ? 2 : 4);
+  if (length) {
+    header.dict_length = *length;
+    header.data_offset = in.pos() + *length;  // at most 10 + 2^32: no overflow
+    // The part of the dict inside the window is enough: 'descr' comes first.
+    const Bytes text = in.remaining() >= *length ? *in.Take(*length) : *in.Take(in.remaining());
+    header.dict = AsText(text);
+    if (!header.dict.empty() && header.dict.front() != '{') return std::nullopt;
+    header.object_dtype = HasObjectDescr(header.dict);
+  }
+  return header;
+}
+
+namespace {
+
+// A strict reader for the header dict numpy writes ({'descr': '<f4',
+// 'fortran_order': False, 'shape': (2, 3), }): plain string literals (no
+// prefix, escape, triple quote or implicit concatenation), True / False /
+// None, tuples of integers. Anything else (a structured dtype's list, a
+// spelling numpy never writes) is left to the caller as "cannot tell".
+class NpyDictReader {
+ public:
+  explicit NpyDictReader(std::string_view text) : text_(text) {}
+
+  // The last 'descr' value as a plain string; nullopt when the dict is not
+  // of the strict form or its descr is not a plain string.
+  std::optional<std::string_view> Descr() {
+    std::optional<std::string_view> descr;
+    bool descr_plain = false;
+    Space();
+    if (!Char('{')) return std::nullopt;
+    for (;;) {
+      Space();
+      if (Char('}')) break;
+      const std::optional<std::string_view> key = PlainString();
+      Space();
+      if (!key || !Char(':')) return std::nullopt;
+      Space();
+      const size_t value_start = pos_;
+      const std::optional<std::string_view> string_value = PlainString();
+      if (!string_value) {
+        pos_ = value_start;
+        if (!Keyword() && !IntTuple()) return std::nullopt;
+      }
+      // Python keeps the last of repeated keys.
+      if (*key == "descr") {
+        descr = string_value;
+        descr_plain = string_value.has_value();
+      }
+      Space();
+      if (Char(',')) continue;
+      Space();
+      if (!Char('}')) return std::nullopt;
+      break;
+    }
+    Space();
+    if (pos_ != text_.size() || !descr_plain) return std::nullopt;
+    return descr;
+  }
+
+ private:
+  void Space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\t' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Char(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  std::optional<std::string_view> PlainString() {
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"')) return std::nullopt;
+    const char quote = text_[pos_];
+    const size_t close = text_.find(quote, pos_ + 1);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view body = text_.substr(pos_ + 1, close - pos_ - 1);
+    if (body.find_first_of("\\\n") != std::string_view::npos) return std::nullopt;
+    pos_ = close + 1;
+    // 'a' 'b' is one string to Python: refuse rather than guess.
+    size_t next = pos_;
+    while (next < text_.size() && text_[next] == ' ') ++next;
+    if (next < text_.size() && (text_[next] == '\'' || text_[next] == '"')) return std::nullopt;
+    return body;
+  }
+  bool Keyword() {
+    for (const std::string_view word : {"True", "False", "None"}) {
+      if (text_.substr(pos_, word.size()) == word) {
+        pos_ += word.size();
+        return true;
+      }
+    }
+    return false;
+  }
+  bool IntTuple() {
+    if (!Char('(')) return false;
+    for (;;) {
+      Space();
+      if (Char(')')) return true;
+      const size_t digits = pos_;
+      while (pos_ < text_.size() && IsDigit(uint8_t(text_[pos_]))) ++pos_;
+      if (pos_ == digits) return false;
+      Space();
+      if (Char(',')) continue;
+      Space();
+      return Char(')');
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// A numpy type string for data stored as raw bytes: byte order, a kind
+// other than 'O', a size, a datetime unit ('<f4', '|b1', '<M8[ns]', '|S10').
+bool IsRawTypeString(std::string_view type) {
+  if (!type.empty() && std::string_view("<>|=").find(type.front()) != std::string_view::npos) {
+    type.remove_prefix(1);
+  }
+  constexpr std::string_view kRawKinds = "?bBhHiIlLqQpPefdgFDGSUVamMcu";
+  if (type.empty() || kRawKinds.find(type.front()) == std::string_view::npos) return false;
+  type.remove_prefix(1);
+  while (!type.empty() && IsDigit(uint8_t(type.front()))) type.remove_prefix(1);
+  if (!type.empty() && type.front() == '[' && type.back() == ']') {
+    const std::string_view unit = type.substr(1, type.size() - 2);
+    return !unit.empty() && std::all_of(unit.begin(), unit.end(), [](char c) {
+      return IsDigit(uint8_t(c)) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    });
+  }
+  return type.empty();
+}
+
+bool IsObjectTypeString(std::string_view type) {
+  if (!type.empty() && std::string_view("<>|=").find(type.front()) != std::string_view::npos) {
+    type.remove_prefix(1);
+  }
+  if (type.empty() || type.front() != 'O') return false;
+  type.remove_prefix(1);
+  return std::all_of(type.begin(), type.end(), [](char c) { return IsDigit(uint8_t(c)); });
+}
+
+}  // namespace
+
+NpyDescr ClassifyNpyDescr(std::string_view dict) {
+  const std::optional<std::string_view> descr = NpyDictReader(dict).Descr();
+  if (!descr) return NpyDescr::kUnknown;
+  if (IsObjectTypeString(*descr)) return NpyDescr::kObject;
+  if (IsRawTypeString(*descr)) return NpyDescr::kRaw;
+  return NpyDescr::kUnknown;
+}
 
 std::optional<ForeignFormat> IdentifyForeignFormat(std::span<const uint8_t> head,
                                                    uint64_t file_size) {
