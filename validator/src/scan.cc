@@ -34,6 +34,7 @@ struct Planned {
   std::vector<const Candidate*> paths;
   NameRole role = NameRole::kOther;
   bool explicit_path = false;
+  size_t order = 0;  // where the walk first met the file
 };
 
 // Lower is judged first when names disagree about one file.
@@ -225,22 +226,22 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
     emit(std::move(f));
   };
 
-  // Problems first; then files grouped by identity, each group's paths in
-  // the order met, the group placed where its first path was met.
+  // Files grouped by identity, each group's paths in the order met, the
+  // group placed where its first path was met; problems stay in place.
   std::vector<Planned> plan;
   std::map<FileId, size_t> group_of;
-  std::vector<const Candidate*> outside;
-  for (const Candidate& c : walk.candidates) {
-    if (!c.problem.empty()) {
-      out(Unreadable(c));
-      continue;
-    }
-    if (!c.outside_root.empty()) {
-      outside.push_back(&c);
+  std::vector<std::pair<size_t, const Candidate*>> unopened;  // (order, candidate)
+  for (size_t order = 0; order < walk.candidates.size(); ++order) {
+    const Candidate& c = walk.candidates[order];
+    if (!c.problem.empty() || !c.outside_root.empty()) {
+      unopened.emplace_back(order, &c);
       continue;
     }
     const auto [it, added] = group_of.emplace(c.id, plan.size());
-    if (added) plan.push_back({});
+    if (added) {
+      plan.push_back({});
+      plan.back().order = order;
+    }
     Planned& p = plan[it->second];
     p.paths.push_back(&c);
     p.explicit_path |= c.explicit_path;
@@ -301,26 +302,30 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
     }
   }
 
-  // Everything else, one task a file (symlinks outside the root among them).
+  // Everything else in the order met, one task a file; entries that are
+  // not opened (missing, outside the root) among them.
   struct Task {
     const Planned* planned = nullptr;
-    const Candidate* outside = nullptr;
-    std::string path;
+    const Candidate* unopened = nullptr;
+    size_t order = 0;
   };
   std::vector<Task> tasks;
   for (const Planned& p : plan) {
     if (p.role == NameRole::kIndex || covered.count(p.paths.front()->id) != 0) continue;
-    tasks.push_back({&p, nullptr, p.paths.front()->path});
+    tasks.push_back({&p, nullptr, p.order});
   }
-  for (const Candidate* c : outside) tasks.push_back({nullptr, c, c->path});
-  std::stable_sort(tasks.begin(), tasks.end(),
-                   [](const Task& a, const Task& b) { return a.path < b.path; });
+  for (const auto& [order, c] : unopened) tasks.push_back({nullptr, c, order});
+  std::sort(tasks.begin(), tasks.end(),
+            [](const Task& a, const Task& b) { return a.order < b.order; });
   std::atomic<uint64_t> not_a_model{0};
   RunInOrder<std::optional<ScannedFile>>(
       tasks.size(), jobs,
       [&](size_t k) -> std::optional<ScannedFile> {
         const Task& task = tasks[k];
-        if (task.outside != nullptr) return OutsideRoot(*task.outside);
+        if (task.unopened != nullptr) {
+          return task.unopened->problem.empty() ? OutsideRoot(*task.unopened)
+                                                : Unreadable(*task.unopened);
+        }
         const Planned& p = *task.planned;
         const Candidate& first = *p.paths.front();
         std::optional<ScannedFile> f;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "model_file.h"
 #include "str_cat.h"
 
 namespace stguard::internal {
@@ -31,10 +32,6 @@ std::string Join(const std::string& dir, std::string_view name) {
 constexpr std::string_view kTextExtensions[] = {
     "json", "txt", "md", "markdown", "rst", "yaml", "yml", "toml", "ini", "cfg", "csv", "tsv",
     "py", "jinja", "html", "lock", "gitattributes", "gitignore"};
-// What loaders open: PyTorch, pickles, NumPy, GGUF, Keras/HDF5, ONNX, TFLite, Flax.
-constexpr std::string_view kModelExtensions[] = {
-    "bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "npy", "npz", "gguf",
-    "h5", "hdf5", "keras", "onnx", "tflite", "msgpack"};
 
 class Walker {
  public:
@@ -148,15 +145,16 @@ class Walker {
         out_.candidates.push_back(std::move(c));
         return;
       }
-      // Wherever it leads, a loader opening the link reads that file.
+      if (::stat(real->c_str(), &st) != 0) return;
+      // Not followed: what a link to a directory holds is not this tree's.
+      if (S_ISDIR(st.st_mode)) {
+        Skip(SkipReason::kDirectorySymlink);
+        return;
+      }
+      // A loader opening the link reads whatever it leads to.
       if (!IsInside(*real, root_)) {
         c.outside_root = root_;
         out_.candidates.push_back(std::move(c));
-        return;
-      }
-      if (::stat(real->c_str(), &st) != 0) return;
-      if (S_ISDIR(st.st_mode)) {
-        Skip(SkipReason::kDirectorySymlink);
         return;
       }
     }
@@ -185,9 +183,8 @@ NameRole RoleOfName(std::string_view name) {
   }
   const std::string_view extension = Extension(name);
   if (extension == "safetensors") return NameRole::kSafetensors;
-  for (const std::string_view e : kModelExtensions) {
-    if (extension == e) return NameRole::kModelNamed;
-  }
+  // What loaders open: PyTorch, pickles, NumPy, GGUF, Keras/HDF5, ONNX, TFLite, Flax.
+  if (HasModelFileName(name)) return NameRole::kModelNamed;
   for (const std::string_view e : kTextExtensions) {
     if (extension == e) return NameRole::kTextOrConfig;
   }

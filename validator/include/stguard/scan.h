@@ -84,9 +84,9 @@ struct ScanOptions {
 unsigned EffectiveJobs(const ScanOptions& options);
 
 // Judges `paths` (files, or directories walked below them) and calls `emit`
-// for each judged file, in a stable order (paths that do not exist, then
-// each index with its shards, then the other files in path order), each as
-// soon as it and those before it are done. A file named on the command
+// for each judged file, in a stable order (each index with its shards
+// first, then every other file in the order given, a directory's files in
+// path order), each as soon as it and those before it are done. A file named on the command
 // line is judged by its name (*.safetensors.index*.json an index, a model
 // file's extension a model file, anything else safetensors); a file met by
 // a walk likewise, except that config and text files are skipped and files
