@@ -89,7 +89,10 @@ TEST(CorpusPolicies, BuiltinKnobsAreMonotone) {
                       &Policy::unknown_fields, &Policy::duplicate_tensor_names,
                       &Policy::duplicate_metadata_keys, &Policy::empty_tensor_names,
                       &Policy::control_chars_in_names, &Policy::control_chars_in_metadata,
-                      &Policy::path_like_names, &Policy::tensor_offset_unaligned}) {
+                      &Policy::path_like_names, &Policy::tensor_offset_unaligned,
+                      &Policy::nonfinite_values, &Policy::bool_values,
+                      &Policy::index_consistency, &Policy::index_total_size,
+                      &Policy::pickle_checkpoints, &Policy::other_weight_formats}) {
       EXPECT_GE(b.*knob, a.*knob) << a.name << " -> " << b.name;
     }
     for (auto limit : {&Policy::max_tensors, &Policy::max_rank, &Policy::max_name_bytes,
@@ -97,6 +100,7 @@ TEST(CorpusPolicies, BuiltinKnobsAreMonotone) {
       EXPECT_LE(b.*limit, a.*limit) << a.name << " -> " << b.name;
     }
     EXPECT_EQ(b.allowed_dtypes & ~a.allowed_dtypes, 0u);
+    EXPECT_EQ(b.symlink_root, a.symlink_root);
   }
 }
 

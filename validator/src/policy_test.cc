@@ -196,7 +196,8 @@ const char* const kActionKnobs[] = {
     "unknown_fields",         "duplicate_tensor_names",  "duplicate_metadata_keys",
     "empty_tensor_names",     "control_chars_in_names",  "control_chars_in_metadata",
     "path_like_names",        "tensor_offset_unaligned", "nonfinite_values",
-    "bool_values",            "index_consistency",       "index_total_size"};
+    "bool_values",            "index_consistency",       "index_total_size",
+    "pickle_checkpoints",     "other_weight_formats"};
 const char* const kLimitKnobs[] = {"max_tensors", "max_rank", "max_name_bytes",
                                    "max_metadata_entries", "max_metadata_value_bytes"};
 
@@ -589,6 +590,21 @@ TEST(ActionName, ValueOutsideTheEnumReadsAsReject) {
   // Fail closed: an action no enumerator names is shown as "reject".
   EXPECT_EQ(ActionName(static_cast<Action>(3)), "reject");
   EXPECT_EQ(ActionName(static_cast<Action>(255)), "reject");
+}
+
+TEST(PolicyKnobs, SymlinkRootIsAnAbsolutePathOrEmpty) {
+  const PolicyLoadResult ok = Parse(R"({"extends":"default","symlink_root":"/data/models"})");
+  ASSERT_TRUE(ok.policy) << ok.error;
+  EXPECT_EQ(ok.policy->symlink_root, "/data/models");
+  EXPECT_NE(PolicyToJson(*ok.policy).find("\"symlink_root\": \"/data/models\""),
+            std::string::npos);
+  EXPECT_TRUE(Parse(R"({"extends":"default","symlink_root":""})").policy);
+  for (const char* bad : {R"("relative/dir")", R"("/a\u0000b")", "1", "null", "[]"}) {
+    const PolicyLoadResult r =
+        Parse(std::string(R"({"extends":"default","symlink_root":)") + bad + "}");
+    EXPECT_FALSE(r.policy) << bad;
+    EXPECT_NE(r.error.find("symlink_root"), std::string::npos) << r.error;
+  }
 }
 
 }  // namespace
