@@ -128,8 +128,9 @@ TEST(CliOutput, PythonGetsThePathBytesBackWithFsencode) {
   if (std::system("python3 -c 'pass' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
   TempDir dir;
   const std::string bytes = OverlappingFile("t");
-  const std::vector<std::string> paths = {dir.Write("m\xfe.safetensors", bytes),
-                                          dir.Write("m\xff\xc3\xa9\xed\xa0\x80.safetensors", bytes)};
+  const std::vector<std::string> paths = {
+      dir.Write("m\xfe.safetensors", bytes),
+      dir.Write("m\xff\xc3\xa9\xed\xa0\x80.safetensors", bytes)};
   const std::string report = dir.path() + "/report.json";
   const CliRun json = RunCli({"check", "--format", "json", paths[0], paths[1]});
   std::ofstream(report, std::ios::binary) << json.out;

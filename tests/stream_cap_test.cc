@@ -81,7 +81,9 @@ std::string Everything(const Report& r) {
   if (r.content) {
     s += "\nsha256 " + DigestHex(r.content->file_sha256) +
          (r.content->tensors_scanned ? " scanned" : " not scanned");
-    for (const TensorContent& t : r.content->tensors) s += "\n  " + t.name + " " + DigestHex(t.sha256);
+    for (const TensorContent& t : r.content->tensors) {
+      s += "\n  " + t.name + " " + DigestHex(t.sha256);
+    }
   }
   return s;
 }

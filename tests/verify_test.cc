@@ -29,7 +29,8 @@ using testing::CliRun;
 using testing::RunCli;
 using testing::TempDir;
 
-const std::string kGood = std::string(STGUARD_CORPUS_DIR) + "/examples/accepted/gpt2_float32.safetensors";
+const std::string kGood =
+    std::string(STGUARD_CORPUS_DIR) + "/examples/accepted/gpt2_float32.safetensors";
 
 // A child that blocks is killed after this long, and the test fails.
 CliOptions Quick() {
@@ -171,6 +172,8 @@ TEST(Verify, PathsOutsideTheRootAreRefused) {
   const std::string root = dir.path() + "/root";
   const std::string model = Copy(kGood, root + "/m.safetensors");
   const std::string outside = Copy(kGood, elsewhere.path() + "/secret.safetensors");
+  // Its name starts with the root's: a string prefix check would let it in.
+  const std::string sibling = Copy(kGood, dir.path() + "/rootx/m.safetensors");
   const std::string fifo = elsewhere.path() + "/fifo";  // would block if opened for reading
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   fs::create_symlink(elsewhere.path(), root + "/link");
@@ -182,7 +185,8 @@ TEST(Verify, PathsOutsideTheRootAreRefused) {
       WithPaths(manifest, {cli::JsonString("/etc/passwd"), cli::JsonString(outside),
                            cli::JsonString(fifo), cli::JsonString("../root/../../etc/passwd"),
                            cli::JsonString("link/secret.safetensors"),
-                           cli::JsonString("inside-link.safetensors"),
+                           cli::JsonString("inside-link.safetensors"), cli::JsonString(sibling),
+                           cli::JsonString("../rootx/m.safetensors"),
                            cli::JsonString("m.safetensors")}));
   const CliRun run = RunCli({"verify", lying}, Quick());
   EXPECT_FALSE(run.timed_out);
@@ -193,6 +197,8 @@ TEST(Verify, PathsOutsideTheRootAreRefused) {
   EXPECT_NE(run.out.find(outside + ": ERROR refused: outside the root"), std::string::npos);
   EXPECT_NE(run.out.find(fifo + ": ERROR refused: outside the root"), std::string::npos);
   EXPECT_NE(run.out.find("../root/../../etc/passwd: ERROR refused"), std::string::npos);
+  EXPECT_NE(run.out.find(sibling + ": ERROR refused: outside the root"), std::string::npos);
+  EXPECT_NE(run.out.find("../rootx/m.safetensors: ERROR refused"), std::string::npos);
   // By name inside, really outside: refused on the resolved path.
   EXPECT_NE(run.out.find("link/secret.safetensors: ERROR refused: outside the root " + root +
                          " (it is " + fs::canonical(outside).string() + ")"),
@@ -241,7 +247,8 @@ TEST(Verify, PathsThatAreNotUtf8FindTheirFilesAgain) {
   std::vector<uint8_t> bytes = testing::ReadFileBytes(ff);
   bytes.back() ^= 0x40;
   std::ofstream(ff, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   run = RunCli({"verify", manifest}, Quick());
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_NE(run.out.find("m\\xfe.safetensors: UNCHANGED"), std::string::npos) << run.out;

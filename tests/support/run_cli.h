@@ -83,7 +83,8 @@ inline CliRun RunCli(const std::vector<std::string>& args, const CliOptions& opt
   ::close(in_fd);
   int status = 0;
   rusage usage{};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
   while (pid > 0) {
     const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
     if (done == pid) break;

@@ -124,7 +124,9 @@ class TruncateOnFirstRead : public ChangeOnRead {
   TruncateOnFirstRead(const std::string& path, uint64_t new_size, int at_read = 1)
       : ChangeOnRead(
             path,
-            [path, new_size] { return ::truncate(path.c_str(), static_cast<off_t>(new_size)) == 0; },
+            [path, new_size] {
+              return ::truncate(path.c_str(), static_cast<off_t>(new_size)) == 0;
+            },
             at_read) {}
   bool truncated() const { return changed(); }
 };

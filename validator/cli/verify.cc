@@ -60,12 +60,13 @@ std::string LoadManifest(const std::string& path, simdjson::padded_string& text)
 // The directory a manifest's files must be in, and relative paths are
 // taken from.
 struct Root {
-  fs::path dir;        // as given (or the manifest's directory), absolute
-  fs::path real;       // the same, symlinks resolved
+  fs::path dir;   // as given (or the manifest's directory), absolute
+  fs::path real;  // the same, symlinks resolved
 };
 
 // Whether `path` is `root` or below it, compared component by component
-// (both absolute and free of symlinks, "." and "..").
+// (both absolute, without "." or ".."), never as strings: "/a/bc" is not
+// under "/a/b".
 bool IsUnder(const fs::path& path, const fs::path& root) {
   auto p = path.begin();
   for (auto r = root.begin(); r != root.end(); ++r) {
@@ -288,7 +289,9 @@ int RunVerify(const std::vector<std::string>& args) {
       root.dir = root.dir.parent_path();  // "dir/" (from "dir/.") -> "dir"
     }
     if (!ec) root.real = fs::canonical(root.dir, ec);
-    if (!ec && !fs::is_directory(root.real, ec)) ec = std::make_error_code(std::errc::not_a_directory);
+    if (!ec && !fs::is_directory(root.real, ec)) {
+      ec = std::make_error_code(std::errc::not_a_directory);
+    }
     if (ec) {
       std::cerr << "stguard: root " << TerminalSafe(root.dir.string()) << ": " << ec.message()
                 << "\n";
