@@ -1,5 +1,7 @@
 #include "fuzz_common.h"
 
+#include <simdjson.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +97,12 @@ void CheckFindings(const Report& report, const char* what) {
            std::to_string(report.file_size) + " bytes");
     }
     if (f.severity == stguard::Severity::kError) has_error = true;
+    // Messages quote header text, which is UTF-8: a quote cut inside a
+    // character would put bytes in the report that no renderer can show.
+    if (!simdjson::validate_utf8(f.message.data(), f.message.size()) ||
+        (f.tensor && !simdjson::validate_utf8(f.tensor->data(), f.tensor->size()))) {
+      Fail(std::string(what) + ": finding " + FindingText(f) + " is not valid UTF-8");
+    }
   }
   if (report.verdict == stguard::Verdict::kAccept && has_error) {
     Fail(std::string(what) + ": accepted report holds an error finding");

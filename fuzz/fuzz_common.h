@@ -31,8 +31,9 @@ bool IsKnownCode(stguard::Code code);
 // ignores Report::tensors (for a run without collect_tensors).
 std::string DiffReports(const stguard::Report& a, const stguard::Report& b, bool compare_tensors);
 
-// Every finding has a known code and an offset inside the file (0 for an
-// empty file); an accepted report has no error finding.
+// Every finding has a known code, an offset inside the file (0 for an
+// empty file) and a message and tensor name in valid UTF-8; an accepted
+// report has no error finding.
 void CheckFindings(const stguard::Report& report, const char* what);
 
 // For an accepted report validated with collect_tensors: the tensors lie in

@@ -1,9 +1,9 @@
-// Makes a file shrink between open and read, deterministically: the first
-// read of `path` (by anyone; or the `at_read`-th) is held by a fanotify
-// permission event, the file is truncated to `new_size`, and only then does
-// the read proceed. The reader has already opened the file and taken its
-// size, as a file that is truncated by another process while being
-// validated.
+// Changes a file between open and read, deterministically: the first read
+// of `path` (by anyone, this process or a child; or the `at_read`-th) is
+// held by a fanotify permission event, the file is changed (truncated,
+// appended to, replaced...), and only then does the read proceed. The
+// reader has already opened the file and taken its size, as with a file
+// that another process changes while it is being validated.
 //
 // Needs CAP_SYS_ADMIN and a kernel with fanotify permission events; when
 // they are missing, available() is false and the test should skip.
@@ -19,16 +19,19 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
 
 namespace stguard::testing {
 
-class TruncateOnFirstRead {
+class ChangeOnRead {
  public:
-  TruncateOnFirstRead(std::string path, uint64_t new_size, int at_read = 1)
-      : path_(std::move(path)), new_size_(new_size), at_read_(at_read) {
+  // `change` runs once, at the `at_read`-th read; it returns whether it
+  // managed to change the file (see changed()).
+  ChangeOnRead(std::string path, std::function<bool()> change, int at_read = 1)
+      : path_(std::move(path)), change_(std::move(change)), at_read_(at_read) {
     fan_ = ::fanotify_init(FAN_CLOEXEC | FAN_CLASS_CONTENT | FAN_NONBLOCK, O_RDONLY);
     if (fan_ < 0) {
       why_ = std::string("fanotify_init: ") + std::strerror(errno);
@@ -49,7 +52,7 @@ class TruncateOnFirstRead {
     listener_ = std::thread([this] { Serve(); });
   }
 
-  ~TruncateOnFirstRead() {
+  ~ChangeOnRead() {
     if (fan_ < 0) return;
     const char stop = 1;
     (void)!::write(stop_[1], &stop, 1);
@@ -59,15 +62,15 @@ class TruncateOnFirstRead {
     ::close(fan_);  // any event still pending is allowed by the kernel
   }
 
-  TruncateOnFirstRead(const TruncateOnFirstRead&) = delete;
-  TruncateOnFirstRead& operator=(const TruncateOnFirstRead&) = delete;
+  ChangeOnRead(const ChangeOnRead&) = delete;
+  ChangeOnRead& operator=(const ChangeOnRead&) = delete;
 
   bool available() const { return fan_ >= 0; }
   const std::string& why_unavailable() const { return why_; }
   // Reads of the file seen so far (each was allowed).
   int reads() const { return reads_.load(); }
-  // Whether the truncation succeeded (set at the read it was asked for).
-  bool truncated() const { return truncated_.load(); }
+  // Whether the change succeeded (set at the read it was asked for).
+  bool changed() const { return changed_.load(); }
 
  private:
   void Serve() {
@@ -95,7 +98,7 @@ class TruncateOnFirstRead {
     for (; FAN_EVENT_OK(event, n); event = FAN_EVENT_NEXT(event, n)) {
       if (event->mask & FAN_ACCESS_PERM) {
         if (reads_.fetch_add(1) + 1 == at_read_) {
-          truncated_ = ::truncate(path_.c_str(), static_cast<off_t>(new_size_)) == 0;
+          changed_ = change_();
         }
         const fanotify_response response{event->fd, FAN_ALLOW};
         (void)!::write(fan_, &response, sizeof response);
@@ -105,14 +108,27 @@ class TruncateOnFirstRead {
   }
 
   std::string path_;
-  uint64_t new_size_;
+  std::function<bool()> change_;
   int at_read_;
   int fan_ = -1;
   int stop_[2] = {-1, -1};
   std::string why_;
   std::atomic<int> reads_{0};
-  std::atomic<bool> truncated_{false};
+  std::atomic<bool> changed_{false};
   std::thread listener_;
+};
+
+// The file shrinks to `new_size` bytes at the `at_read`-th read.
+class TruncateOnFirstRead : public ChangeOnRead {
+ public:
+  TruncateOnFirstRead(const std::string& path, uint64_t new_size, int at_read = 1)
+      : ChangeOnRead(
+            path,
+            [path, new_size] {
+              return ::truncate(path.c_str(), static_cast<off_t>(new_size)) == 0;
+            },
+            at_read) {}
+  bool truncated() const { return changed(); }
 };
 
 }  // namespace stguard::testing

@@ -2,7 +2,7 @@
 //
 //   stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] [--deep]
 //                 PATH... (- is standard input)
-//   stguard verify [--policy NAME|FILE] MANIFEST
+//   stguard verify [--policy NAME|FILE] [--root DIR] MANIFEST
 //   stguard explain CODE|ID
 //   stguard policy [NAME|FILE]
 //   stguard codes
@@ -36,7 +36,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N]\n"
     "                     [--root DIR] [--deep] PATH...\n"
-    "       stguard verify [--policy NAME|FILE] MANIFEST\n"
+    "       stguard verify [--policy NAME|FILE] [--root DIR] MANIFEST\n"
     "       stguard explain CODE|ID\n"
     "       stguard policy [NAME|FILE]\n"
     "       stguard codes\n"
@@ -62,7 +62,11 @@ constexpr std::string_view kHelp =
     "                     JSON report: a manifest for 'verify'), NaN/Inf and BOOL\n"
     "                     values checked under the policy\n"
     "  verify MANIFEST    re-check the files of a 'check --deep --format json' report\n"
-    "                     and compare every file and tensor hash\n"
+    "                     (a regular file, at most 256 MiB) and compare every file\n"
+    "                     and tensor hash; a file outside the root (after symlinks)\n"
+    "                     is refused, an error\n"
+    "    --root DIR       where the files must be and relative paths start from\n"
+    "                     (default: the manifest's directory)\n"
     "  explain CODE|ID    what a finding code means, e.g. 'explain 311' or\n"
     "                     'explain duplicate-tensor-name'\n"
     "  policy [P]         print a policy's every knob as JSON (default: default)\n"

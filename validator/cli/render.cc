@@ -2,38 +2,29 @@
 
 #include <cstdint>
 #include <span>
+#include <sstream>
 
 #include "stguard/validate.h"
+#include "utf8.h"
 
 namespace stguard::cli {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  size_t length;
-  uint32_t code;
-  uint32_t min_code;
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) {
-    length = 2, code = b & 0x1Fu, min_code = 0x80;
-  } else if ((b & 0xF0) == 0xE0) {
-    length = 3, code = b & 0x0Fu, min_code = 0x800;
-  } else if ((b & 0xF8) == 0xF0) {
-    length = 4, code = b & 0x07u, min_code = 0x10000;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < length) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (c & 0x3Fu);
-  }
-  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
+// Characters that reorder the text around them without being seen (Unicode
+// bidi controls: the "Trojan Source" trick), so a name shown in a terminal
+// can read as something else.
+bool IsBidiControl(uint32_t code) {
+  return code == 0x061C || code == 0x200E || code == 0x200F || (code >= 0x202A && code <= 0x202E) ||
+         (code >= 0x2066 && code <= 0x2069);
+}
+
+// "\u{202e}": lower-case hex, at least 4 digits.
+void AppendCodePointEscape(std::string& out, uint32_t code) {
+  out += "\\u{";
+  for (int shift = code > 0xFFFF ? 20 : 12; shift >= 0; shift -= 4) out += kHex[code >> shift & 15];
+  out += '}';
 }
 
 void AppendHexEscape(std::string& out, unsigned char c) {
@@ -74,32 +65,6 @@ std::string Plural(size_t n, const char* word) {
 
 }  // namespace
 
-std::string JsonString(std::string_view bytes) {
-  std::string out = "\"";
-  for (size_t i = 0; i < bytes.size();) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    const size_t length = Utf8SequenceLength(bytes, i);
-    if (length == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7F) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out.append(bytes.substr(i, length));
-    }
-    i += length;
-  }
-  out += '"';
-  return out;
-}
-
 std::string TerminalSafe(std::string_view bytes) {
   std::string out;
   for (size_t i = 0; i < bytes.size();) {
@@ -115,6 +80,11 @@ std::string TerminalSafe(std::string_view bytes) {
       AppendHexEscape(out, c);
       AppendHexEscape(out, static_cast<unsigned char>(bytes[i + 1]));
       i += 2;
+      continue;
+    }
+    if (length > 1 && IsBidiControl(Utf8CodePoint(bytes, i, length))) {
+      AppendCodePointEscape(out, Utf8CodePoint(bytes, i, length));
+      i += length;
       continue;
     }
     out.append(bytes.substr(i, length));
@@ -188,71 +158,83 @@ std::string RenderTextSummary(const std::vector<FileResult>& results, const Poli
          reset + "\n";
 }
 
-static std::string JsonFileObject(const FileResult& r) {
-  if (!r.io_ok) return "{\"path\":" + JsonString(r.path) + ",\"error\":" + JsonString(r.io_error) + "}";
+namespace {
+
+void WriteFileObject(std::ostream& out, const FileResult& r) {
+  out << "{\"path\":";
+  WriteJsonString(out, r.path);
+  if (!r.io_ok) {
+    out << ",\"error\":";
+    WriteJsonString(out, r.io_error);
+    out << '}';
+    return;
+  }
   const Report& report = r.report;
-  std::string out = "{\"path\":" + JsonString(r.path) +
-                    ",\"verdict\":" + JsonString(VerdictName(report.verdict)) +
-                    ",\"file_size\":" + std::to_string(report.file_size) +
-                    ",\"header_bytes\":" + std::to_string(report.header_bytes) +
-                    ",\"tensor_count\":" + std::to_string(report.tensor_count) + ",\"findings\":[";
+  out << ",\"verdict\":\"" << VerdictName(report.verdict) << "\",\"file_size\":" << report.file_size
+      << ",\"header_bytes\":" << report.header_bytes << ",\"tensor_count\":" << report.tensor_count
+      << ",\"findings\":[";
   bool first = true;
   for (const Finding& f : report.findings) {
-    out += first ? "" : ",";
+    out << (first ? "" : ",") << "{\"code\":" << static_cast<unsigned>(f.code) << ",\"id\":\""
+        << stguard::Info(f.code).id << "\",\"severity\":\"" << SeverityName(f.severity)
+        << "\",\"offset\":" << f.offset << ",\"tensor\":";
     first = false;
-    out += "{\"code\":" + std::to_string(static_cast<unsigned>(f.code)) +
-           ",\"id\":" + JsonString(stguard::Info(f.code).id) +
-           ",\"severity\":" + JsonString(SeverityName(f.severity)) +
-           ",\"offset\":" + std::to_string(f.offset) +
-           ",\"tensor\":" + (f.tensor ? JsonString(*f.tensor) : std::string("null")) +
-           ",\"message\":" + JsonString(f.message) + "}";
+    if (f.tensor) {
+      WriteJsonString(out, *f.tensor);
+    } else {
+      out << "null";
+    }
+    out << ",\"message\":";
+    WriteJsonString(out, f.message);
+    out << '}';
   }
-  out += "]";
+  out << ']';
   if (report.content) {
     const ContentScan& content = *report.content;
-    out += ",\"content\":{\"sha256\":\"" + DigestHex(content.file_sha256) +
-           "\",\"tensors_scanned\":" + (content.tensors_scanned ? "true" : "false") +
-           ",\"tensors\":[";
+    out << ",\"content\":{\"sha256\":\"" << DigestHex(content.file_sha256)
+        << "\",\"tensors_scanned\":" << (content.tensors_scanned ? "true" : "false")
+        << ",\"tensors\":[";
     first = true;
     for (const TensorContent& t : content.tensors) {
-      out += first ? "" : ",";
+      out << (first ? "" : ",") << "{\"name\":";
       first = false;
-      out += "{\"name\":" + JsonString(t.name) + ",\"dtype\":\"" +
-             std::string(DtypeName(t.dtype)) + "\",\"data_offsets\":[" +
-             std::to_string(t.data_begin) + "," + std::to_string(t.data_end) +
-             "],\"sha256\":\"" + DigestHex(t.sha256) + "\",\"nan\":" +
-             std::to_string(t.nan_count) + ",\"inf\":" + std::to_string(t.inf_count) +
-             ",\"invalid_bool\":" + std::to_string(t.invalid_bool_count) + "}";
+      WriteJsonString(out, t.name);
+      out << ",\"dtype\":\"" << DtypeName(t.dtype) << "\",\"data_offsets\":[" << t.data_begin
+          << ',' << t.data_end << "],\"sha256\":\"" << DigestHex(t.sha256)
+          << "\",\"nan\":" << t.nan_count << ",\"inf\":" << t.inf_count
+          << ",\"invalid_bool\":" << t.invalid_bool_count << '}';
     }
-    out += "]}";
+    out << "]}";
   }
-  out += "}";
-  return out;
+  out << '}';
 }
 
-std::string RenderJson(const std::vector<FileResult>& results, const Policy& policy) {
-  std::string out = "{\"tool\":{\"name\":\"stguard\",\"version\":" + JsonString(Version()) +
-                    "},\"policy\":" + JsonString(policy.name) + ",\"files\":[";
-  bool first = true;
-  for (const FileResult& r : results) {
-    if (!r.io_ok) continue;
-    out += first ? "\n" : ",\n";
-    first = false;
-    out += JsonFileObject(r);
+}  // namespace
+
+void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy) {
+  out << "{\"tool\":{\"name\":\"stguard\",\"version\":";
+  WriteJsonString(out, Version());
+  out << "},\"policy\":";
+  WriteJsonString(out, policy.name);
+  out << ",\"files\":[";
+  // Readable files, then the unreadable ones under "errors".
+  for (const bool readable : {true, false}) {
+    if (!readable) out << "],\"errors\":[";
+    bool first = true;
+    for (const FileResult& r : results) {
+      if (r.io_ok != readable) continue;
+      out << (first ? "\n" : ",\n");
+      first = false;
+      WriteFileObject(out, r);
+    }
   }
-  out += "],\"errors\":[";
-  first = true;
-  for (const FileResult& r : results) {
-    if (r.io_ok) continue;
-    out += first ? "\n" : ",\n";
-    first = false;
-    out += JsonFileObject(r);
-  }
-  out += "]}\n";
-  return out;
+  out << "]}\n";
 }
 
-std::string RenderJsonLine(const FileResult& result) { return JsonFileObject(result) + "\n"; }
+void RenderJsonLine(std::ostream& out, const FileResult& result) {
+  WriteFileObject(out, result);
+  out << '\n';
+}
 
 namespace {
 
@@ -289,70 +271,102 @@ const char* SarifLevel(Severity severity) {
   return "error";
 }
 
+void WriteSarifLocation(std::ostream& out, const FileResult& r) {
+  out << "{\"physicalLocation\":{\"artifactLocation\":{\"uri\":";
+  WriteJsonString(out, UriEncodePath(r.path));
+  out << '}';
+}
+
 }  // namespace
 
-std::string RenderSarif(const std::vector<FileResult>& results, const Policy& policy) {
+void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
+                 const Policy& policy) {
   // One rule per code, in AllCodes() order, so ruleIndex is the position.
   const std::span<const CodeInfo> codes = AllCodes();
-  std::string out =
-      "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"stguard\",\"version\":" +
-      JsonString(Version()) + ",\"semanticVersion\":" + JsonString(Version()) + ",\"rules\":[";
+  out << "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+         "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"stguard\",\"version\":";
+  WriteJsonString(out, Version());
+  out << ",\"semanticVersion\":";
+  WriteJsonString(out, Version());
+  out << ",\"rules\":[";
   for (size_t i = 0; i < codes.size(); ++i) {
     const CodeInfo& info = codes[i];
-    out += i == 0 ? "\n" : ",\n";
-    const std::string help =
-        std::string(info.explanation) +
-        (info.knob.empty() ? " Always an error." : " Policy knob: " + std::string(info.knob) + ".");
-    out += "{\"id\":" + JsonString(SarifRuleId(info.code)) + ",\"name\":" + JsonString(info.id) +
-           ",\"shortDescription\":{\"text\":" + JsonString(info.summary) +
-           "},\"fullDescription\":{\"text\":" + JsonString(info.explanation) +
-           "},\"help\":{\"text\":" + JsonString(help) + "}}";
+    out << (i == 0 ? "\n" : ",\n") << "{\"id\":\"" << SarifRuleId(info.code) << "\",\"name\":";
+    WriteJsonString(out, info.id);
+    out << ",\"shortDescription\":{\"text\":";
+    WriteJsonString(out, info.summary);
+    out << "},\"fullDescription\":{\"text\":";
+    WriteJsonString(out, info.explanation);
+    out << "},\"help\":{\"text\":";
+    WriteJsonString(out, std::string(info.explanation) +
+                             (info.knob.empty() ? " Always an error."
+                                                : " Policy knob: " + std::string(info.knob) + "."));
+    out << "}}";
   }
-  out += "]}},\"properties\":{\"policy\":" + JsonString(policy.name) + "},\"results\":[";
+  out << "]}},\"properties\":{\"policy\":";
+  WriteJsonString(out, policy.name);
+  out << "},\"results\":[";
   bool first = true;
-  std::string notifications;
-  bool all_read = true;
   for (const FileResult& r : results) {
-    const std::string location =
-        "{\"physicalLocation\":{\"artifactLocation\":{\"uri\":" + JsonString(UriEncodePath(r.path)) +
-        "}";
-    if (!r.io_ok) {
-      all_read = false;
-      notifications += std::string(notifications.empty() ? "" : ",") +
-                       "{\"level\":\"error\",\"message\":{\"text\":" +
-                       JsonString("cannot read: " + r.io_error) + "},\"locations\":[" + location +
-                       "}}]}";
-      continue;
-    }
+    if (!r.io_ok) continue;
     for (const Finding& f : r.report.findings) {
       size_t rule_index = 0;
       while (rule_index < codes.size() && codes[rule_index].code != f.code) ++rule_index;
-      std::string text = f.message;
-      if (f.tensor) text += " (tensor \"" + *f.tensor + "\")";
-      out += first ? "\n" : ",\n";
+      out << (first ? "\n" : ",\n") << "{\"ruleId\":\"" << SarifRuleId(f.code)
+          << "\",\"ruleIndex\":" << rule_index << ",\"level\":\"" << SarifLevel(f.severity)
+          << "\",\"message\":{\"text\":";
       first = false;
-      out += "{\"ruleId\":" + JsonString(SarifRuleId(f.code)) +
-             ",\"ruleIndex\":" + std::to_string(rule_index) + ",\"level\":\"" +
-             SarifLevel(f.severity) + "\",\"message\":{\"text\":" + JsonString(text) +
-             "},\"locations\":[" + location + ",\"region\":{\"byteOffset\":" +
-             std::to_string(f.offset) + ",\"byteLength\":1}}}]}";
+      WriteJsonString(out, f.tensor ? f.message + " (tensor \"" + *f.tensor + "\")" : f.message);
+      out << "},\"locations\":[";
+      WriteSarifLocation(out, r);
+      out << ",\"region\":{\"byteOffset\":" << f.offset << ",\"byteLength\":1}}}]}";
     }
   }
-  out += "]";
+  out << ']';
   // With --deep: each file's length and SHA-256, as SARIF artifacts.
-  std::string artifacts;
+  first = true;
   for (const FileResult& r : results) {
     if (!r.io_ok || !r.report.content) continue;
-    artifacts += std::string(artifacts.empty() ? "" : ",") + "{\"location\":{\"uri\":" +
-                 JsonString(UriEncodePath(r.path)) + "},\"length\":" +
-                 std::to_string(r.report.file_size) + ",\"hashes\":{\"sha-256\":\"" +
-                 DigestHex(r.report.content->file_sha256) + "\"}}";
+    out << (first ? ",\"artifacts\":[" : ",") << "{\"location\":{\"uri\":";
+    first = false;
+    WriteJsonString(out, UriEncodePath(r.path));
+    out << "},\"length\":" << r.report.file_size << ",\"hashes\":{\"sha-256\":\""
+        << DigestHex(r.report.content->file_sha256) << "\"}}";
   }
-  if (!artifacts.empty()) out += ",\"artifacts\":[" + artifacts + "]";
-  out += ",\"invocations\":[{\"executionSuccessful\":" + std::string(all_read ? "true" : "false") +
-         ",\"toolExecutionNotifications\":[" + notifications + "]}]}]}\n";
-  return out;
+  if (!first) out << ']';
+  bool all_read = true;
+  for (const FileResult& r : results) all_read &= r.io_ok;
+  out << ",\"invocations\":[{\"executionSuccessful\":" << (all_read ? "true" : "false")
+      << ",\"toolExecutionNotifications\":[";
+  first = true;
+  for (const FileResult& r : results) {
+    if (r.io_ok) continue;
+    out << (first ? "" : ",") << "{\"level\":\"error\",\"message\":{\"text\":";
+    first = false;
+    WriteJsonString(out, "cannot read: " + r.io_error);
+    out << "},\"locations\":[";
+    WriteSarifLocation(out, r);
+    out << "}}]}";
+  }
+  out << "]}]}]}\n";
+}
+
+std::string Rendered::str() const {
+  std::ostringstream out;
+  write_(out);
+  return std::move(out).str();
+}
+
+Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy) {
+  return Rendered([&results, &policy](std::ostream& out) { RenderJson(out, results, policy); });
+}
+
+Rendered RenderJsonLine(const FileResult& result) {
+  return Rendered([&result](std::ostream& out) { RenderJsonLine(out, result); });
+}
+
+Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy) {
+  return Rendered([&results, &policy](std::ostream& out) { RenderSarif(out, results, policy); });
 }
 
 }  // namespace stguard::cli

@@ -1,13 +1,20 @@
-// Renders check results as text (for people) or JSON (for machines). The
-// JSON shape is documented in docs/report-format.md and
+// Renders check results as text (for people) or JSON, JSON Lines and SARIF
+// (for machines). The JSON shape is documented in docs/report-format.md and
 // docs/report.schema.json.
+//
+// The machine formats are written to a stream as they are produced: a
+// report can be several times a header of up to 100 MB (a deep report lists
+// every tensor's name), so it is never built whole in memory.
 #ifndef STGUARD_CLI_RENDER_H_
 #define STGUARD_CLI_RENDER_H_
 
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "json_string.h"
 #include "stguard/policy.h"
 #include "stguard/report.h"
 
@@ -20,24 +27,47 @@ struct FileResult {
   Report report;
 };
 
-// JSON string literal for arbitrary bytes: control characters escaped,
-// invalid UTF-8 bytes replaced by U+FFFD.
-std::string JsonString(std::string_view bytes);
 // One-line, terminal-safe text: control characters (C0, DEL, C1) and
-// invalid UTF-8 shown as \xNN, so a hostile name cannot drive the terminal.
+// invalid UTF-8 shown as \xNN, and the invisible characters that reorder
+// text (bidi controls U+061C, U+200E, U+200F, U+202A..U+202E,
+// U+2066..U+2069) as \u{202e}, so a hostile name can neither drive the
+// terminal nor make a line read as something it is not.
 std::string TerminalSafe(std::string_view bytes);
 
 std::string RenderText(const FileResult& result, bool color);
 std::string RenderTextSummary(const std::vector<FileResult>& results, const Policy& policy,
                               bool color);
+
 // --format json: one document for all files.
-std::string RenderJson(const std::vector<FileResult>& results, const Policy& policy);
+void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy);
 // --format jsonl: one line per file, the same object as in "files" (or, for
 // a file that could not be read, {"path", "error"}).
-std::string RenderJsonLine(const FileResult& result);
+void RenderJsonLine(std::ostream& out, const FileResult& result);
 // --format sarif: SARIF 2.1.0, a rule per code, a result per finding located
 // by file URI and byte offset; unreadable files become tool notifications.
-std::string RenderSarif(const std::vector<FileResult>& results, const Policy& policy);
+void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
+                 const Policy& policy);
+
+// A rendering not yet written: `out << RenderJson(results, policy)` writes
+// it piece by piece into `out`; str() builds it as one string (for tests).
+// It refers to the arguments it was made from: use it in the same
+// statement.
+class Rendered {
+ public:
+  explicit Rendered(std::function<void(std::ostream&)> write) : write_(std::move(write)) {}
+  std::string str() const;
+  friend std::ostream& operator<<(std::ostream& out, const Rendered& rendered) {
+    rendered.write_(out);
+    return out;
+  }
+
+ private:
+  std::function<void(std::ostream&)> write_;
+};
+
+Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy);
+Rendered RenderJsonLine(const FileResult& result);
+Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy);
 
 }  // namespace stguard::cli
 

@@ -21,6 +21,12 @@ class ByteSource {
   // different ranges at once (the deep scan reads ahead on both).
   virtual bool ReadAt(uint64_t offset, uint64_t length, char* out) = 0;
   virtual std::string error() const { return {}; }
+  // True when the bytes are still the ones the source started with (a file
+  // checks its size, modification time and identity; bytes in memory
+  // cannot change). False sets error(). Checked between the deep scan's
+  // chunks and at the end of a file's validation: a report about bytes that
+  // changed meanwhile is an I/O error, never a verdict.
+  virtual bool Unchanged() { return true; }
   // All bytes, when they are already in memory (no copy needed); nullptr
   // when they must be read with ReadAt.
   virtual const char* Data() const { return nullptr; }

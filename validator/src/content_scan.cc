@@ -479,6 +479,9 @@ bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanne
     if (read_ahead) read_ahead->ReadSome();
     file_hash.Wait();
     if (read_ahead && read_ahead->failed()) return false;
+    // A file that grows, shrinks or is rewritten under the scan is caught
+    // here, before more of it is read for nothing.
+    if (!source.Unchanged()) return false;
     current = 1 - current;
     chunk = next;
     offset = chunk_end;

@@ -42,8 +42,32 @@ bool FileSource::Open(const std::string& path) {
     SetError(S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
     return false;
   }
+  path_ = path;
   size_ = static_cast<uint64_t>(st.st_size);
+  device_ = st.st_dev;
+  inode_ = st.st_ino;
+  modified_ = st.st_mtim;
   return true;
+}
+
+bool FileSource::Unchanged() {
+  struct stat now;
+  if (::fstat(fd_, &now) != 0) {
+    SetError(std::strerror(errno));
+    return false;
+  }
+  if (static_cast<uint64_t>(now.st_size) < size_) {
+    SetError("file shrank while being read");
+    return false;
+  }
+  struct stat named;
+  const bool same = static_cast<uint64_t>(now.st_size) == size_ &&
+                    now.st_mtim.tv_sec == modified_.tv_sec &&
+                    now.st_mtim.tv_nsec == modified_.tv_nsec &&
+                    ::stat(path_.c_str(), &named) == 0 && named.st_dev == device_ &&
+                    named.st_ino == inode_;
+  if (!same) SetError("file changed while it was checked");
+  return same;
 }
 
 bool FileSource::ReadAt(uint64_t offset, uint64_t length, char* out) {

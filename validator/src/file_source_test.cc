@@ -2,7 +2,8 @@
 // ranges only, every range checked against the size (offset + length
 // overflowing included), and each way a file can fail to deliver the bytes
 // its size promised: past the end, shrunk after open, a read error, a file
-// whose size lies (sysfs), and files that cannot be opened as regular files.
+// whose size lies (sysfs), and files that cannot be opened as regular files;
+// and Unchanged(): growth, shrinking, new times, a replaced or removed path.
 #include "file_source.h"
 
 #include <dirent.h>
@@ -178,6 +179,68 @@ TEST(FileSource, FileThatShrinksAfterOpenIsAnError) {
   ASSERT_EQ(::truncate(path.c_str(), 0), 0);
   EXPECT_FALSE(source.ReadAt(0, 1, out));
   EXPECT_EQ(source.error(), "file shrank while being read");
+}
+
+// ---------------------------------------------------------------------------
+// Unchanged(): the file is still the one opened, as it was
+
+TEST(FileSource, UntouchedFileIsUnchanged) {
+  TempDir dir;
+  const std::string path = dir.Write("f", kDigits);
+  FileSource source;
+  ASSERT_TRUE(source.Open(path));
+  char out[10];
+  ASSERT_TRUE(source.ReadAt(0, 10, out));
+  EXPECT_TRUE(source.Unchanged()) << source.error();
+  EXPECT_TRUE(source.Unchanged());
+  MemorySource memory(std::span<const uint8_t>{});
+  EXPECT_TRUE(memory.Unchanged());
+}
+
+TEST(FileSource, GrowthShrinkAndNewTimesAreChanges) {
+  TempDir dir;
+  const std::string path = dir.Write("f", kDigits);
+  {
+    FileSource source;
+    ASSERT_TRUE(source.Open(path));
+    std::ofstream(path, std::ios::app) << "more";
+    EXPECT_FALSE(source.Unchanged());
+    EXPECT_EQ(source.error(), "file changed while it was checked");
+  }
+  {
+    FileSource source;
+    ASSERT_TRUE(source.Open(path));
+    ASSERT_EQ(::truncate(path.c_str(), 3), 0);
+    EXPECT_FALSE(source.Unchanged());
+    EXPECT_EQ(source.error(), "file shrank while being read");
+  }
+  {
+    // Same size, same bytes, another modification time: rewritten.
+    FileSource source;
+    ASSERT_TRUE(source.Open(path));
+    const timespec times[2] = {{0, UTIME_OMIT}, {1'000'000'000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    EXPECT_FALSE(source.Unchanged());
+    EXPECT_EQ(source.error(), "file changed while it was checked");
+  }
+}
+
+TEST(FileSource, ReplacedOrRemovedPathIsAChange) {
+  TempDir dir;
+  const std::string path = dir.Write("f", kDigits);
+  const std::string other = dir.Write("g", kDigits);
+  FileSource source;
+  ASSERT_TRUE(source.Open(path));
+  ASSERT_EQ(::rename(other.c_str(), path.c_str()), 0);
+  // The open file is intact and reads fine; the path names another one.
+  char out[10];
+  ASSERT_TRUE(source.ReadAt(0, 10, out));
+  EXPECT_FALSE(source.Unchanged());
+  EXPECT_EQ(source.error(), "file changed while it was checked");
+  FileSource removed;
+  ASSERT_TRUE(removed.Open(path));
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  EXPECT_FALSE(removed.Unchanged());
 }
 
 // The descriptor a FileSource holds for `path` (found in /proc/self/fd).

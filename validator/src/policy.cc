@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "file_source.h"
 #include "str_cat.h"
 
 namespace stguard {
@@ -295,14 +295,18 @@ PolicyLoadResult Parse(std::string_view text, const std::string& base_dir,
 }
 
 PolicyLoadResult LoadFile(const std::string& path, int depth) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(StrCat(path, ": cannot open policy file"));
-  std::string text;
-  text.resize(kMaxPolicyFileBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxPolicyFileBytes) {
+  // Regular files only: a FIFO or a device is refused at once (an ifstream
+  // would wait forever on a FIFO with no writer).
+  internal::FileSource source;
+  if (!source.Open(path)) {
+    return Fail(StrCat(path, ": cannot open policy file: ", source.error()));
+  }
+  if (source.size() > kMaxPolicyFileBytes) {
     return Fail(StrCat(path, ": policy file larger than 1 MiB"));
+  }
+  std::string text(static_cast<size_t>(source.size()), '\0');
+  if (!source.ReadAt(0, text.size(), text.data())) {
+    return Fail(StrCat(path, ": cannot read policy file: ", source.error()));
   }
   return Parse(text, DirName(path), path, depth);
 }

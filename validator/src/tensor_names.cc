@@ -87,13 +87,18 @@ bool IsPathLike(std::string_view name) {
 }
 
 // Renders decoded text for a message: short, with control characters and
-// quotes escaped so the message stays one line.
+// quotes escaped so the message stays one line, and cut at a character
+// boundary so the message stays valid UTF-8.
 std::string Quote(std::string_view text) {
   constexpr size_t kMax = 64;
+  size_t end = std::min(text.size(), kMax);
+  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
   std::string out;
-  out.reserve(std::min(text.size(), kMax) + 5);  // grows only for escapes
+  out.reserve(end + 5);  // grows only for escapes
   out += '"';
-  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
+  for (size_t i = 0; i < end; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
       static constexpr char kHex[] = "0123456789abcdef";
@@ -104,7 +109,7 @@ std::string Quote(std::string_view text) {
       out += static_cast<char>(c);
     }
   }
-  if (text.size() > kMax) out += "...";
+  if (end < text.size()) out += "...";
   out += "\"";
   return out;
 }

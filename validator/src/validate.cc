@@ -314,6 +314,13 @@ FileReport ValidateFileWith(const std::string& path, const Policy& policy,
       result.io_error = source.error();
       return result;
     }
+    // The report is about the bytes as they were read: if the file grew,
+    // shrank or was replaced since it was opened, they are not the file's
+    // bytes any more, and that is an I/O error, not a verdict.
+    if (!source.Unchanged()) {
+      result.io_error = source.error();
+      return result;
+    }
     result.io_ok = true;
   } catch (...) {
     result.io_ok = false;
