@@ -99,15 +99,6 @@ void DrawProgress(size_t done) { std::cerr << "\rchecked " << done << " files" <
 
 void ClearProgress() { std::cerr << "\r\033[K" << std::flush; }
 
-FileResult ToResult(ScannedFile&& file) {
-  FileResult result;
-  result.path = std::move(file.path);
-  result.io_ok = file.io_ok;
-  result.io_error = std::move(file.io_error);
-  result.report = std::move(file.report);
-  return result;
-}
-
 int RunCheck(const std::vector<std::string>& args) {
   std::string policy_name = "default";
   std::string format = "text";
@@ -199,24 +190,11 @@ int RunCheck(const std::vector<std::string>& args) {
     }
   }
   const ScanSummary summary =
-      ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(ToResult(std::move(f))); });
+      ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
   if (progress && shown >= 20) ClearProgress();
-  if (format == "json") std::cout << RenderJson(results, policy);
+  if (format == "json") std::cout << RenderJson(results, policy, &summary);
   if (format == "sarif") std::cout << RenderSarif(results, policy);
-  if (format == "text") {
-    std::cout << RenderTextSummary(results, policy, color);
-    if (summary.skipped_total() > 0) {
-      std::cout << summary.skipped_total() << " skipped:";
-      const char* separator = " ";
-      for (size_t i = 0; i < kSkipReasonCount; ++i) {
-        if (summary.skipped[i] == 0) continue;
-        std::cout << separator << summary.skipped[i] << " "
-                  << SkipReasonText(static_cast<SkipReason>(i));
-        separator = ", ";
-      }
-      std::cout << "\n";
-    }
-  }
+  if (format == "text") std::cout << RenderTextSummary(results, policy, color, &summary);
   std::cout.flush();
 
   bool any_io_error = false, any_rejected = false;

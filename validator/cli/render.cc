@@ -105,10 +105,38 @@ std::string RenderText(const FileResult& result, bool color) {
   const Report& report = result.report;
   const Counts counts = CountFindings(report);
   const bool accepted = report.verdict == Verdict::kAccept;
+  std::string what;
+  switch (result.role) {
+    case FileRole::kIndex:
+      what = Plural(report.tensor_count, "listed tensor") + ", index " +
+             std::to_string(report.file_size) + " bytes";
+      break;
+    case FileRole::kModelFile:
+      what = "model file, " + std::to_string(report.file_size) + " bytes";
+      break;
+    case FileRole::kSafetensors:
+    case FileRole::kShard:
+      what = Plural(report.tensor_count, "tensor") + ", header " +
+             std::to_string(report.header_bytes) + " bytes, file " +
+             std::to_string(report.file_size) + " bytes";
+      if (result.role == FileRole::kShard) what += "; shard of " + TerminalSafe(result.index);
+      break;
+  }
   out += std::string(color ? (accepted ? "\033[32m" : "\033[31m") : "") +
          (accepted ? "ACCEPT" : "REJECT") + reset + " (" + Plural(counts.errors, "error") +
-         ", " + Plural(counts.warnings, "warning") + "; " + Plural(report.tensor_count, "tensor") + ", header " + std::to_string(report.header_bytes) + " bytes, file " +
-         std::to_string(report.file_size) + " bytes)\n";
+         ", " + Plural(counts.warnings, "warning") + "; " + what + ")\n";
+  if (!result.also_at.empty()) {
+    // The other names of one file judged once: a few, then a count.
+    constexpr size_t kShown = 3;
+    out += "  also at";
+    for (size_t i = 0; i < result.also_at.size() && i < kShown; ++i) {
+      out += (i == 0 ? " " : ", ") + TerminalSafe(result.also_at[i]);
+    }
+    if (result.also_at.size() > kShown) {
+      out += " and " + std::to_string(result.also_at.size() - kShown) + " more";
+    }
+    out += "\n";
+  }
   for (const Finding& f : report.findings) {
     const CodeInfo& info = stguard::Info(f.code);
     out += "  ";
@@ -139,7 +167,7 @@ std::string RenderText(const FileResult& result, bool color) {
 }
 
 std::string RenderTextSummary(const std::vector<FileResult>& results, const Policy& policy,
-                              bool color) {
+                              bool color, const ScanSummary* summary) {
   size_t accepted = 0, rejected = 0, unreadable = 0;
   for (const FileResult& r : results) {
     if (!r.io_ok) {
@@ -152,10 +180,22 @@ std::string RenderTextSummary(const std::vector<FileResult>& results, const Poli
   }
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
-  return std::string(bold) + Plural(results.size(), "file") + " checked with policy " +
-         TerminalSafe(policy.name) + ": " + std::to_string(accepted) + " accepted, " +
-         std::to_string(rejected) + " rejected, " + std::to_string(unreadable) + " unreadable" +
-         reset + "\n";
+  std::string out = std::string(bold) + Plural(results.size(), "file") + " checked with policy " +
+                    TerminalSafe(policy.name) + ": " + std::to_string(accepted) + " accepted, " +
+                    std::to_string(rejected) + " rejected, " + std::to_string(unreadable) +
+                    " unreadable";
+  if (summary != nullptr && summary->skipped_total() > 0) {
+    out += "; " + std::to_string(summary->skipped_total()) + " skipped (";
+    bool first = true;
+    for (size_t i = 0; i < kSkipReasonCount; ++i) {
+      if (summary->skipped[i] == 0) continue;
+      out += (first ? "" : ", ") + std::to_string(summary->skipped[i]) + " " +
+             std::string(SkipReasonText(static_cast<SkipReason>(i)));
+      first = false;
+    }
+    out += ")";
+  }
+  return out + reset + "\n";
 }
 
 namespace {
@@ -170,6 +210,19 @@ void WriteFileObject(std::ostream& out, const FileResult& r) {
     return;
   }
   const Report& report = r.report;
+  out << ",\"role\":\"" << FileRoleName(r.role) << '"';
+  if (r.role == FileRole::kShard) {
+    out << ",\"index\":";
+    WriteJsonString(out, r.index);
+  }
+  if (!r.also_at.empty()) {
+    out << ",\"also_at\":[";
+    for (size_t i = 0; i < r.also_at.size(); ++i) {
+      if (i > 0) out << ',';
+      WriteJsonString(out, r.also_at[i]);
+    }
+    out << ']';
+  }
   out << ",\"verdict\":\"" << VerdictName(report.verdict) << "\",\"file_size\":" << report.file_size
       << ",\"header_bytes\":" << report.header_bytes << ",\"tensor_count\":" << report.tensor_count
       << ",\"findings\":[";
@@ -211,7 +264,8 @@ void WriteFileObject(std::ostream& out, const FileResult& r) {
 
 }  // namespace
 
-void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy) {
+void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy,
+                const ScanSummary* summary) {
   out << "{\"tool\":{\"name\":\"stguard\",\"version\":";
   WriteJsonString(out, Version());
   out << "},\"policy\":";
@@ -228,7 +282,16 @@ void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const
       WriteFileObject(out, r);
     }
   }
-  out << "]}\n";
+  out << "]";
+  if (summary != nullptr) {
+    out << ",\"skipped\":{";
+    for (size_t i = 0; i < kSkipReasonCount; ++i) {
+      out << (i == 0 ? "\"" : ",\"") << SkipReasonId(static_cast<SkipReason>(i))
+          << "\":" << summary->skipped[i];
+    }
+    out << '}';
+  }
+  out << "}\n";
 }
 
 void RenderJsonLine(std::ostream& out, const FileResult& result) {
@@ -357,8 +420,11 @@ std::string Rendered::str() const {
   return std::move(out).str();
 }
 
-Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy) {
-  return Rendered([&results, &policy](std::ostream& out) { RenderJson(out, results, policy); });
+Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy,
+                    const ScanSummary* summary) {
+  return Rendered([&results, &policy, summary](std::ostream& out) {
+    RenderJson(out, results, policy, summary);
+  });
 }
 
 Rendered RenderJsonLine(const FileResult& result) {

@@ -17,15 +17,13 @@
 #include "json_string.h"
 #include "stguard/policy.h"
 #include "stguard/report.h"
+#include "stguard/scan.h"
 
 namespace stguard::cli {
 
-struct FileResult {
-  std::string path;
-  bool io_ok = true;
-  std::string io_error;
-  Report report;
-};
+// One judged file: what the repository scanner emits (stguard/scan.h), or
+// standard input (role kSafetensors).
+using FileResult = ScannedFile;
 
 // One-line, terminal-safe text: control characters (C0, DEL, C1) and
 // invalid UTF-8 shown as \xNN, and the invisible characters that reorder
@@ -35,11 +33,15 @@ struct FileResult {
 std::string TerminalSafe(std::string_view bytes);
 
 std::string RenderText(const FileResult& result, bool color);
+// The last line(s): counts of the verdicts, and of what the scan skipped
+// and why (`summary` may be null: nothing was walked).
 std::string RenderTextSummary(const std::vector<FileResult>& results, const Policy& policy,
-                              bool color);
+                              bool color, const ScanSummary* summary = nullptr);
 
-// --format json: one document for all files.
-void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy);
+// --format json: one document for all files (with `summary`, what the
+// scan skipped, by reason).
+void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy,
+                const ScanSummary* summary = nullptr);
 // --format jsonl: one line per file, the same object as in "files" (or, for
 // a file that could not be read, {"path", "error"}).
 void RenderJsonLine(std::ostream& out, const FileResult& result);
@@ -65,7 +67,8 @@ class Rendered {
   std::function<void(std::ostream&)> write_;
 };
 
-Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy);
+Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy,
+                    const ScanSummary* summary = nullptr);
 Rendered RenderJsonLine(const FileResult& result);
 Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy);
 

@@ -142,6 +142,12 @@ class Checker {
       } else {
         internal::IndexContent index(std::string_view(text.data(), size));
         const bool usable = internal::ReadIndex(index.text(), policy_, sink, index);
+        // The index read must be the index that is there.
+        if (!source.Unchanged()) {
+          out_.index_io_ok = false;
+          out_.index_io_error = source.error();
+          return;
+        }
         out_.listed_tensors = index.tensors.size();
         if (usable) CheckShards(index);
       }

@@ -100,6 +100,12 @@ std::optional<ScannedFile> JudgeModel(const std::string& path, bool named, const
     f.io_error = source.error();
     return f;
   }
+  // The judgment is about the bytes as they were read.
+  if (!source.Unchanged()) {
+    f.io_ok = false;
+    f.io_error = source.error();
+    return f;
+  }
   if (kind == internal::ModelFileKind::kNotModel) return std::nullopt;
   if (kind == internal::ModelFileKind::kSafetensors) {
     FileReport file = ValidateFile(path, policy, options);
@@ -195,6 +201,17 @@ std::string_view SkipReasonText(SkipReason reason) {
     case SkipReason::kNotARegularFile: return "not a regular file";
     case SkipReason::kDirectorySymlink: return "symlink to a directory";
     case SkipReason::kGitMetadata: return "under .git";
+  }
+  return "skipped";
+}
+
+std::string_view SkipReasonId(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kTextOrConfig: return "text-or-config";
+    case SkipReason::kNotAModel: return "not-a-model";
+    case SkipReason::kNotARegularFile: return "not-a-regular-file";
+    case SkipReason::kDirectorySymlink: return "directory-symlink";
+    case SkipReason::kGitMetadata: return "git-metadata";
   }
   return "skipped";
 }

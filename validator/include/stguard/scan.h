@@ -50,7 +50,8 @@ enum class SkipReason : uint8_t {
   kGitMetadata,       // below a .git directory
 };
 inline constexpr size_t kSkipReasonCount = 5;
-std::string_view SkipReasonText(SkipReason reason);
+std::string_view SkipReasonText(SkipReason reason);  // "config or text", ...
+std::string_view SkipReasonId(SkipReason reason);    // "text-or-config", ... (JSON keys)
 
 struct ScanSummary {
   uint64_t judged = 0;  // ScannedFiles emitted
