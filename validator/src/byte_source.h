@@ -30,6 +30,9 @@ class ByteSource {
   // All bytes, when they are already in memory (no copy needed); nullptr
   // when they must be read with ReadAt.
   virtual const char* Data() const { return nullptr; }
+  // With Data(): bytes before `offset` will not be read again, but for the
+  // source's identification window (a source may then return their memory).
+  virtual void ReleaseBefore(uint64_t offset) { (void)offset; }
 };
 
 class MemorySource final : public ByteSource {

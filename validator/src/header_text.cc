@@ -42,7 +42,7 @@ bool ReportNotObject(std::string_view text, size_t first, uint64_t file_offset,
 }  // namespace
 
 bool ReadHeaderText(const char* header, size_t size, uint64_t file_offset, const Policy& policy,
-                    FindingSink& sink, TableBuilder& builder, HeaderBuffer* consumed) {
+                    FindingSink& sink, TableBuilder& builder, const ConsumedText* consumed) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(header);
   if (!simdjson::validate_utf8(header, size)) {
     sink.Error(Code::kHeaderInvalidUtf8, file_offset + FirstInvalidUtf8(bytes, size),
@@ -84,7 +84,7 @@ bool ReadHeaderText(const char* header, size_t size, uint64_t file_offset, const
         }
         i = reader.pos();
       }
-      if (consumed != nullptr) consumed->ReleaseBefore(i);
+      if (consumed != nullptr) (*consumed)(i);
       PlainReader::SkipWs(header, size, i);
       if (i >= size) {
         reader.Fail(Code::kJsonSyntax, "expected ',' or '}' after a member", i, true);

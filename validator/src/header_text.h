@@ -13,9 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "finding_sink.h"
-#include "header_buffer.h"
 #include "stguard/policy.h"
 #include "tensor_table.h"
 
@@ -24,10 +24,12 @@ namespace stguard::internal {
 // Returns false, having reported the problem to `sink`, when the header is
 // not the JSON object the reference would parse. `file_offset` is where the
 // header starts in the file (8). The builder's findings go to its own sink.
-// With `consumed`, the text behind the members read is released as the
-// reading goes (it is never read again).
+// With `consumed`, it is called with the header position up to which the
+// text has been read (never read again: its memory can go) after each
+// member.
+using ConsumedText = std::function<void(size_t header_pos)>;
 bool ReadHeaderText(const char* header, size_t size, uint64_t file_offset, const Policy& policy,
-                    FindingSink& sink, TableBuilder& builder, HeaderBuffer* consumed);
+                    FindingSink& sink, TableBuilder& builder, const ConsumedText* consumed);
 
 }  // namespace stguard::internal
 

@@ -18,7 +18,9 @@
 #include "checked_math.h"
 #include "content_scan.h"
 #include "format_identify.h"
+#include "header_buffer.h"
 #include "pipeline.h"
+#include "tensor_table.h"
 #include "stguard/validate.h"
 
 namespace stguard {
@@ -27,13 +29,36 @@ namespace {
 constexpr uint64_t kPrefixBytes = 8;
 constexpr size_t kStreamBufferBytes = 1 << 20;
 
-// The bytes the stream kept (a prefix of it) and the stream's total size.
-// Reading outside the kept bytes fails: the pipeline never asks for them
-// when the stream did the deep scan itself.
+// The bytes the stream kept (a prefix of it: the 8-byte prefix, the header
+// and at least the identification window), in a buffer mapped for the size
+// the prefix claims (address space only: memory follows the bytes that
+// arrive), and the stream's total size. Reading outside the kept bytes
+// fails: the pipeline never asks for them when the stream did the deep
+// scan itself. The header is used in place and its pages returned as the
+// pipeline reads past them, so a 100 MB header is never held twice.
+class Retained {
+ public:
+  bool Allocate(uint64_t capacity) {
+    capacity_ = capacity;
+    if (!buffer_.Allocate(static_cast<size_t>(capacity))) return false;
+    buffer_.KeepFront(internal::kIdentifyWindowBytes);
+    return true;
+  }
+  char* data() const { return buffer_.data(); }
+  uint64_t size() const { return size_; }
+  uint64_t capacity() const { return capacity_; }
+  void Grow(uint64_t bytes) { size_ += bytes; }
+  void ReleaseBefore(uint64_t offset) { buffer_.ReleaseBefore(static_cast<size_t>(offset)); }
+
+ private:
+  internal::HeaderBuffer buffer_;
+  uint64_t size_ = 0;
+  uint64_t capacity_ = 0;
+};
+
 class RetainedSource final : public internal::ByteSource {
  public:
-  RetainedSource(const std::vector<char>& kept, uint64_t total_size)
-      : kept_(kept), total_size_(total_size) {}
+  RetainedSource(Retained& kept, uint64_t total_size) : kept_(kept), total_size_(total_size) {}
   uint64_t size() const override { return total_size_; }
   bool ReadAt(uint64_t offset, uint64_t length, char* out) override {
     const std::optional<uint64_t> end = internal::CheckedAdd(offset, length);
@@ -42,9 +67,11 @@ class RetainedSource final : public internal::ByteSource {
     return true;
   }
   std::string error() const override { return "stream bytes were not kept"; }
+  const char* Data() const override { return kept_.data(); }
+  void ReleaseBefore(uint64_t offset) override { kept_.ReleaseBefore(offset); }
 
  private:
-  const std::vector<char>& kept_;
+  Retained& kept_;
   uint64_t total_size_;
 };
 
@@ -65,16 +92,14 @@ class StreamReader {
     return static_cast<size_t>(got);
   }
 
-  // Appends to `kept` until it holds `want` bytes or the stream ends. The
-  // buffer grows with the bytes that arrive, not with the size a header
-  // claims.
-  void FillTo(std::vector<char>& kept, uint64_t want) {
+  // Reads into `kept` until it holds `want` bytes (at most its capacity)
+  // or the stream ends.
+  void FillTo(Retained& kept, uint64_t want) {
+    want = std::min(want, kept.capacity());
     while (kept.size() < want && !done_) {
-      const size_t old_size = kept.size();
-      const size_t piece = static_cast<size_t>(std::min<uint64_t>(want - old_size, kStreamBufferBytes));
-      kept.resize(old_size + piece);
-      const size_t got = Read(kept.data() + old_size, piece);
-      kept.resize(old_size + got);
+      const size_t piece =
+          static_cast<size_t>(std::min<uint64_t>(want - kept.size(), kStreamBufferBytes));
+      kept.Grow(Read(kept.data() + kept.size(), piece));
     }
   }
 
@@ -97,23 +122,27 @@ uint64_t ReadLittleEndian64(const char* p) {
 // The tensors of a complete header, in data order, as the pipeline will see
 // them: parsed once here so the data can be scanned as it streams past.
 // Names are left out (the pipeline supplies them from its own parse).
-std::optional<std::vector<internal::ScanTensor>> PlanFromHeader(const std::vector<char>& kept,
+std::optional<std::vector<internal::ScanTensor>> PlanFromHeader(const Retained& kept,
                                                                 uint64_t header_end,
                                                                 const Policy& policy,
                                                                 const ValidateOptions& options) {
   ValidateOptions parse_options = options;
-  parse_options.collect_tensors = true;
+  parse_options.collect_tensors = false;
   parse_options.deep_scan = false;
-  const Report parsed = ValidateBuffer(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kept.data()), header_end),
-      policy, parse_options);
-  if (parsed.tensors.size() != parsed.tensor_count) return std::nullopt;  // no table
-  std::vector<internal::ScanTensor> plan;
-  plan.reserve(parsed.tensors.size());
-  for (const TensorRecord& t : parsed.tensors) {
-    plan.push_back({std::string_view(), t.dtype, t.data_begin, t.data_end});
-  }
-  if (!internal::CanScan(plan)) return std::nullopt;
+  // Read off the table while it is alive: no copy of the names or shapes.
+  std::optional<std::vector<internal::ScanTensor>> plan;
+  const internal::TableVisitor visit = [&](const internal::TensorTable& table) {
+    std::vector<internal::ScanTensor> tensors;
+    tensors.reserve(table.tensors.size());
+    for (const internal::TensorEntry& t : table.tensors) {
+      tensors.push_back({std::string_view(), t.dtype, t.begin, t.end});
+    }
+    if (internal::CanScan(tensors)) plan = std::move(tensors);
+  };
+  internal::MemorySource header(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kept.data()), header_end));
+  Report parsed;
+  internal::ValidateSource(header, policy, parse_options, nullptr, parsed, &visit);
   return plan;
 }
 
@@ -124,19 +153,32 @@ FileReport ValidateStream(const ReadFunction& read, const Policy& policy,
   FileReport result;
   try {
     StreamReader reader(read);
-    std::vector<char> kept;
     // The prefix, then the header unless its length is already over the
     // limit (the pipeline stops at the prefix then), and at least the
     // window a foreign file is identified from.
-    reader.FillTo(kept, kPrefixBytes);
-    uint64_t header_end = kPrefixBytes;
-    bool header_complete = false;
-    if (kept.size() == kPrefixBytes) {
-      const uint64_t header_size = ReadLittleEndian64(kept.data());
-      if (header_size <= policy.max_header_bytes) header_end += header_size;
-      reader.FillTo(kept, std::max<uint64_t>(header_end, internal::kIdentifyWindowBytes));
-      header_complete = header_size <= policy.max_header_bytes && kept.size() >= header_end;
+    char prefix[kPrefixBytes];
+    size_t prefix_size = 0;
+    while (prefix_size < kPrefixBytes) {
+      const size_t got = reader.Read(prefix + prefix_size, kPrefixBytes - prefix_size);
+      if (got == 0) break;
+      prefix_size += got;
     }
+    uint64_t header_end = kPrefixBytes;
+    const bool has_prefix = prefix_size == kPrefixBytes;
+    const uint64_t header_size = has_prefix ? ReadLittleEndian64(prefix) : 0;
+    const bool within_limit = has_prefix && header_size <= policy.max_header_bytes;
+    if (within_limit) header_end += header_size;
+    Retained kept;
+    if (!kept.Allocate(std::max<uint64_t>(header_end, internal::kIdentifyWindowBytes))) {
+      result.io_error = "out of memory";
+      return result;
+    }
+    std::memcpy(kept.data(), prefix, prefix_size);
+    kept.Grow(prefix_size);
+    if (has_prefix) {
+      reader.FillTo(kept, std::max<uint64_t>(header_end, internal::kIdentifyWindowBytes));
+    }
+    const bool header_complete = within_limit && kept.size() >= header_end;
 
     std::optional<internal::ContentScanner> scanner;
     internal::FileHasher file_hash;

@@ -224,8 +224,15 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   internal::TensorTable table;
   internal::TableBuilder builder(kPrefixBytes, policy, options.collect_tensors, table_sink,
                                  table);
+  const internal::ConsumedText consumed = [&](size_t header_pos) {
+    if (header_copy.data() != nullptr) {
+      header_copy.ReleaseBefore(header_pos);
+    } else {
+      source.ReleaseBefore(kPrefixBytes + header_pos);
+    }
+  };
   if (!internal::ReadHeaderText(header, header_size, kPrefixBytes, policy, sink, builder,
-                                header_copy.data() != nullptr ? &header_copy : nullptr)) {
+                                &consumed)) {
     return NameForeignFormat(source, sink);
   }
   // The table holds copies of what it needs: free the header before the
