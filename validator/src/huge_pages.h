@@ -15,7 +15,7 @@
 namespace stguard::internal {
 
 inline void AdviseHugePages(const void* data, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(STGUARD_NO_HUGE_PAGE_ADVICE)
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   if (data == nullptr || bytes < 2 * kHuge) return;
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);

@@ -7,10 +7,6 @@
 
 namespace stguard::internal {
 
-void PlainReader::SkipWs(const char* p, size_t n, size_t& i) {
-  while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) ++i;
-}
-
 // A string at p[i] written without escapes or control bytes (a key, a
 // metadata value): `out` is its text, i moves past the closing quote.
 bool PlainReader::ReadString(const char* p, size_t n, size_t& i, std::string_view& out) {
@@ -28,7 +24,7 @@ bool PlainReader::ReadString(const char* p, size_t n, size_t& i, std::string_vie
 
 // After a list element, whitespace aside: ',' (another element follows)
 // or `close` (the list ends); anything else is not plain.
-PlainReader::ListStep PlainReader::StepList(const char* p, size_t n, size_t& i, char close) {
+inline PlainReader::ListStep PlainReader::StepList(const char* p, size_t n, size_t& i, char close) {
   SkipWs(p, n, i);
   if (i < n && p[i] == ',') {
     ++i;
@@ -43,7 +39,7 @@ PlainReader::ListStep PlainReader::StepList(const char* p, size_t n, size_t& i, 
 }
 
 // Plain digits at p[i]: '0' or [1-9] and at most 18 more digits.
-bool PlainReader::ReadU64(const char* p, size_t n, size_t& i, uint64_t& out) {
+inline bool PlainReader::ReadU64(const char* p, size_t n, size_t& i, uint64_t& out) {
   const size_t begin = i;
   uint64_t value = 0;
   while (i < n && p[i] >= '0' && p[i] <= '9') {
@@ -126,7 +122,7 @@ bool PlainReader::ReadArrayEntry(const char* p, size_t n, size_t& i, Entry& out)
 
 // A dtype string at p[i] naming a dtype the policy allows, written
 // without escapes.
-bool PlainReader::ReadDtype(const char* p, size_t n, size_t& i, Entry& out) {
+inline bool PlainReader::ReadDtype(const char* p, size_t n, size_t& i, Entry& out) {
   if (i >= n || p[i] != '"') return false;
   const size_t begin = i + 1;
   size_t end = begin;
@@ -149,7 +145,7 @@ bool PlainReader::ReadDtype(const char* p, size_t n, size_t& i, Entry& out) {
 }
 
 // A shape at p[i]: '[' at most kMaxPlainRank plain integers ']'.
-bool PlainReader::ReadShape(const char* p, size_t n, size_t& i, Entry& out) {
+inline bool PlainReader::ReadShape(const char* p, size_t n, size_t& i, Entry& out) {
   if (i >= n || p[i] != '[') return false;
   out.shape_at = i++;
   out.rank = 0;
@@ -168,7 +164,7 @@ bool PlainReader::ReadShape(const char* p, size_t n, size_t& i, Entry& out) {
 }
 
 // Offsets at p[i]: '[' two plain integers ']'.
-bool PlainReader::ReadOffsets(const char* p, size_t n, size_t& i, Entry& out) {
+inline bool PlainReader::ReadOffsets(const char* p, size_t n, size_t& i, Entry& out) {
   if (i >= n || p[i] != '[') return false;
   out.offsets_at = i++;
   SkipWs(p, n, i);

@@ -41,7 +41,9 @@ class PlainReader {
     uint64_t offsets[2] = {0, 0};
   };
 
-  static void SkipWs(const char* p, size_t n, size_t& i);
+  static void SkipWs(const char* p, size_t n, size_t& i) {
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) ++i;
+  }
   // A string at p[i] written without escapes or control bytes (a key, a
   // metadata value): `out` is its text, i moves past the closing quote.
   static bool ReadString(const char* p, size_t n, size_t& i, std::string_view& out);
