@@ -11,6 +11,7 @@ set(STGUARD_UNIT_TESTS
   layout_rules_test
   format_identify_test
   model_file_test
+  pickle_walk_test
   policy_test
   validate_test
   file_source_test
@@ -19,10 +20,12 @@ set(STGUARD_UNIT_TESTS
 foreach(test ${STGUARD_UNIT_TESTS})
   stguard_add_test(${test} ${PROJECT_SOURCE_DIR}/validator/src/${test}.cc LABELS unit)
 endforeach()
-# model_file.cc is not in the library's source list (validator/CMakeLists.txt)
-# until the directory scanner that calls it is: its test compiles it. (Harmless
-# once the library has it too: the test's own object satisfies the symbols.)
-target_sources(model_file_test PRIVATE ${PROJECT_SOURCE_DIR}/validator/src/model_file.cc)
+# model_file.cc and model_file_grade.cc are not in the library's source list
+# (validator/CMakeLists.txt) until the directory scanner that calls them is:
+# their test compiles them. (Harmless once the library has them too: the
+# test's own objects satisfy the symbols first.)
+target_sources(model_file_test PRIVATE ${PROJECT_SOURCE_DIR}/validator/src/model_file.cc
+               ${PROJECT_SOURCE_DIR}/validator/src/model_file_grade.cc)
 
 # Compares digests with OpenSSL's one-shot SHA256().
 stguard_add_test(content_scan_test ${PROJECT_SOURCE_DIR}/validator/src/content_scan_test.cc
