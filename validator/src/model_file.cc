@@ -236,6 +236,14 @@ Step Judge::Npy(uint64_t begin, uint64_t end, std::string_view where, NpyData& f
                       where);
     return Step::kDone;
   }
+  // Many members may point at the same bytes: headers count against the
+  // per-file budget, as pickles do.
+  if (!grade_.Charge(npy->dict_length)) {
+    found = NpyData::kPickle;
+    grade_.Unverified(begin, "more pickle and .npy header bytes than the walker reads per file",
+                      where);
+    return Step::kDone;
+  }
   std::string dict;
   const uint64_t dict_offset = begin + npy->data_offset - npy->dict_length;
   if (!ReadAt(dict_offset, npy->dict_length, dict)) return Step::kIoError;

@@ -31,8 +31,15 @@ std::string DescribeEnd(const PickleWalk& walk);
 class PickleGrade {
  public:
   void set_container(std::string container) { container_ = std::move(container); }
-  // Pickle bytes the file may still have walked (kMaxPickleBytesPerFile in all).
+  // Bytes the file may still have walked (kMaxPickleBytesPerFile in all):
+  // pickles and .npy headers.
   uint64_t budget() const { return budget_; }
+  // Takes `bytes` from the budget; false (taking nothing) when it has fewer.
+  bool Charge(uint64_t bytes) {
+    if (bytes > budget_) return false;
+    budget_ -= bytes;
+    return true;
+  }
   // Some pickle was walked, or something that may hold one was not readable.
   bool found_pickle() const { return pickles_ != 0 || unverified_ || by_design_; }
 

@@ -750,11 +750,30 @@ TEST(ModelFile, ZipLimits) {
   ExpectGraded(JudgeBytes(layout.Flat()), 108, {"central directory over 64 MiB"});
 }
 
-TEST(ModelFile, NpyHeaderLimit) {
+TEST(ModelFile, NpyHeaderLimits) {
   const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" +
                            std::string(kMaxNpyDictBytes, ' ') + "\n";
   const std::string npy = B("\x93NUMPY\x02\x00") + U32(dict.size()) + dict + "abcd";
   ExpectGraded(JudgeBytes(npy), 108, {"past the walker's limit"});
+  // An .npz whose members all point at one 1 MiB header: the per-file
+  // budget stops the reading after 512 MiB of headers, not 4096 MiB.
+  const std::string small_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" +
+                                 std::string(kMaxNpyDictBytes - 100, ' ') + "\n";
+  const std::string member = B("\x93NUMPY\x02\x00") + U32(small_dict.size()) + small_dict + "abcd";
+  Layout layout = BuildZip({{"a.npy", member}});
+  std::string& tail = layout.chunks.back().bytes;
+  const size_t end_record = tail.rfind(B("PK\x05\x06"));
+  const std::string entry = tail.substr(0, end_record);
+  std::string directory;
+  const size_t copies = kMaxInspectedEntries;
+  for (size_t i = 0; i < copies; ++i) directory += entry;
+  const uint64_t directory_offset = layout.chunks.back().offset;
+  tail = directory + B("PK\x05\x06") + U16(0) + U16(0) + U16(copies) + U16(copies) +
+         U32(directory.size()) + U32(directory_offset) + U16(0);
+  layout.size = directory_offset + tail.size();
+  SparseSource source(layout);
+  ExpectGraded(JudgeSource(source), 108, {"per file"});
+  EXPECT_LT(source.bytes(), (kMaxPickleBytesPerFile + (64u << 20)));
 }
 
 // ---------------------------------------------------------------------------
