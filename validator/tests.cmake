@@ -10,6 +10,7 @@ set(STGUARD_UNIT_TESTS
   layout_rules_test
   format_identify_test
   model_file_test
+  pickle_walk_test
   policy_test
   scan_test
   validate_test

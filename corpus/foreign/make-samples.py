@@ -388,9 +388,10 @@ def full_state_dict_pickle():
     bf16 = FakeTensor("1", (1, 2))
     bf16.storage.kind = torch.BFloat16Storage
     # Module.state_dict(): an OrderedDict with a _metadata attribute (pickled by BUILD).
-    state = collections.OrderedDict([("linear.weight", FakeTensor("0", (2, 2))), ("linear.bias", bf16),
-                       ("proj.weight", FakeTensorV3("2", (2, 2))),
-                       ("scale", FakeParameter(FakeTensor("3", (1, 1))))])
+    state = collections.OrderedDict([
+        ("linear.weight", FakeTensor("0", (2, 2))), ("linear.bias", bf16),
+        ("proj.weight", FakeTensorV3("2", (2, 2))),
+        ("scale", FakeParameter(FakeTensor("3", (1, 1))))])
     state._metadata = collections.OrderedDict([("", {"version": 1}), ("linear", {"version": 1})])
     buf = io.BytesIO()
     TorchPickler(buf, legacy=False).dump(state)

@@ -9,6 +9,7 @@
 
 #include "checked_math.h"
 #include "format_identify.h"
+#include "model_file_grade.h"
 #include "pickle_walk.h"
 #include "str_cat.h"
 
@@ -16,79 +17,9 @@ namespace stguard::internal {
 namespace {
 
 // ---------------------------------------------------------------------------
-// The tensor-rebuild allowlist: the globals torch.save writes for dense
-// tensors, parameters and the OrderedDict state dict they sit in, each of
-// which torch.load(weights_only=True) also accepts by default. Nothing else
-// (sources and what was left out, and why: docs/pickle-allowlist.md).
-
-struct AllowedGlobal {
-  std::string_view module;
-  std::string_view name;
-};
-
-constexpr AllowedGlobal kTensorRebuildGlobals[] = {
-    // The state dict (Module.state_dict() returns one) and the empty
-    // backward_hooks argument Tensor.__reduce_ex__ passes to every rebuild.
-    {"collections", "OrderedDict"},
-    // A dense tensor whose dtype has a legacy storage class.
-    {"torch._utils", "_rebuild_tensor_v2"},
-    // A dense tensor of a dtype in torch.storage._new_dtypes() (float8,
-    // uint16/32/64, ...): UntypedStorage plus an explicit dtype argument.
-    {"torch._utils", "_rebuild_tensor_v3"},
-    // torch.nn.Parameter (Parameter.__reduce_ex__), without and with Python
-    // attributes; the data is a tensor rebuilt by the functions above.
-    {"torch._utils", "_rebuild_parameter"},
-    {"torch._utils", "_rebuild_parameter_with_state"},
-    // Storage type tags inside persistent ids ('storage', torch.FloatStorage,
-    // key, location, numel): torch.load's persistent_load maps them to a
-    // dtype. One per dtype of torch.storage._dtype_to_storage_type_map(),
-    // quantized ones left out (they come only with _rebuild_qtensor).
-    {"torch", "DoubleStorage"},
-    {"torch", "FloatStorage"},
-    {"torch", "HalfStorage"},
-    {"torch", "BFloat16Storage"},
-    {"torch", "LongStorage"},
-    {"torch", "IntStorage"},
-    {"torch", "ShortStorage"},
-    {"torch", "CharStorage"},
-    {"torch", "ByteStorage"},
-    {"torch", "BoolStorage"},
-    {"torch", "ComplexFloatStorage"},
-    {"torch", "ComplexDoubleStorage"},
-    // The storage tag of _rebuild_tensor_v3 tensors.
-    {"torch", "UntypedStorage"},
-    // The dtypes _rebuild_tensor_v3 passes (a torch.dtype pickles as the
-    // global torch.<name>): torch.storage._new_dtypes().
-    {"torch", "float8_e5m2"},
-    {"torch", "float8_e4m3fn"},
-    {"torch", "float8_e5m2fnuz"},
-    {"torch", "float8_e4m3fnuz"},
-    {"torch", "float8_e8m0fnu"},
-    {"torch", "float4_e2m1fn_x2"},
-    {"torch", "bits8"},
-    {"torch", "bits16"},
-    {"torch", "bits1x8"},
-    {"torch", "bits2x4"},
-    {"torch", "bits4x2"},
-    {"torch", "complex32"},
-    {"torch", "uint16"},
-    {"torch", "uint32"},
-    {"torch", "uint64"},
-};
-
-// ---------------------------------------------------------------------------
 // Text.
 
-constexpr size_t kMaxMessageBytes = 600;
 constexpr size_t kMaxEntryNameChars = 64;
-
-std::string Capped(std::string message) {
-  if (message.size() > kMaxMessageBytes) {
-    message.resize(kMaxMessageBytes - 3);
-    message += "...";
-  }
-  return message;
-}
 
 std::string_view AsText(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -114,137 +45,6 @@ uint64_t Le(std::string_view bytes, size_t at, size_t width) {
   }
   return value;
 }
-
-std::string DescribeEnd(const PickleWalk& walk) {
-  switch (walk.end) {
-    case PickleEnd::kStop:
-    case PickleEnd::kCut:
-    case PickleEnd::kIoError:
-      break;
-    case PickleEnd::kTruncated:
-      return StrCat("the pickle is truncated at byte ", walk.end_offset, " (", walk.problem, ")");
-    case PickleEnd::kMalformed: {
-      std::string out = StrCat("the pickle is malformed at byte ", walk.end_offset, " (",
-                               walk.problem);
-      if (walk.problem == "unknown opcode") {
-        constexpr char kHex[] = "0123456789abcdef";
-        StrAppend(out, " 0x", kHex[walk.bad_opcode >> 4], kHex[walk.bad_opcode & 0xf]);
-      }
-      return out + ")";
-    }
-    case PickleEnd::kLimit:
-      return StrCat("the pickle goes past the walker's limits at byte ", walk.end_offset, " (",
-                    walk.problem, ")");
-  }
-  return "the pickle could not be walked";
-}
-
-// ---------------------------------------------------------------------------
-// The grade of one file: every pickle found in it, then one finding.
-
-class Grade {
- public:
-  void set_container(std::string container) { container_ = std::move(container); }
-  uint64_t budget() const { return budget_; }
-  bool found_pickle() const { return pickles_ != 0 || unverified_ || by_design_; }
-
-  // One pickle walked at `where` (an archive entry's name, or empty).
-  void Walked(const PickleWalk& walk, const ImportList& imports, std::string_view where) {
-    ++pickles_;
-    if (protocol_ < 0) protocol_ = walk.shown_protocol();
-    budget_ -= std::min(budget_, walk.end_offset - std::min(walk.end_offset, walk.begin));
-    if (imports.any_disallowed() && !first_disallowed_) {
-      first_disallowed_ = imports.first_disallowed_offset();
-      disallowed_where_ = std::string(where);
-    }
-    imports_.Merge(imports);
-    if (walk.end != PickleEnd::kStop) Unverified(walk.end_offset, DescribeEnd(walk), where);
-    if (imports.unresolved()) {
-      Unverified(*imports.first_unresolved_offset(),
-                 StrCat("STACK_GLOBAL at byte ", *imports.first_unresolved_offset(),
-                        " takes strings that are not literals the walker can follow"),
-                 where);
-    }
-  }
-
-  // Something that may hold a pickle could not be checked.
-  void Unverified(uint64_t offset, std::string reason, std::string_view where = {}) {
-    if (!unverified_) {
-      unverified_ = offset;
-      unverified_reason_ = where.empty() ? std::move(reason) : StrCat(where, ": ", reason);
-    }
-    ++unverified_count_;
-  }
-
-  // TorchScript: loading runs code whatever the pickles import.
-  void RunsCodeByDesign(uint64_t offset, std::string reason) {
-    if (!by_design_) {
-      by_design_ = offset;
-      by_design_reason_ = std::move(reason);
-    }
-  }
-
-  void Emit(const Policy& policy, uint64_t file_size, FindingSink& sink) const {
-    // Offsets are inside the file (0 for an empty one).
-    const auto at = [&](uint64_t offset) {
-      return file_size == 0 ? 0 : std::min(offset, file_size - 1);
-    };
-    const std::string protocol =
-        pickles_ == 0 ? std::string() : StrCat("pickle protocol ", protocol_);
-    const std::string count = pickles_ > 1 ? StrCat(" (", pickles_, " pickles)") : std::string();
-    if (by_design_ || imports_.any_disallowed()) {
-      std::string message;
-      uint64_t offset = 0;
-      if (by_design_) {
-        offset = *by_design_;
-        message = StrCat(container_, ": ", by_design_reason_);
-        if (pickles_ != 0) StrAppend(message, "; ", protocol, count, ", ", imports_.Describe());
-      } else {
-        offset = *first_disallowed_;
-        message = StrCat(container_, disallowed_where_.empty() ? "" : ", ", disallowed_where_,
-                         ": ", protocol, count, " imports ", imports_.DescribeDisallowed(),
-                         ", outside the tensor-rebuild allowlist: unpickling it runs them");
-        if (imports_.extension()) {
-          message += " (an EXT opcode imports through copyreg's extension registry by a number "
-                     "the file does not resolve; torch.save never writes one)";
-        }
-      }
-      if (unverified_) StrAppend(message, "; also unverified: ", unverified_reason_);
-      sink.Error(Code::kPickleUnsafeImport, at(offset), Capped(std::move(message)));
-      return;
-    }
-    if (unverified_) {
-      std::string message = StrCat(container_, ": ", unverified_reason_);
-      if (unverified_count_ > 1) StrAppend(message, " (and ", unverified_count_ - 1, " more)");
-      message += "; what it imports cannot all be checked, so it counts as unsafe";
-      if (!imports_.empty()) StrAppend(message, "; the rest ", imports_.Describe());
-      sink.Error(Code::kPickleUnverified, at(*unverified_), Capped(std::move(message)));
-      return;
-    }
-    std::string message = StrCat(container_, ": ", protocol, count, ", ");
-    message += imports_.empty() ? std::string("no imports")
-                                : StrCat("every import a tensor-rebuild global (",
-                                         imports_.Describe().substr(8), ")");
-    message += "; torch.load(weights_only=True) reads it without running code, other loaders "
-               "unpickle it unrestricted; it is not safetensors";
-    sink.AddAction(Code::kPickleCheckpoint, policy.pickle_checkpoints, 0, std::nullopt,
-                   Capped(std::move(message)));
-  }
-
- private:
-  std::string container_ = "Python pickle";
-  ImportList imports_{true, IsTensorRebuildGlobal};
-  size_t pickles_ = 0;
-  int protocol_ = -1;
-  uint64_t budget_ = kMaxPickleBytesPerFile;
-  std::optional<uint64_t> first_disallowed_;
-  std::string disallowed_where_;
-  std::optional<uint64_t> unverified_;
-  std::string unverified_reason_;
-  size_t unverified_count_ = 0;
-  std::optional<uint64_t> by_design_;
-  std::string by_design_reason_;
-};
 
 // ---------------------------------------------------------------------------
 // ZIP: the end of central directory record (and its zip64 form), then the
@@ -298,7 +98,8 @@ bool IsArchiveRecordUnder(std::string_view name, std::string_view subdir) {
 }
 
 bool IsNestedArchiveName(std::string_view name) {
-  for (const std::string_view suffix : {".zip", ".npz", ".pt", ".pth", ".ckpt", ".joblib", ".tar"}) {
+  for (const std::string_view suffix :
+       {".zip", ".npz", ".pt", ".pth", ".ckpt", ".joblib", ".tar"}) {
     if (EndsWithNoCase(name, suffix)) return true;
   }
   return false;
@@ -321,7 +122,7 @@ class Judge {
     if (kind_ == ModelFileKind::kPickle) grade_.Emit(policy, size_, sink);
     if (kind_ == ModelFileKind::kOtherFormat) {
       sink.AddAction(Code::kOtherWeightFormat, policy.other_weight_formats, 0, std::nullopt,
-                     Capped(other_));
+                     CappedMessage(other_));
     }
   }
 
@@ -363,7 +164,7 @@ class Judge {
   bool named_;
   std::span<const uint8_t> head_;
   ModelFileKind kind_ = ModelFileKind::kNotModel;
-  Grade grade_;
+  PickleGrade grade_;
   std::string other_;
 };
 
@@ -432,6 +233,14 @@ Step Judge::Npy(uint64_t begin, uint64_t end, std::string_view where, NpyData& f
     found = NpyData::kPickle;
     grade_.Unverified(begin, StrCat("a .npy header of ", npy->dict_length,
                                     " bytes, past the walker's limit: its dtype is unknown"),
+                      where);
+    return Step::kDone;
+  }
+  // Many members may point at the same bytes: headers count against the
+  // per-file budget, as pickles do.
+  if (!grade_.Charge(npy->dict_length)) {
+    found = NpyData::kPickle;
+    grade_.Unverified(begin, "more pickle and .npy header bytes than the walker reads per file",
                       where);
     return Step::kDone;
   }
@@ -830,11 +639,6 @@ Step Judge::Run() {
 }
 
 }  // namespace
-
-bool IsTensorRebuildGlobal(std::string_view module, std::string_view name) {
-  return std::any_of(std::begin(kTensorRebuildGlobals), std::end(kTensorRebuildGlobals),
-                     [&](const AllowedGlobal& g) { return g.module == module && g.name == name; });
-}
 
 bool HasModelFileName(std::string_view path) {
   const size_t slash = path.find_last_of('/');

@@ -73,7 +73,8 @@ bool IsTensorRebuildGlobal(std::string_view module, std::string_view name);
 
 // Limits (each one reached grades 108).
 inline constexpr uint64_t kMaxPickleBytes = 256ull << 20;          // one pickle, PROTO to STOP
-inline constexpr uint64_t kMaxPickleBytesPerFile = 512ull << 20;   // all pickles of one file
+inline constexpr uint64_t kMaxPickleBytesPerFile = 512ull << 20;   // all pickles (and .npy
+                                                                   // headers) of one file
 inline constexpr size_t kMaxPickleStack = 1 << 16;                 // values and marks
 inline constexpr size_t kMaxPickleMemo = 1 << 18;                  // memo entries kept
 inline constexpr uint64_t kMaxZipEntries = 1 << 18;                // central directory entries

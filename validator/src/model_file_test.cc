@@ -1,7 +1,6 @@
-// Unit tests for model-file grading (model_file.cc) and the pickle walker it
-// shares with format identification (pickle_walk.h): every corpus/foreign
-// sample gets its kind and code; both sides of every grading rule; every
-// opcode's argument forms; memo resolution; ZIP, NumPy, legacy torch and
+// Unit tests for model-file grading (model_file.cc, model_file_grade.cc):
+// every corpus/foreign sample gets its kind and code; both sides of every
+// grading rule; memo resolution as grading sees it; ZIP, NumPy, legacy torch and
 // nested containers; each limit gives 108, never an accept; a multi-GB
 // sparse checkpoint is judged from a few KiB; every truncation and many
 // mutations are walked safely (inputs sit in heap buffers of their exact
@@ -22,6 +21,7 @@
 #include "file_source.h"
 #include "format_identify.h"
 #include "pickle_walk.h"
+#include "pickle_walk_testing.h"
 #include "safetensors_builder.h"
 #include "stguard/policy.h"
 #include "temp_dir.h"
@@ -29,46 +29,23 @@
 namespace stguard::internal {
 namespace {
 
+using pickle_testing::B;
+using pickle_testing::Framed;
+using pickle_testing::Global;
+using pickle_testing::Importing;
+using pickle_testing::Proto;
+using pickle_testing::ShortUnicode;
+using pickle_testing::U16;
+using pickle_testing::U32;
+using pickle_testing::U64;
+using pickle_testing::Walk;
+
 const std::string kCorpusDir = std::string(STGUARD_CORPUS_DIR);
 const std::string kForeignDir = kCorpusDir + "/foreign/";
-
-// ---------------------------------------------------------------------------
-// Bytes.
-
-// A string literal with its embedded NULs.
-template <size_t N>
-std::string B(const char (&text)[N]) {
-  return std::string(text, N - 1);
-}
-
-std::string Le(uint64_t value, size_t width) {
-  std::string out;
-  for (size_t i = 0; i < width; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
-  return out;
-}
-std::string U16(uint64_t v) { return Le(v, 2); }
-std::string U32(uint64_t v) { return Le(v, 4); }
-std::string U64(uint64_t v) { return Le(v, 8); }
 
 std::string Load(const std::string& file) {
   const std::vector<uint8_t> bytes = testing::ReadFileBytes(kForeignDir + file);
   return std::string(bytes.begin(), bytes.end());
-}
-
-// Pickle pieces.
-std::string Proto(int protocol) { return std::string("\x80", 1) + static_cast<char>(protocol); }
-std::string Framed(const std::string& body, int protocol = 4) {
-  return Proto(protocol) + "\x95" + U64(body.size()) + body;
-}
-std::string ShortUnicode(std::string_view text) {
-  return "\x8c" + std::string(1, static_cast<char>(text.size())) + std::string(text);
-}
-std::string Global(std::string_view module, std::string_view name) {
-  return "c" + std::string(module) + "\n" + std::string(name) + "\n";
-}
-// PROTO 2, GLOBAL module.name, STOP: a pickle that imports one global.
-std::string Importing(std::string_view module, std::string_view name) {
-  return Proto(2) + Global(module, name) + ".";
 }
 
 // ---------------------------------------------------------------------------
@@ -107,7 +84,9 @@ struct Layout {
   uint64_t size = 0;
   std::string Flat() const {
     std::string out(static_cast<size_t>(size), '\0');
-    for (const Chunk& c : chunks) out.replace(static_cast<size_t>(c.offset), c.bytes.size(), c.bytes);
+    for (const Chunk& c : chunks) {
+      out.replace(static_cast<size_t>(c.offset), c.bytes.size(), c.bytes);
+    }
     return out;
   }
 };
@@ -547,100 +526,9 @@ TEST(ModelFile, ExtensionOpcodesAreUnsafe) {
 }
 
 // ---------------------------------------------------------------------------
-// The walker: every opcode and argument form.
+// The memo, as grading sees it (the walker's own tests: pickle_walk_test.cc).
 
-struct WalkResult {
-  PickleWalk walk;
-  std::string imports;
-};
-
-WalkResult Walk(const std::string& bytes, uint64_t stream_size = 0,
-                const PickleLimits& limits = {}) {
-  const std::vector<uint8_t> exact(bytes.begin(), bytes.end());
-  MemorySource source(exact);
-  StreamReader in(source, 0, exact.size(), std::max<uint64_t>(stream_size, exact.size()));
-  ImportList imports(true, IsTensorRebuildGlobal);
-  WalkResult out{WalkPickle(in, imports, limits), ""};
-  out.imports = imports.Describe();
-  return out;
-}
-
-TEST(PickleWalk, EveryOpcodeAndArgumentForm) {
-  // Each entry: a complete pickle exercising one opcode's argument form.
-  const std::vector<std::string> pickles = {
-      "I42\n.", "I-7\n.", "I01\n.", "I 0x1f\n.", "I1_000\n.", "I+3\n.",  // INT as int(x, 0) reads
-      B("J\xff\xff\xff\xff."), "K\x07.", B("M\x00\x01."),                  // BININT BININT1 BININT2
-      "L123L\n.", "L-5\n.",                                                // LONG
-      B("\x8a\x02\x01\x02."), B("\x8a\x00."),                              // LONG1
-      B("\x8b\x03\x00\x00\x00" "abc."),                                    // LONG4
-      "S'quoted'\n.", "S\"double\"\n.", "S'it''s'\n.",                     // STRING
-      B("T\x03\x00\x00\x00" "abc."), B("U\x02hi."),                        // BINSTRING SHORT_
-      B("B\x02\x00\x00\x00hi."), B("C\x00."),                              // BINBYTES SHORT_
-      B("\x8e\x01\x00\x00\x00\x00\x00\x00\x00x."),                         // BINBYTES8
-      B("\x96\x01\x00\x00\x00\x00\x00\x00\x00x."),                         // BYTEARRAY8
-      B("\x97."), B("N\x98."),                                             // NEXT_BUFFER READONLY_
-      "N.", B("\x88."), B("\x89."),                                        // NONE NEWTRUE NEWFALSE
-      "Vany \xc3\xa9 text\n.", B("\x8c\x02hi."),                           // UNICODE SHORT_BINUNICODE
-      B("X\x02\x00\x00\x00hi."),                                           // BINUNICODE
-      B("\x8d\x02\x00\x00\x00\x00\x00\x00\x00hi."),                        // BINUNICODE8
-      "F1.5\n.", "F-inf\n.", "Fnan\n.", "F1e-05\n.", "FInfinity\n.",       // FLOAT
-      B("G\x3f\xf0\x00\x00\x00\x00\x00\x00."),                             // BINFLOAT
-      "]Na.", "](NNe.", "(NNl.",                                           // EMPTY_LIST APPEND(S) LIST
-      ").", "(NNt.", B("N\x85."), B("NN\x86."), B("NNN\x87."),             // tuples
-      "}NNs.", "}(NNu.", "(NNd.",                                          // dicts
-      B("\x8f(N\x90."), B("(N\x91."),                                      // EMPTY_SET ADDITEMS FROZENSET
-      "NN0.", "(N2t.", "(N1N.", "(0N.",                                    // POP DUP POP_MARK, POP of a mark
-      "Np0\n0g0\n.", "Np 7 \n0g7\n.", "Nq\x05" "0h\x05.",                  // PUT GET, BINPUT BINGET
-      B("Nr\x00\x00\x01\x00" "0j\x00\x00\x01\x00."),                       // LONG_BINPUT LONG_BINGET
-      B("N\x94" "0h\x00."),                                                // MEMOIZE
-      B("\x80\x05N."),                                                     // PROTO
-      B("\x95\x01\x00\x00\x00\x00\x00\x00\x00N."),                         // FRAME
-      "Ppid\n.", "NQ.",                                                    // PERSID BINPERSID
-      "NNR.", "NNb.", "(N)o.", B("NN\x81."), B("NNN\x92."),                // REDUCE BUILD OBJ NEWOBJ(_EX)
-  };
-  for (const std::string& p : pickles) {
-    SCOPED_TRACE(::testing::PrintToString(p));
-    const WalkResult r = Walk(p);
-    EXPECT_EQ(r.walk.end, PickleEnd::kStop) << r.walk.problem;
-    EXPECT_EQ(r.walk.end_offset, p.size());
-    // Cut anywhere before STOP: truncated, never a stop.
-    for (size_t length = 0; length < p.size(); ++length) {
-      const WalkResult cut = Walk(p.substr(0, length));
-      EXPECT_NE(cut.walk.end, PickleEnd::kStop) << length;
-    }
-  }
-  // Globals, INST, STACK_GLOBAL and EXT as imports.
-  EXPECT_EQ(Walk(Global("a.b", "c") + ".").imports, "imports a.b.c");
-  EXPECT_EQ(Walk("(ia\nb\n.").imports, "imports a.b");
-  EXPECT_EQ(Walk(ShortUnicode("m") + ShortUnicode("n") + "\x93.").imports, "imports m.n");
-  EXPECT_EQ(Walk(B("\x82\x01.")).imports, "imports <copyreg extension 1>");
-}
-
-TEST(PickleWalk, MalformedFormsStopTheWalk) {
-  const std::vector<std::string> malformed = {
-      B("\x00"), B("\xff"), "Z",                        // unknown opcodes
-      "Iabcxyz\n.", "I\n.", "L\n.", "Fone\n.", "F\n.",  // numbers int()/float() refuse
-      "S'unquoted\n.", "Snot\n.", "S'\n.",              // STRING without matching quotes
-      "cos system\nx\n.", "c\nx\n.", "cos\n\n.",        // names that cannot be imported
-      B("T\xff\xff\xff\xff."), B("\x8b\x00\x00\x00\x80."),  // negative counts
-      B("\x80\x06."), B("N\x80\xff."),                  // unsupported protocols
-      "g0\n.", B("h\x00."), "p-1\n.", "px\n.",          // unknown memo key, bad index
-      ".", "0.", "2.", "a.", "R.", "(R.", "(t0.",       // stack underflow, also past a mark
-      "t.", "1.", "N(o.",                               // no MARK, OBJ without a callable
-      B("\x93."), B("N\x93."),                          // STACK_GLOBAL underflow
-  };
-  for (const std::string& p : malformed) {
-    SCOPED_TRACE(::testing::PrintToString(p));
-    EXPECT_EQ(Walk(p).walk.end, PickleEnd::kMalformed) << Walk(p).walk.problem;
-  }
-  // Lengths and frames past the stream end are truncation, not malformation.
-  EXPECT_EQ(Walk(B("X\x10\x00\x00\x00" "ab.")).walk.end, PickleEnd::kTruncated);
-  EXPECT_EQ(Walk(B("\x95\x10\x00\x00\x00\x00\x00\x00\x00N.")).walk.end, PickleEnd::kTruncated);
-  // ... and a cut when the stream goes on past the bytes at hand.
-  EXPECT_EQ(Walk(B("X\x10\x00\x00\x00" "ab."), 100).walk.end, PickleEnd::kCut);
-}
-
-TEST(PickleWalk, MemoResolvesStackGlobal) {
+TEST(ModelFile, MemoResolvesStackGlobal) {
   const std::string posix = ShortUnicode("posix");
   const std::string system = ShortUnicode("system");
   const std::vector<std::string> ways = {
@@ -862,11 +750,30 @@ TEST(ModelFile, ZipLimits) {
   ExpectGraded(JudgeBytes(layout.Flat()), 108, {"central directory over 64 MiB"});
 }
 
-TEST(ModelFile, NpyHeaderLimit) {
+TEST(ModelFile, NpyHeaderLimits) {
   const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" +
                            std::string(kMaxNpyDictBytes, ' ') + "\n";
   const std::string npy = B("\x93NUMPY\x02\x00") + U32(dict.size()) + dict + "abcd";
   ExpectGraded(JudgeBytes(npy), 108, {"past the walker's limit"});
+  // An .npz whose members all point at one 1 MiB header: the per-file
+  // budget stops the reading after 512 MiB of headers, not 4096 MiB.
+  const std::string small_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" +
+                                 std::string(kMaxNpyDictBytes - 100, ' ') + "\n";
+  const std::string member = B("\x93NUMPY\x02\x00") + U32(small_dict.size()) + small_dict + "abcd";
+  Layout layout = BuildZip({{"a.npy", member}});
+  std::string& tail = layout.chunks.back().bytes;
+  const size_t end_record = tail.rfind(B("PK\x05\x06"));
+  const std::string entry = tail.substr(0, end_record);
+  std::string directory;
+  const size_t copies = kMaxInspectedEntries;
+  for (size_t i = 0; i < copies; ++i) directory += entry;
+  const uint64_t directory_offset = layout.chunks.back().offset;
+  tail = directory + B("PK\x05\x06") + U16(0) + U16(0) + U16(copies) + U16(copies) +
+         U32(directory.size()) + U32(directory_offset) + U16(0);
+  layout.size = directory_offset + tail.size();
+  SparseSource source(layout);
+  ExpectGraded(JudgeSource(source), 108, {"per file"});
+  EXPECT_LT(source.bytes(), (kMaxPickleBytesPerFile + (64u << 20)));
 }
 
 // ---------------------------------------------------------------------------
@@ -960,7 +867,8 @@ TEST(ModelFile, BrokenArchives) {
   ExpectGraded(JudgeBytes(no_local), 108, {"no local header"});
   // Entries past the end record's count: Python's zipfile (numpy) reads
   // them, miniz (torch) does not; and a count past the directory's entries.
-  std::string hidden = Zip({{"archive/data.pkl", state}, {"x/evil.pkl", Importing("os", "system")}});
+  std::string hidden =
+      Zip({{"archive/data.pkl", state}, {"x/evil.pkl", Importing("os", "system")}});
   const size_t end_record = hidden.rfind(B("PK\x05\x06"));
   hidden.replace(end_record + 8, 4, U16(1) + U16(1));
   ExpectGraded(JudgeBytes(hidden), 106, {"x/evil.pkl", "os.system"});
@@ -982,11 +890,13 @@ TEST(ModelFile, TorchScriptRunsCodeByDesign) {
 
 TEST(ModelFile, NumpyDtypes) {
   const auto npy = [](std::string_view descr, const std::string& data) {
-    std::string dict = "{'descr': " + std::string(descr) + ", 'fortran_order': False, 'shape': (1,), }";
+    std::string dict =
+        "{'descr': " + std::string(descr) + ", 'fortran_order': False, 'shape': (1,), }";
     dict += std::string((64 - (10 + dict.size() + 1) % 64) % 64, ' ') + "\n";
     return B("\x93NUMPY\x01\x00") + U16(dict.size()) + dict + data;
   };
-  const std::string object_pickle = Proto(3) + Global("numpy.core.multiarray", "_reconstruct") + ".";
+  const std::string object_pickle =
+      Proto(3) + Global("numpy.core.multiarray", "_reconstruct") + ".";
   ExpectGraded(JudgeBytes(npy("'<f4'", "abcd")), 109, {"raw bytes"});
   ExpectGraded(JudgeBytes(npy("'|O'", object_pickle)), 106, {"numpy.core.multiarray._reconstruct"});
   // Object dtypes in any spelling numpy reads.
