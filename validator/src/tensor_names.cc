@@ -10,8 +10,6 @@
 namespace stguard::internal {
 namespace {
 
-constexpr std::string_view kMetadataKey = "__metadata__";
-
 constexpr uint64_t kOnes = 0x0101010101010101ull;
 constexpr uint64_t kHighs = 0x8080808080808080ull;
 constexpr uint64_t kLows = 0x7F7F7F7F7F7F7F7Full;
