@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <utility>
 
 #include "stguard/codes.h"
+#include "work_counter.h"
 
 namespace stguard_fuzz {
 
 using stguard::Finding;
 using stguard::Report;
 using stguard::TensorRecord;
+using stguard::Verdict;
 
 void Fail(const std::string& what) {
   std::fprintf(stderr, "\n==== stguard fuzz invariant broken: %s\n", what.c_str());
@@ -145,6 +148,136 @@ void CheckReport(const Report& report, size_t size, const char* what) {
   if (report.file_size != size) Fail(std::string(what) + ": file_size is wrong");
   CheckFindings(report, what);
   CheckAcceptedLayout(report, what);
+}
+
+void StartWork() { stguard::internal::ResetWork(); }
+
+uint64_t WorkSoFar() { return stguard::internal::WorkSteps(); }
+
+uint64_t WorkBound(size_t size) {
+  const uint64_t n = static_cast<uint64_t>(size) + 64;
+  uint64_t log2 = 0;
+  while ((uint64_t{1} << (log2 + 1)) <= n) ++log2;
+  return kWorkFactor * n * (log2 + 1);
+}
+
+void CheckWork(size_t size, const char* what) {
+  if (!stguard::internal::kCountingWork) return;
+  const uint64_t steps = stguard::internal::WorkSteps();
+  // STGUARD_FUZZ_WORK_LOG=1: one line per input, how kWorkFactor is chosen.
+  static const bool log = std::getenv("STGUARD_FUZZ_WORK_LOG") != nullptr;
+  if (log) {
+    std::fprintf(stderr, "work %zu %llu %.3f\n", size, static_cast<unsigned long long>(steps),
+                 static_cast<double>(steps) * kWorkFactor / static_cast<double>(WorkBound(size)));
+  }
+  if (steps > WorkBound(size)) {
+    Fail(std::string(what) + ": " + std::to_string(steps) + " steps of work for " +
+         std::to_string(size) + " bytes, over the bound " + std::to_string(WorkBound(size)) +
+         " (kWorkFactor x n log n): a super-linear path");
+  }
+}
+
+namespace {
+
+// The action an action knob holds, by the knob's name: written out here,
+// apart from policy.cc's table, so that a wrong entry there shows.
+std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& p, std::string_view knob) {
+  using P = stguard::Policy;
+  static const std::pair<std::string_view, stguard::Action P::*> kActions[] = {
+      {"leading_whitespace", &P::leading_whitespace},
+      {"padding_not_spaces", &P::padding_not_spaces},
+      {"header_length_unaligned", &P::header_length_unaligned},
+      {"metadata_null", &P::metadata_null},
+      {"tensor_entry_array", &P::tensor_entry_array},
+      {"dtype_object_form", &P::dtype_object_form},
+      {"unknown_fields", &P::unknown_fields},
+      {"duplicate_tensor_names", &P::duplicate_tensor_names},
+      {"duplicate_metadata_keys", &P::duplicate_metadata_keys},
+      {"empty_tensor_names", &P::empty_tensor_names},
+      {"control_chars_in_names", &P::control_chars_in_names},
+      {"control_chars_in_metadata", &P::control_chars_in_metadata},
+      {"path_like_names", &P::path_like_names},
+      {"tensor_offset_unaligned", &P::tensor_offset_unaligned},
+      {"nonfinite_values", &P::nonfinite_values},
+      {"bool_values", &P::bool_values},
+      {"index_consistency", &P::index_consistency},
+      {"index_total_size", &P::index_total_size},
+      {"pickle_checkpoints", &P::pickle_checkpoints},
+      {"other_weight_formats", &P::other_weight_formats},
+  };
+  for (const auto& [name, member] : kActions) {
+    if (name == knob) return p.*member;
+  }
+  return std::nullopt;
+}
+
+// Bits per element, by dtype name (the safetensors format's table).
+int DtypeWidth(std::string_view name) {
+  static const std::pair<std::string_view, int> kWidths[] = {
+      {"BOOL", 8},  {"F4", 4},      {"F6_E2M3", 6},     {"F6_E3M2", 6},     {"U8", 8},
+      {"I8", 8},    {"F8_E5M2", 8}, {"F8_E4M3", 8},     {"F8_E8M0", 8},     {"F8_E4M3FNUZ", 8},
+      {"F8_E5M2FNUZ", 8}, {"I16", 16}, {"U16", 16},    {"F16", 16},        {"BF16", 16},
+      {"I32", 32},  {"U32", 32},    {"F32", 32},        {"C64", 64},        {"F64", 64},
+      {"I64", 64},  {"U64", 64},
+  };
+  for (const auto& [dtype, bits] : kWidths) {
+    if (dtype == name) return bits;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void CheckSeverities(const Report& report, const stguard::Policy& policy, const char* what) {
+  for (const Finding& f : report.findings) {
+    if (f.code == stguard::Code::kFindingsTruncated) continue;
+    const stguard::CodeInfo& info = stguard::Info(f.code);
+    stguard::Severity expected = stguard::Severity::kError;
+    if (!info.knob.empty()) {
+      if (const std::optional<stguard::Action> action = ActionOfKnob(policy, info.knob)) {
+        if (*action == stguard::Action::kIgnore) {
+          Fail(std::string(what) + ": finding " + std::string(info.id) + " under knob " +
+               std::string(info.knob) + ", which the policy ignores");
+        }
+        expected = *action == stguard::Action::kWarn ? stguard::Severity::kWarning
+                                                     : stguard::Severity::kError;
+      }
+    }
+    if (f.severity != expected) {
+      Fail(std::string(what) + ": finding " + std::string(info.id) + " has severity " +
+           std::string(stguard::SeverityName(f.severity)) + ", the policy gives " +
+           std::string(stguard::SeverityName(expected)));
+    }
+  }
+}
+
+void CheckTensorSizes(const Report& report, const char* what) {
+  if (report.verdict != Verdict::kAccept) return;
+  using u128 = unsigned __int128;
+  constexpr u128 kU64Max = ~uint64_t{0};
+  for (const TensorRecord& t : report.tensors) {
+    const int bits = DtypeWidth(stguard::DtypeName(t.dtype));
+    if (bits < 0) Fail(std::string(what) + ": accepted tensor of an unknown dtype");
+    // Left to right, as the reference folds: elements x bits must stay in
+    // 64 bits at every step.
+    u128 elements = 1;
+    bool overflow = false;
+    for (const uint64_t d : t.shape) {
+      elements *= d;
+      if (elements > kU64Max) overflow = true;
+      if (overflow) elements = kU64Max + 1;  // sticky, and no 128-bit wrap
+    }
+    const u128 total_bits = elements * static_cast<unsigned>(bits);
+    if (overflow || total_bits > kU64Max) {
+      Fail(std::string(what) + ": accepted tensor " + t.name + " whose size overflows 64 bits");
+    }
+    if (total_bits % 8 != 0) {
+      Fail(std::string(what) + ": accepted tensor " + t.name + " of a partial byte");
+    }
+    if (t.data_end < t.data_begin || total_bits / 8 != t.data_end - t.data_begin) {
+      Fail(std::string(what) + ": accepted tensor " + t.name + " whose range is not its size");
+    }
+  }
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {

@@ -45,6 +45,31 @@ void CheckAcceptedLayout(const stguard::Report& report, const char* what);
 // CheckAcceptedLayout.
 void CheckReport(const stguard::Report& report, size_t size, const char* what);
 
+// The work oracle (validator/src/work_counter.h): the validator's counted
+// steps for one input, from StartWork() to CheckWork(), stay within
+// kWorkFactor x (size + 64) x log2(size + 64). A quadratic path passes that
+// bound within a few kilobytes of input. kWorkFactor was set from the
+// worst ratio measured over every seed, regression and hostile family
+// (fuzz/README.md, "Work oracle"). Does nothing in builds that do not count.
+inline constexpr uint64_t kWorkFactor = 2;
+void StartWork();
+void CheckWork(size_t size, const char* what);
+// The bound CheckWork applies, and the steps counted so far.
+uint64_t WorkBound(size_t size);
+uint64_t WorkSoFar();
+
+// Each finding's severity is the one the policy gives its code, read from
+// an independent table of the knobs: error for a code no knob governs and
+// for a limit, the action's severity for an action knob, and no finding at
+// all for a knob set to ignore (901 findings-truncated aside).
+void CheckSeverities(const stguard::Report& report, const stguard::Policy& policy,
+                     const char* what);
+
+// For an accepted report validated with collect_tensors: each tensor's byte
+// range is its shape's element count times its dtype's width, recomputed
+// here in 128-bit arithmetic from an independent dtype table.
+void CheckTensorSizes(const stguard::Report& report, const char* what);
+
 // JSON string literal (with quotes) for decoded text: escapes '"', '\\' and
 // control characters below 0x20; other bytes are copied.
 void AppendJsonString(std::string& out, std::string_view text);

@@ -29,6 +29,7 @@
 #include "str_cat.h"
 #include "tensor_names.h"
 #include "tensor_table.h"
+#include "work_counter.h"
 
 namespace stguard {
 namespace {
@@ -330,6 +331,7 @@ class Checker {
     const uint64_t at = index.weight_map_pos;
     for (const internal::TensorEntry& e : table.tensors) {
       const std::string_view name = table.Name(e);
+      internal::CountWork(1);
       // Totals, as the reference would load the tensors.
       const std::optional<uint64_t> b = internal::CheckedAdd(bytes_, e.end - e.begin);
       const std::optional<uint64_t> n = internal::CheckedAdd(elements_, e.elements);

@@ -8,6 +8,7 @@
 #include "str_cat.h"
 #include "tensor_names.h"
 #include "tensor_table.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 namespace {
@@ -115,6 +116,7 @@ bool AllHashesDiffer(std::vector<uint64_t>& hashes, size_t group_in_place_from) 
       // The top bits chose the bucket: the slot comes from the others.
       size_t i = static_cast<size_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - bits));
       while (slots[i] != 0) {
+        CountWork(1);
         if (slots[i] == h) return false;
         i = (i + 1) & mask;
       }
@@ -144,6 +146,7 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
   const auto by_name = [&](const TensorEntry& a, const TensorEntry& b) {
     const std::string_view name_a = table.Name(a);
     const std::string_view name_b = table.Name(b);
+    CountWork(1 + std::min(name_a.size(), name_b.size()) / 16);
     if (name_a != name_b) return name_a < name_b;
     return a.key_pos < b.key_pos;
   };
@@ -185,6 +188,7 @@ std::string_view KeyList::Decoded(const Key& k) {
 int KeyList::CompareKeys(const Key& a, const Key& b) {
   std::string_view x = Raw(a);
   std::string_view y = Raw(b);
+  CountWork(1 + std::min(x.size(), y.size()) / 16);
   if ((a.size & kEscaped) != 0) {
     DecodeJsonString(x, decoded_a_);
     x = decoded_a_;

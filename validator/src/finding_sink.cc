@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "str_cat.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 
 void FindingSink::Add(Code code, Severity severity, uint64_t offset,
                       std::optional<std::string_view> tensor, std::string message) {
+  CountWork(1);
   if (severity == Severity::kError) has_error_ = true;
   const size_t slot = SlotOf(code);
   const uint32_t seen = counts_[slot];

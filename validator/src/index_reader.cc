@@ -9,6 +9,7 @@
 #include "json_reader.h"
 #include "str_cat.h"
 #include "tensor_names.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 namespace {
@@ -214,6 +215,7 @@ class Reader {
   int CompareNames(const ListedTensor& a, const ListedTensor& b) {
     std::string_view x = RawKey(text_, a);
     std::string_view y = RawKey(text_, b);
+    CountWork(1 + std::min(x.size(), y.size()) / 16);
     if (((a.raw_size | b.raw_size) & ListedTensor::kEscaped) == 0) return x.compare(y);
     if ((a.raw_size & ListedTensor::kEscaped) != 0) {
       DecodeJsonString(x, decoded_a_);
@@ -251,6 +253,7 @@ ListedTensor* IndexContent::Find(std::string_view name, uint64_t hash) {
   // the last of the name is the one a loader uses.
   ListedTensor* found = nullptr;
   for (; it != tensors.end() && it->hash == hash; ++it) {
+    CountWork(1 + name.size() / 16);
     if (Name(*it) == name) found = &*it;
   }
   return found;

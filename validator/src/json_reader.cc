@@ -4,6 +4,7 @@
 
 #include "serde_number.h"
 #include "str_cat.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 namespace {
@@ -175,6 +176,7 @@ bool JsonReader::MemberKeyAt(size_t pos, std::string_view& key, size_t& key_pos)
 
 bool JsonReader::PeekType(JsonType& type) {
   if (!ok()) return false;
+  CountWork(1);
   SkipWhitespace();
   if (pos_ >= text_.size()) return FailEndOfText("expected a value");
   switch (ClassOf(text_[pos_])) {
@@ -293,6 +295,7 @@ bool JsonReader::ReadString(std::string_view& decoded) {
   const size_t begin = pos_;
   const size_t plain_end = SkipPlainStringBytes(text_.data(), pos_ + 1, text_.size());
   size_t end = plain_end;
+  CountWork(1 + (plain_end - begin) / 8);
   while (end < text_.size() && text_[end] != '"' && text_[end] != '\\' &&
          static_cast<unsigned char>(text_[end]) >= 0x20) {
     ++end;
@@ -348,6 +351,7 @@ bool JsonReader::ScanString(bool decode, uint64_t* decoded_bytes, bool* control,
     const char c = p[pos_];
     if (c == '"') {
       ++pos_;
+      CountWork(1 + (pos_ - start) / 8);
       if (decoded_bytes != nullptr) *decoded_bytes = length;
       if (control != nullptr) *control = has_control;
       return true;
@@ -444,6 +448,7 @@ bool JsonReader::ScanNumberToken(JsonNumber& number) {
   pos_ = end;
   if (!ok_grammar || end != i) return Fail(Code::kJsonSyntax, "malformed number", begin);
   number.text = text_.substr(begin, end - begin);
+  CountWork(1 + number.text.size() / 8);
   number.integer_literal = integer;
   number.fits_u64 = integer && !number.negative && fits;
   number.u64 = number.fits_u64 ? value : 0;

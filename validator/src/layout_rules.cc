@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "str_cat.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 
@@ -14,6 +15,7 @@ void CheckLayout(TensorTable& table, uint64_t header_file_offset, DataSection da
   // In place (no temporary buffer); ties broken by header position so the
   // order, and so the report, is deterministic.
   const auto by_range = [](const TensorEntry& a, const TensorEntry& b) {
+    CountWork(1);
     if (a.begin != b.begin) return a.begin < b.begin;
     if (a.end != b.end) return a.end < b.end;
     return a.key_pos < b.key_pos;

@@ -36,6 +36,7 @@
 #include "checked_math.h"
 #include "pickle_walk_imports.h"  // ImportList, Escaped
 #include "pickle_walk_stream.h"   // StreamReader
+#include "work_counter.h"
 
 namespace stguard::internal {
 
@@ -380,6 +381,7 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
   };
 
   for (;;) {
+    CountWork(1);
     at = in.pos();
     if (at - walk.begin >= limits.max_bytes) {
       return stop(PickleEnd::kLimit, "longer than the walker's limit");

@@ -14,6 +14,7 @@
 #include "str_cat.h"
 #include "tensor_names.h"
 #include "tensor_schema.h"
+#include "work_counter.h"
 
 namespace stguard::internal {
 namespace {
@@ -63,6 +64,7 @@ class TableBuilder::Impl {
   }
 
   bool AddPlainMember(const char* p, size_t n, size_t& pos) {
+    CountWork(1);
     // Plain entries nest three deep (object, entry, shape): a policy that
     // allows less gets the schema reader's depth finding.
     if (!FastPathsEnabled() || policy_.max_json_depth < 3) return false;
