@@ -8,8 +8,8 @@
 include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream
-    fuzz_index)
+set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy
+    fuzz_stream fuzz_index)
 
 if(NOT TARGET stguard_fuzz_common_replay)
   add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc)
@@ -27,8 +27,13 @@ function(stguard_add_fuzz_replay target)
                  ${STGUARD_FUZZ_DIR}/replay_main.cc)
   target_compile_definitions(${target}_replay PRIVATE STGUARD_FUZZ_TARGET_NAME="${target}")
   target_link_libraries(${target}_replay PRIVATE stguard_fuzz_common_replay stguard_core)
+  # fuzz_policies takes the same inputs as fuzz_check: it shares its seeds.
+  set(seeds ${target})
+  if(target STREQUAL "fuzz_policies")
+    set(seeds fuzz_check)
+  endif()
   add_test(NAME fuzz_replay_${target}
-           COMMAND ${target}_replay ${PROJECT_SOURCE_DIR}/corpus/seeds/${target}
+           COMMAND ${target}_replay ${PROJECT_SOURCE_DIR}/corpus/seeds/${seeds}
                    ${PROJECT_SOURCE_DIR}/corpus/regressions)
   set_tests_properties(fuzz_replay_${target} PROPERTIES LABELS fuzz)
 endfunction()
