@@ -5,14 +5,17 @@
 // key/value text; a tensor entry's fields likewise), applies format-level
 // mutations (duplicate or escape a key, move an offset by +-1, overflow a
 // shape, swap a dtype, add/remove a field, reorder entries, change N, resize
-// the data, add __metadata__, switch to the array form, re-tile all offsets)
-// and re-frames the result so the prefix stays consistent (unless the
+// the data, add __metadata__, switch to the array form, re-tile all offsets),
+// and scaling mutations (repeat a member, a metadata entry or a field K
+// times, K up to thousands; fan a shape or a value out to K elements or
+// members; nest a value past the depth limit), and re-frames the result so the prefix stays consistent (unless the
 // mutation is "change N"). Inputs that do not parse fall back to
 // LLVMFuzzerMutate. LLVMFuzzerCustomCrossOver splices the entries of two
 // files.
 //
 // Oracle (LLVMFuzzerTestOneInput): the fuzz_check report invariants under
-// compat, and: a file compat accepts, re-serialized canonically (canonical
+// compat, the work oracle (fuzz_common.h: the scaling mutations are how it
+// meets large repeats), and: a file compat accepts, re-serialized canonically (canonical
 // header from the collected tensor table, space-padded to 8, same data
 // bytes), is accepted again with the same tensor table.
 #include <algorithm>
@@ -382,8 +385,119 @@ class Mutator {
     return kValues[Below(sizeof(kValues) / sizeof(kValues[0]))];
   }
 
+  // How many copies fit: K up to thousands (a power of two, so short and
+  // long runs are both tried), within the input's size limit.
+  size_t Copies(size_t piece_bytes, size_t budget) {
+    const size_t wanted = size_t{2} << Below(13);  // 2 .. 8192
+    const size_t fit = piece_bytes == 0 ? wanted : budget / (piece_bytes + 1);
+    return std::max<size_t>(2, std::min(wanted, fit));
+  }
+
+  static size_t ModelBytes(const Model& m) {
+    size_t bytes = 16 + m.lead.size() + m.pad.size() + m.data.size();
+    for (const Member& member : m.members) bytes += member.key.size() + member.value.size() + 2;
+    return bytes;
+  }
+
+  // The scaling mutations: repeat a part K times, nest it, fan it out, so
+  // that super-linear paths (a pass per repeat, a copy per level) show in
+  // minutes, and the work oracle can fail them.
+  bool Scale(Model& m, size_t max_size) {
+    const size_t used = ModelBytes(m);
+    if (used + 64 >= max_size) return false;
+    const size_t budget = max_size - used - 64;
+    switch (Below(6)) {
+      case 0: {  // a member repeated K times (a repeated tensor name)
+        if (m.members.empty()) return false;
+        const Member copy = m.members[Below(m.members.size())];
+        const size_t k = std::min(Copies(copy.key.size() + copy.value.size(), budget),
+                                  kMaxMembers - std::min(kMaxMembers, m.members.size()));
+        m.members.insert(m.members.begin() + static_cast<long>(Below(m.members.size() + 1)), k,
+                         copy);
+        return k > 0;
+      }
+      case 1: {  // a __metadata__ entry repeated K times
+        static const char* const kEntries[] = {"\"k\":\"v\"", "\"\\u006b\":\"v\"",
+                                               "\"format\":\"pt\"", "\"k\":\"v\\n\""};
+        const std::string entry = kEntries[Below(4)];
+        const size_t k = Copies(entry.size(), budget);
+        std::string value = "{";
+        for (size_t i = 0; i < k; ++i) value += (i ? "," : "") + entry;
+        value += "}";
+        m.members.insert(m.members.begin() + static_cast<long>(Below(m.members.size() + 1)),
+                         Member{"\"__metadata__\"", std::move(value)});
+        return true;
+      }
+      case 2: {  // a field of a tensor entry repeated K times (unknown, or known)
+        const size_t t = PickTensor(m);
+        if (t == npos) return false;
+        std::vector<Member> fields;
+        if (!SplitObject(m.members[t].value, fields) || fields.empty()) return false;
+        const Member field = OneIn(2) ? fields[Below(fields.size())] : Member{"\"x\"", "0"};
+        const size_t k = Copies(field.key.size() + field.value.size(), budget);
+        fields.insert(fields.begin() + static_cast<long>(Below(fields.size() + 1)), k, field);
+        m.members[t].value = JoinObject(fields);
+        return true;
+      }
+      case 3: {  // a shape or an array value fanned out to K elements
+        const size_t t = PickTensor(m);
+        if (t == npos) return false;
+        const std::string element = OneIn(2) ? "1" : RandomScalar();
+        const size_t k = Copies(element.size(), budget);
+        std::string array = "[";
+        for (size_t i = 0; i < k; ++i) array += (i ? "," : "") + element;
+        array += "]";
+        std::vector<Member> fields;
+        if (!SplitObject(m.members[t].value, fields)) return false;
+        if (OneIn(2)) {
+          for (Member& f : fields) {
+            if (f.key == "\"shape\"") f.value = array;
+          }
+        } else {
+          fields.push_back({"\"x\"", array});
+        }
+        m.members[t].value = JoinObject(fields);
+        return true;
+      }
+      case 4: {  // a value nested D levels deep (up to past the reference's 128)
+        if (m.members.empty()) return false;
+        const size_t depth = 1 + Below(OneIn(2) ? 140 : 16);
+        if (2 * depth > budget) return false;
+        std::string& v = m.members[Below(m.members.size())].value;
+        const bool objects = OneIn(2);
+        std::string open, close;
+        for (size_t i = 0; i < depth; ++i) {
+          open += objects ? "{\"n\":" : "[";
+          close += objects ? "}" : "]";
+        }
+        v = open + v + close;
+        return true;
+      }
+      default: {  // a member's value repeated as K members of an object (fan-out)
+        if (m.members.empty()) return false;
+        Member& member = m.members[Below(m.members.size())];
+        const std::string inner = member.value.size() < 64 ? member.value : "0";
+        const size_t k = Copies(inner.size() + 8, budget);
+        std::string object = "{";
+        for (size_t i = 0; i < k; ++i) {
+          object += (i ? ",\"" : "\"") + std::to_string(OneIn(2) ? i : 0) + "\":" + inner;
+        }
+        object += "}";
+        std::vector<Member> fields;
+        if (member.key != "\"__metadata__\"" && SplitObject(member.value, fields)) {
+          fields.push_back({"\"fan\"", object});
+          member.value = JoinObject(fields);
+        } else {
+          member.value = object;
+        }
+        return true;
+      }
+    }
+  }
+
   bool MutateOnce(Model& m, size_t max_size) {
     const size_t t = PickTensor(m);
+    if (OneIn(8)) return Scale(m, max_size);
     switch (Below(16)) {
       case 0: {  // duplicate an entry (maybe with an escaped key)
         if (m.members.empty() || m.members.size() >= kMaxMembers) return false;
@@ -626,7 +740,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard::ValidateOptions collect;
   collect.collect_tensors = true;
   const stguard::Policy& compat = stguard_fuzz::BuiltinByIndex(0);
+  stguard_fuzz::StartWork();
   const stguard::Report report = stguard::ValidateBuffer(bytes, compat, collect);
+  stguard_fuzz::CheckWork(size, "compat");
   stguard_fuzz::CheckFindings(report, "compat");
   stguard_fuzz::CheckAcceptedLayout(report, "compat");
   if (report.verdict != stguard::Verdict::kAccept) return 0;
