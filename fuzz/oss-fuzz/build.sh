@@ -17,7 +17,7 @@
 #   fuzz/oss-fuzz/build.sh
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
-TARGETS="fuzz_check fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
+TARGETS="fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
@@ -74,6 +74,8 @@ for target in $TARGETS; do
     *) cp "$STGUARD_SRC/fuzz/dict/safetensors.dict" "$OUT/$target.dict" ;;
   esac
   rm -f "$OUT/${target}_seed_corpus.zip"
-  zip_dir "$OUT/${target}_seed_corpus.zip" "$STGUARD_SRC/corpus/seeds/$target" \
+  seeds=$target
+  [ "$target" = fuzz_policies ] && seeds=fuzz_check  # the same inputs: shared seeds
+  zip_dir "$OUT/${target}_seed_corpus.zip" "$STGUARD_SRC/corpus/seeds/$seeds" \
     "$STGUARD_SRC/corpus/regressions"
 done
