@@ -9,16 +9,17 @@
 //   - each accepted tensor's range is its size, recomputed with an
 //     independent dtype table in 128-bit arithmetic;
 //   - the validator's work stays within kWorkFactor x n log n (fuzz builds
-//     count it);
-//   - one input in four: the same report with the fast paths off.
-// Comparisons across policies and repeat runs are fuzz_policies'; the other
-// ways in (file, stream, options) are fuzz_paths' and fuzz_stream's.
+//     count it).
+// Comparisons across policies, repeat runs and the fast paths off are
+// fuzz_policies'; the other ways in (file, stream, options) are fuzz_paths'
+// and fuzz_stream's. A second validation here, even one input in four,
+// costs more than its share: its coverage doubles the engine's per-input
+// bookkeeping (measured: 20,000 exec/CPU-s without it, 8,500 with it).
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 
-#include "fast_paths.h"
 #include "fuzz_common.h"
 
 namespace {
@@ -59,15 +60,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckSeverities(report, policy, what);
   stguard_fuzz::CheckTensorSizes(report, what);
 
-  if ((selector & 0x30) == 0) {
-    stguard::Report exact;
-    {
-      const stguard::internal::ScopedFastPathsOff off;
-      exact = stguard::ValidateBuffer(bytes, policy, collect);
-    }
-    if (std::string diff = stguard_fuzz::DiffReports(report, exact, true); !diff.empty()) {
-      stguard_fuzz::Fail(std::string("fast paths change the report under ") + what + ": " + diff);
-    }
-  }
   return 0;
 }
