@@ -97,6 +97,10 @@ class Reader {
     }
     // A repeated weight_map (reported as a repeated key): the last is read.
     out_.tensors.clear();
+    // Room for as many entries as the text could hold ("a":"b", is 8
+    // bytes), taken once: regrowing a table of 12 million entries would hold
+    // the old and the new one at once. Untouched room is address space.
+    out_.tensors.reserve(text_.size() / 8 + 1);
     out_.shard_names.clear();
     out_.shard_first_pos.clear();
     shard_ids_.clear();
@@ -247,16 +251,19 @@ std::string_view IndexContent::Name(const ListedTensor& entry) {
 }
 
 ListedTensor* IndexContent::Find(std::string_view name, uint64_t hash) {
-  auto it = std::lower_bound(tensors.begin(), tensors.end(), hash,
-                             [](const ListedTensor& t, uint64_t h) { return t.hash < h; });
-  // The entries of one hash are few (a collision, or a repeated name):
-  // the last of the name is the one a loader uses.
-  ListedTensor* found = nullptr;
-  for (; it != tensors.end() && it->hash == hash; ++it) {
-    CountWork(1 + name.size() / 16);
-    if (Name(*it) == name) found = &*it;
-  }
-  return found;
+  // Entries are sorted by (hash, name, position): the one a loader uses is
+  // the last of its name, just before the first entry past (hash, name).
+  // Binary search only: a name repeated a million times costs log n too.
+  const auto past = std::upper_bound(
+      tensors.begin(), tensors.end(), hash, [&](uint64_t h, const ListedTensor& t) {
+        CountWork(1 + name.size() / 16);
+        if (h != t.hash) return h < t.hash;
+        return name < Name(t);
+      });
+  if (past == tensors.begin()) return nullptr;
+  ListedTensor* last = &*(past - 1);
+  CountWork(1 + name.size() / 16);
+  return last->hash == hash && Name(*last) == name ? last : nullptr;
 }
 
 bool ReadIndex(std::string_view text, const Policy& policy, FindingSink& sink,
