@@ -104,10 +104,12 @@ def short_key(i):
 
 
 def fam_zero_size_tensors(size):
+    # Zero-size tensors in object form, all at offset 0 (scripts/make-worst-case-header.py).
     return _fill("{", lambda i: '"t%08d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i, ",", "}", size)
 
 
 def fam_array_form_entries(size):
+    # The shortest entry the reference accepts, "%x":["U8",[0],[0,0]] (306 each).
     return _fill("{", lambda i: '"%x":["U8",[0],[0,0]]' % i, ",", "}", size)
 
 
@@ -117,14 +119,17 @@ def fam_short_names_array_form(size):
 
 
 def fam_repeated_tensor_name(size):
+    # One name, "a", in array form, repeated (311 and 306 each; the last wins).
     return _fill("{", '"a":["U8",[0],[0,0]]', ",", "}", size)
 
 
 def fam_repeated_tensor_name_objects(size):
+    # One name repeated, in object form.
     return _fill("{", '"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}', ",", "}", size)
 
 
 def fam_escaped_names(size):
+    # Distinct names whose first character is escaped (\u0074...).
     return _fill("{", lambda i: '"\\u0074%x":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}' % i, ",", "}", size)
 
 
@@ -140,10 +145,12 @@ def fam_long_names_common_prefix(size):
 
 
 def fam_unknown_field_every_entry(size):
+    # An unknown field in every entry (308 each): no entry is plain.
     return _fill("{", lambda i: '"t%x":{"dtype":"U8","shape":[0],"data_offsets":[0,0],"u":0}' % i, ",", "}", size)
 
 
 def fam_dtype_object_form(size):
+    # Every dtype written {"U8":null} (314 each).
     return _fill("{", lambda i: '"t%x":{"dtype":{"U8":null},"shape":[0],"data_offsets":[0,0]}' % i, ",", "}", size)
 
 
@@ -153,11 +160,12 @@ def fam_duplicate_fields(size):
 
 
 def fam_duplicate_shape_fields(size):
+    # One entry whose shape field repeats.
     return _fill('{"t":{"dtype":"U8","data_offsets":[0,0],', '"shape":[0]', ",", "}}", size)
 
 
 def fam_tiled_tensors(size):
-    # Tensors that really tile a data section, one byte each: layout sorts them.
+    # Tensors that really tile a data section, one byte each (the file holds the data).
     header, n = _fill("{", lambda i: '"t%x":{"dtype":"U8","shape":[1],"data_offsets":[%d,%d]}' % (i, i, i + 1), ",", "}", size)
     return header, n, n
 
@@ -177,18 +185,22 @@ def fam_overlapping_tensors(size):
 
 
 def fam_repeated_metadata_keys(size):
+    # One __metadata__ key repeated (312 each): the review's 29-second case.
     return _fill('{"__metadata__":{', '"k":"v"', ",", "}," + VALID + "}", size)
 
 
 def fam_distinct_metadata_keys(size):
+    # Distinct __metadata__ keys.
     return _fill('{"__metadata__":{', lambda i: '"%x":"v"' % i, ",", "}," + VALID + "}", size)
 
 
 def fam_escaped_metadata_keys(size):
+    # One __metadata__ key written escaped (\u006b), repeated: equal only after decoding.
     return _fill('{"__metadata__":{', '"\\u006b":"v"', ",", "}," + VALID + "}", size)
 
 
 def fam_escaped_distinct_metadata_keys(size):
+    # Distinct escaped __metadata__ keys.
     return _fill('{"__metadata__":{', lambda i: '"\\u006b%x":"v"' % i, ",", "}," + VALID + "}", size)
 
 
@@ -216,6 +228,7 @@ def fam_metadata_fanout_object(size):
 
 
 def fam_long_shape(size):
+    # One shape of millions of 1s (605: it does not match data_offsets).
     return _fill('{"t":{"dtype":"U8","data_offsets":[0,1],"shape":[', "1", ",", "]}}", size)
 
 
@@ -230,10 +243,12 @@ def fam_long_data_offsets(size):
 
 
 def fam_unknown_field_array(size):
+    # An unknown field holding an array of millions of 0s.
     return _fill("{" + ENTRY + '"x":[', "0", ",", "]}}", size)
 
 
 def fam_unknown_field_objects(size):
+    # An unknown field holding an object of members [{}].
     return _fill("{" + ENTRY + '"x":{', lambda i: '"%x":[{}]' % i, ",", "}}}", size)
 
 
@@ -262,10 +277,12 @@ def fam_invalid_entries_nested(size):
 
 
 def fam_floats_in_ignored_field(size):
+    # The largest f64, repeated in an unknown field.
     return _fill("{" + ENTRY + '"x":[', "1.7976931348623157e308", ",", "]}}", size)
 
 
 def fam_wide_integers_in_ignored_field(size):
+    # 10^300 (an integer read as an f64), repeated in an unknown field.
     return _fill("{" + ENTRY + '"x":[', "1" + "0" * 300, ",", "]}}", size)
 
 
@@ -303,6 +320,7 @@ def fam_long_name(size):
 
 
 def fam_long_escaped_name(size):
+    # One tensor name of n/6 escaped DEL characters (\u007f).
     n = max(1, (size - len(tensor("", 0, 0)) - 2) // 6)
     return "{" + tensor("\\u007f" * n, 0, 0) + "}", n
 
@@ -314,11 +332,13 @@ def fam_long_dtype_string(size):
 
 
 def fam_long_metadata_value(size):
+    # One __metadata__ value of n bytes.
     n = max(1, size - 40 - len(VALID))
     return '{"__metadata__":{"k":"' + "v" * n + '"},' + VALID + "}", n
 
 
 def fam_escaped_metadata_value(size):
+    # One __metadata__ value of n/6 escapes (\u0076).
     n = max(1, (size - 40 - len(VALID)) // 6)
     return '{"__metadata__":{"k":"' + "\\u0076" * n + '"},' + VALID + "}", n
 
@@ -330,6 +350,7 @@ def fam_surrogate_pairs_metadata_value(size):
 
 
 def fam_long_escaped_metadata_key(size):
+    # One __metadata__ key of n/6 escapes.
     n = max(1, (size - 40 - len(VALID)) // 6)
     return '{"__metadata__":{"' + "\\u006b" * n + '":"v"},' + VALID + "}", n
 
@@ -347,6 +368,7 @@ def fam_trailing_padding(size):
 
 
 def fam_leading_whitespace(size):
+    # n newlines before the JSON (203).
     n = max(0, size - len(VALID) - 2)
     return "\n" * n + "{" + VALID + "}", n
 
