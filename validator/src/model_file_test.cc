@@ -962,6 +962,20 @@ TEST(ModelFile, ChainedPickles) {
   ExpectGraded(JudgeBytes(benign + "trailing data"), 107);
 }
 
+// Protocol 0, GLOBAL then STOP: two opcodes, and loading it imports the
+// global, as the protocol-4 global-only pickle does. It used to pass as
+// unrecognized content (109, a warning) and, after another pickle, was
+// not read at all (107).
+TEST(ModelFile, ImportOnlyProtocol0PickleIsUnsafe) {
+  const std::string import_only = Global("os", "system") + ".";
+  for (const bool named : {true, false}) {
+    SCOPED_TRACE(named);
+    ExpectGraded(JudgeBytes(import_only, named), 106, {"protocol 0", "os.system"});
+  }
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  ExpectGraded(JudgeBytes(benign + import_only), 106, {"2 pickles", "os.system"});
+}
+
 // ---------------------------------------------------------------------------
 // Policies, errors, names.
 

@@ -637,7 +637,8 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
 // Is it a pickle? For bytes nobody said were one (a guess by content).
 
 // Without PROTO (protocols 0 and 1) a pickle has no magic: ask for a few
-// opcodes and a clean STOP, or many opcodes when the bytes run out.
+// opcodes (or an import) and a clean STOP, or many opcodes when the bytes
+// run out.
 inline constexpr size_t kMinOpcodesWithoutMagic = 3;
 inline constexpr size_t kMinOpcodesWithoutMagicCut = 16;
 
@@ -648,7 +649,9 @@ inline bool WalkedLikeAPickle(const PickleWalk& walk) {
   }
   if (!walk.structured) return false;
   if (walk.end == PickleEnd::kStop) {
-    return walk.clean_stop && walk.opcodes >= kMinOpcodesWithoutMagic;
+    // An import that stops cleanly is a pickle however short: loading it
+    // imports (GLOBAL then STOP is two opcodes).
+    return walk.clean_stop && (walk.opcodes >= kMinOpcodesWithoutMagic || walk.imported);
   }
   return walk.end == PickleEnd::kCut && walk.opcodes >= kMinOpcodesWithoutMagicCut;
 }

@@ -174,6 +174,8 @@ TEST(PickleWalk, IsItAPickle) {
   EXPECT_FALSE(WalkedLikeAPickle(Walk("N.").walk));
   EXPECT_TRUE(WalkedLikeAPickle(Walk("(Np0\nl.").walk));
   EXPECT_FALSE(WalkedLikeAPickle(Walk("(Np0\n.").walk));  // an open mark
+  EXPECT_TRUE(WalkedLikeAPickle(Walk("cos\nsystem\n.").walk));  // an import: two will do
+  EXPECT_FALSE(WalkedLikeAPickle(Walk("cos\nsystem\nN.").walk));  // not a clean stop
   // Cut by the window: with PROTO, two opcodes; without, sixteen structured.
   EXPECT_TRUE(WalkedLikeAPickle(Walk(Proto(2) + "N", 100).walk));
   EXPECT_FALSE(WalkedLikeAPickle(Walk(Proto(2), 100).walk));
