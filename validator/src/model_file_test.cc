@@ -976,6 +976,22 @@ TEST(ModelFile, ImportOnlyProtocol0PickleIsUnsafe) {
   ExpectGraded(JudgeBytes(benign + import_only), 106, {"2 pickles", "os.system"});
 }
 
+// STOP returns the top of the stack whatever lies below it, so an import
+// (called or not) that stops with more than its result on the stack still
+// ran. As a second pickle such a pickle was not read (a reader that loads
+// again runs it: os.system was called and the file graded 107), and alone
+// the import-only one passed as unrecognized content (109).
+TEST(ModelFile, ImportsBeforeAnUntidyStopAreUnsafe) {
+  const std::string called = Global("os", "system") + "(S'echo hi'\ntRN.";
+  const std::string imported = Global("os", "system") + "N.";
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  for (const std::string& pickle : {called, imported}) {
+    SCOPED_TRACE(pickle);
+    ExpectGraded(JudgeBytes(benign + pickle), 106, {"2 pickles", "os.system"});
+    for (const bool named : {true, false}) ExpectGraded(JudgeBytes(pickle, named), 106);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Policies, errors, names.
 

@@ -636,8 +636,8 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
 // ---------------------------------------------------------------------------
 // Is it a pickle? For bytes nobody said were one (a guess by content).
 
-// Without PROTO (protocols 0 and 1) a pickle has no magic: ask for a few
-// opcodes (or an import) and a clean STOP, or many opcodes when the bytes
+// Without PROTO (protocols 0 and 1) a pickle has no magic: ask for an
+// import, or a few opcodes and a clean STOP, or many opcodes when the bytes
 // run out.
 inline constexpr size_t kMinOpcodesWithoutMagic = 3;
 inline constexpr size_t kMinOpcodesWithoutMagicCut = 16;
@@ -649,9 +649,10 @@ inline bool WalkedLikeAPickle(const PickleWalk& walk) {
   }
   if (!walk.structured) return false;
   if (walk.end == PickleEnd::kStop) {
-    // An import that stops cleanly is a pickle however short: loading it
-    // imports (GLOBAL then STOP is two opcodes).
-    return walk.clean_stop && (walk.opcodes >= kMinOpcodesWithoutMagic || walk.imported);
+    // An import that reaches STOP is a pickle however short (GLOBAL then
+    // STOP is two opcodes) and whatever it leaves below the result: STOP
+    // returns the top, and loading it has imported (and maybe called).
+    return walk.imported || (walk.clean_stop && walk.opcodes >= kMinOpcodesWithoutMagic);
   }
   return walk.end == PickleEnd::kCut && walk.opcodes >= kMinOpcodesWithoutMagicCut;
 }
