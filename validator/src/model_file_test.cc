@@ -992,6 +992,23 @@ TEST(ModelFile, ImportsBeforeAnUntidyStopAreUnsafe) {
   }
 }
 
+// A reader that loads again goes on after any pickle it gets through,
+// however little it holds: "N." or "K\x01." between a checkpoint and an
+// exploit used to end the reading there (107).
+TEST(ModelFile, ChainedPicklesGoOnAfterATinyOne) {
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  const std::string exploit = "cos\nsystem\n(S'echo hi'\ntR.";
+  ExpectGraded(JudgeBytes(benign + "N." + exploit), 106, {"3 pickles", "os.system"});
+  ExpectGraded(JudgeBytes(benign + B("K\x01.") + Proto(2) + exploit), 106, {"3 pickles"});
+  // Eight pickles in all are read; past them a further one is not, so the
+  // file cannot be checked (108), while data that is no pickle is fine.
+  std::string eight = benign;
+  for (size_t i = 1; i < kMaxChainedPickles; ++i) eight += "N.";
+  ExpectGraded(JudgeBytes(eight), 107, {"8 pickles"});
+  ExpectGraded(JudgeBytes(eight + "trailing data"), 107, {"8 pickles"});
+  ExpectGraded(JudgeBytes(eight + exploit), 108, {"more than 8 pickles"});
+}
+
 // ---------------------------------------------------------------------------
 // Policies, errors, names.
 
