@@ -12,7 +12,8 @@ set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_paths fuzz_header fuzz_structured fuzz_
     fuzz_index)
 
 if(NOT TARGET stguard_fuzz_common_replay)
-  add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc)
+  add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc
+              ${STGUARD_FUZZ_DIR}/fuzz_files.cc)
   target_include_directories(stguard_fuzz_common_replay PUBLIC ${STGUARD_FUZZ_DIR}
                              ${STGUARD_FUZZ_DIR}/../validator/src)
   target_link_libraries(stguard_fuzz_common_replay PUBLIC stguard_core)
