@@ -27,6 +27,18 @@ std::string TempRoot() {
   return "/tmp";
 }
 
+// The private directories made, removed at a normal exit (a crash leaves
+// its directory to look at).
+std::vector<std::string>& Made() {
+  static auto* made = new std::vector<std::string>;
+  return *made;
+}
+
+void RemoveMade() {
+  std::error_code ec;
+  for (const std::string& dir : Made()) std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 
 std::string MakePrivateDir(std::string_view name) {
@@ -36,6 +48,8 @@ std::string MakePrivateDir(std::string_view name) {
   }
   const std::optional<std::string> real = RealPathOf(pattern);
   if (!real) Fail("cannot resolve " + pattern);
+  if (Made().empty()) std::atexit(RemoveMade);
+  Made().push_back(*real);
   return *real;
 }
 

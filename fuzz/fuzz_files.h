@@ -15,7 +15,7 @@ namespace stguard_fuzz {
 
 // mkdtemp("<dir>/stguard-fuzz-<name>-XXXXXX"), its real path, with <dir>
 // $TMPDIR, else /dev/shm (a tmpfs) when writable, else /tmp; Fail()s when
-// it cannot be made. Left behind at exit, like libFuzzer's own files.
+// it cannot be made. Removed at a normal exit; a crash leaves it behind.
 std::string MakePrivateDir(std::string_view name);
 
 // Fail()s when the file cannot be written: a fixture that is not there
