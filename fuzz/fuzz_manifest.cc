@@ -14,6 +14,7 @@
 //   outside/secret.safetensors, rootx/m.safetensors (a sibling whose name
 //   extends the root's), a.safetensors beside root/ (linkdir/../a.safetensors)
 // inotify watches everything outside root/ and both FIFOs.
+// STGUARD_FUZZ_VERBOSE=1 prints what each entry came to.
 //
 // Each entry is verified as `stguard verify` does it: opened with
 // EntryFile, hashed with a deep validation, its tensors read when the file
@@ -35,6 +36,8 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -279,6 +282,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string second = Verify(*reused, text, again, f);
   if (first != second) Fail("two readings differ:\n" + first + "---\n" + second);
+  // STGUARD_FUZZ_VERBOSE=1: what each entry came to (what a seed exercises).
+  static const bool verbose = std::getenv("STGUARD_FUZZ_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "%s", first.c_str());
   for (const std::string& opened : f.watch.Drain()) {
     Fail("opened or read outside the root, or a FIFO: " + opened);
   }
