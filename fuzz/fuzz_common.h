@@ -5,6 +5,7 @@
 #ifndef STGUARD_FUZZ_FUZZ_COMMON_H_
 #define STGUARD_FUZZ_FUZZ_COMMON_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -83,6 +84,31 @@ std::vector<uint8_t> Frame(std::string_view header, std::span<const uint8_t> dat
 
 uint64_t ReadLe64(const uint8_t* p);
 void WriteLe64(uint8_t* p, uint64_t value);
+
+// Reads a structured input from the front, byte by byte; past the end every
+// read gives zeros (and empty strings), so any byte string decodes and a
+// prefix of an input decodes to a prefix of its structure.
+class InputReader {
+ public:
+  explicit InputReader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  bool empty() const { return at_ >= bytes_.size(); }
+  size_t remaining() const { return empty() ? 0 : bytes_.size() - at_; }
+  uint8_t Byte() { return empty() ? 0 : bytes_[at_++]; }
+  // One of `count` choices (count > 0).
+  size_t Pick(size_t count) { return Byte() % count; }
+  // Up to `max` bytes: a length byte, then that many bytes (fewer at the end).
+  std::string_view Bytes(size_t max) {
+    const size_t wanted = std::min<size_t>(Byte(), max);
+    const size_t n = std::min(wanted, remaining());
+    const std::string_view out(reinterpret_cast<const char*>(bytes_.data()) + at_, n);
+    at_ += n;
+    return out;
+  }
+
+ private:
+  std::span<const uint8_t> bytes_;
+  size_t at_ = 0;
+};
 
 }  // namespace stguard_fuzz
 

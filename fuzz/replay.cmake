@@ -8,11 +8,12 @@
 include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy
-    fuzz_stream fuzz_index)
+set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index
+    fuzz_walk fuzz_manifest fuzz_pickle)
 
 if(NOT TARGET stguard_fuzz_common_replay)
-  add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc)
+  add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc
+              ${STGUARD_FUZZ_DIR}/fuzz_files.cc)
   target_include_directories(stguard_fuzz_common_replay PUBLIC ${STGUARD_FUZZ_DIR}
                              ${STGUARD_FUZZ_DIR}/../validator/src)
   target_link_libraries(stguard_fuzz_common_replay PUBLIC stguard_core)
@@ -31,6 +32,9 @@ function(stguard_add_fuzz_replay target)
   set(seeds ${target})
   if(target STREQUAL "fuzz_policies")
     set(seeds fuzz_check)
+  endif()
+  if(target STREQUAL "fuzz_manifest")
+    target_link_libraries(${target}_replay PRIVATE stguard_cli_manifest)
   endif()
   add_test(NAME fuzz_replay_${target}
            COMMAND ${target}_replay ${PROJECT_SOURCE_DIR}/corpus/seeds/${seeds}

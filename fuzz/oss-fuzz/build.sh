@@ -17,7 +17,8 @@
 #   fuzz/oss-fuzz/build.sh
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
-TARGETS="fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index"
+TARGETS="fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream
+  fuzz_index fuzz_walk fuzz_manifest fuzz_pickle"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
@@ -71,6 +72,9 @@ for target in $TARGETS; do
   case "$target" in
     fuzz_policy) cp "$STGUARD_SRC/fuzz/dict/policy.dict" "$OUT/$target.dict" ;;
     fuzz_index) cp "$STGUARD_SRC/fuzz/dict/index.dict" "$OUT/$target.dict" ;;
+    fuzz_walk) cp "$STGUARD_SRC/fuzz/dict/walk.dict" "$OUT/$target.dict" ;;
+    fuzz_manifest) cp "$STGUARD_SRC/fuzz/dict/manifest.dict" "$OUT/$target.dict" ;;
+    fuzz_pickle) cp "$STGUARD_SRC/fuzz/dict/pickle.dict" "$OUT/$target.dict" ;;
     *) cp "$STGUARD_SRC/fuzz/dict/safetensors.dict" "$OUT/$target.dict" ;;
   esac
   rm -f "$OUT/${target}_seed_corpus.zip"

@@ -191,7 +191,8 @@ Step Judge::RawPickle(const PickleWalk& first, const ImportList& imports, bool l
   constexpr size_t kTorchLegacyPickles = 5;
   uint64_t pos = first.end_offset;
   bool stopped = first.end == PickleEnd::kStop;
-  for (size_t i = 1; stopped && i < (legacy ? kTorchLegacyPickles : kMaxChainedPickles); ++i) {
+  size_t i = 1;
+  for (; stopped && i < (legacy ? kTorchLegacyPickles : kMaxChainedPickles); ++i) {
     if (legacy) {
       StreamReader in(source_, pos, size_, size_);
       ImportList more(true, IsTensorRebuildGlobal);
@@ -202,18 +203,30 @@ Step Judge::RawPickle(const PickleWalk& first, const ImportList& imports, bool l
       pos = walk.end_offset;
       continue;
     }
-    // Another pickle only if it is one by its own content (a reader that
-    // loads again runs it); anything else after STOP is data no unpickler
-    // reads.
+    // Another pickle when a reader that loads again gets through it (it
+    // walks to STOP, however little it holds: "N." returns None and the
+    // reader goes on) or fails in it like a pickle; anything else after
+    // STOP is data no unpickler reads.
     if (pos >= size_) break;
     StreamReader in(source_, pos, size_, size_);
     ImportList more(true, IsTensorRebuildGlobal);
     const PickleWalk walk = WalkPickle(in, more, Limits());
     if (walk.end == PickleEnd::kIoError) return Step::kIoError;
-    if (!WalkedLikeAPickle(walk) && !FailedLikeAPickle(walk)) break;
+    if (walk.end != PickleEnd::kStop && !FailedLikeAPickle(walk)) break;
     grade_.Walked(walk, more, StrCat("pickle ", i + 1));
     stopped = walk.end == PickleEnd::kStop;
     pos = walk.end_offset;
+  }
+  // Past the last pickle read, one more would run unseen.
+  if (!legacy && stopped && i == kMaxChainedPickles && pos < size_) {
+    StreamReader in(source_, pos, size_, size_);
+    ImportList probe(false);
+    const PickleWalk walk = WalkPickle(in, probe, Limits());
+    if (walk.end == PickleEnd::kIoError) return Step::kIoError;
+    if (walk.end == PickleEnd::kStop || FailedLikeAPickle(walk)) {
+      grade_.Unverified(pos, StrCat("more than ", kMaxChainedPickles,
+                                    " pickles back to back, past the walker's limit"));
+    }
   }
   return Pickle();
 }

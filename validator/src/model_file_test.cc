@@ -962,6 +962,53 @@ TEST(ModelFile, ChainedPickles) {
   ExpectGraded(JudgeBytes(benign + "trailing data"), 107);
 }
 
+// Protocol 0, GLOBAL then STOP: two opcodes, and loading it imports the
+// global, as the protocol-4 global-only pickle does. It used to pass as
+// unrecognized content (109, a warning) and, after another pickle, was
+// not read at all (107).
+TEST(ModelFile, ImportOnlyProtocol0PickleIsUnsafe) {
+  const std::string import_only = Global("os", "system") + ".";
+  for (const bool named : {true, false}) {
+    SCOPED_TRACE(named);
+    ExpectGraded(JudgeBytes(import_only, named), 106, {"protocol 0", "os.system"});
+  }
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  ExpectGraded(JudgeBytes(benign + import_only), 106, {"2 pickles", "os.system"});
+}
+
+// STOP returns the top of the stack whatever lies below it, so an import
+// (called or not) that stops with more than its result on the stack still
+// ran. As a second pickle such a pickle was not read (a reader that loads
+// again runs it: os.system was called and the file graded 107), and alone
+// the import-only one passed as unrecognized content (109).
+TEST(ModelFile, ImportsBeforeAnUntidyStopAreUnsafe) {
+  const std::string called = Global("os", "system") + "(S'echo hi'\ntRN.";
+  const std::string imported = Global("os", "system") + "N.";
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  for (const std::string& pickle : {called, imported}) {
+    SCOPED_TRACE(pickle);
+    ExpectGraded(JudgeBytes(benign + pickle), 106, {"2 pickles", "os.system"});
+    for (const bool named : {true, false}) ExpectGraded(JudgeBytes(pickle, named), 106);
+  }
+}
+
+// A reader that loads again goes on after any pickle it gets through,
+// however little it holds: "N." or "K\x01." between a checkpoint and an
+// exploit used to end the reading there (107).
+TEST(ModelFile, ChainedPicklesGoOnAfterATinyOne) {
+  const std::string benign = Load("pickle-proto2-ordereddict.pkl");
+  const std::string exploit = "cos\nsystem\n(S'echo hi'\ntR.";
+  ExpectGraded(JudgeBytes(benign + "N." + exploit), 106, {"3 pickles", "os.system"});
+  ExpectGraded(JudgeBytes(benign + B("K\x01.") + Proto(2) + exploit), 106, {"3 pickles"});
+  // Eight pickles in all are read; past them a further one is not, so the
+  // file cannot be checked (108), while data that is no pickle is fine.
+  std::string eight = benign;
+  for (size_t i = 1; i < kMaxChainedPickles; ++i) eight += "N.";
+  ExpectGraded(JudgeBytes(eight), 107, {"8 pickles"});
+  ExpectGraded(JudgeBytes(eight + "trailing data"), 107, {"8 pickles"});
+  ExpectGraded(JudgeBytes(eight + exploit), 108, {"more than 8 pickles"});
+}
+
 // ---------------------------------------------------------------------------
 // Policies, errors, names.
 

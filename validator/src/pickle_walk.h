@@ -638,8 +638,9 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
 // ---------------------------------------------------------------------------
 // Is it a pickle? For bytes nobody said were one (a guess by content).
 
-// Without PROTO (protocols 0 and 1) a pickle has no magic: ask for a few
-// opcodes and a clean STOP, or many opcodes when the bytes run out.
+// Without PROTO (protocols 0 and 1) a pickle has no magic: ask for an
+// import, or a few opcodes and a clean STOP, or many opcodes when the bytes
+// run out.
 inline constexpr size_t kMinOpcodesWithoutMagic = 3;
 inline constexpr size_t kMinOpcodesWithoutMagicCut = 16;
 
@@ -650,7 +651,10 @@ inline bool WalkedLikeAPickle(const PickleWalk& walk) {
   }
   if (!walk.structured) return false;
   if (walk.end == PickleEnd::kStop) {
-    return walk.clean_stop && walk.opcodes >= kMinOpcodesWithoutMagic;
+    // An import that reaches STOP is a pickle however short (GLOBAL then
+    // STOP is two opcodes) and whatever it leaves below the result: STOP
+    // returns the top, and loading it has imported (and maybe called).
+    return walk.imported || (walk.clean_stop && walk.opcodes >= kMinOpcodesWithoutMagic);
   }
   return walk.end == PickleEnd::kCut && walk.opcodes >= kMinOpcodesWithoutMagicCut;
 }

@@ -174,6 +174,9 @@ TEST(PickleWalk, IsItAPickle) {
   EXPECT_FALSE(WalkedLikeAPickle(Walk("N.").walk));
   EXPECT_TRUE(WalkedLikeAPickle(Walk("(Np0\nl.").walk));
   EXPECT_FALSE(WalkedLikeAPickle(Walk("(Np0\n.").walk));  // an open mark
+  EXPECT_TRUE(WalkedLikeAPickle(Walk("cos\nsystem\n.").walk));  // an import: two will do
+  EXPECT_TRUE(WalkedLikeAPickle(Walk("cos\nsystem\nN.").walk));  // and an untidy stop
+  EXPECT_FALSE(WalkedLikeAPickle(Walk("NN.").walk));  // no import, untidy
   // Cut by the window: with PROTO, two opcodes; without, sixteen structured.
   EXPECT_TRUE(WalkedLikeAPickle(Walk(Proto(2) + "N", 100).walk));
   EXPECT_FALSE(WalkedLikeAPickle(Walk(Proto(2), 100).walk));

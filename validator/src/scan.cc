@@ -279,7 +279,13 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
   };
 
   // Indexes with their shards; a shard file they validated is covered.
+  // Every index is covered from the start: one that another index names as
+  // a shard is reported as an index (the other's findings say how it fared
+  // as a shard), never a second time as a shard.
   std::set<FileId> covered;
+  for (const Planned& p : plan) {
+    if (p.role == NameRole::kIndex) covered.insert(p.paths.front()->id);
+  }
   internal::IndexFanIn fan_in;
   CheckpointOptions checkpoint_options;
   checkpoint_options.validate = options.validate;
@@ -290,7 +296,6 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
     const Candidate& index_path = *p.paths.front();
     CheckpointReport checkpoint =
         internal::CheckCheckpoint(index_path.path, policy, checkpoint_options, &fan_in);
-    covered.insert(index_path.id);
     ScannedFile index;
     index.path = index_path.path;
     index.role = FileRole::kIndex;

@@ -162,6 +162,33 @@ TEST(Scan, IndexWithAnUnsafeShardName_RejectedAndTheFileJudgedAlone) {
 
 // The Hub cache: snapshot links into the repository's blobs are inside;
 // each blob is judged once, under its snapshot name.
+// An index another index names as a shard is reported once, as an index,
+// whichever comes first: the other index's findings say its shard was
+// rejected. (It used to be emitted twice when the naming index sorted
+// first: once as that index's shard, then as an index.)
+TEST(Scan, AnIndexNamedAsAShardIsReportedOnce) {
+  TempDir dir;
+  Copy(kValidFile, dir.path() + "/c.safetensors");
+  dir.Write("b.safetensors.index.json", R"({"weight_map": {"t": "c.safetensors"}})");
+  dir.Write("a.safetensors.index.json", R"({"weight_map": {"t": "b.safetensors.index.json"}})");
+  dir.Write("z.safetensors.index.json", R"({"weight_map": {"t": "b.safetensors.index.json"}})");
+  for (const char* policy : {"compat", "default"}) {
+    const Scan scan = ScanOf({dir.path()}, policy);
+    size_t b = 0;
+    for (const ScannedFile& f : scan.files) {
+      if (f.path.find("/b.safetensors.index.json") != std::string::npos) {
+        ++b;
+        EXPECT_EQ(f.role, FileRole::kIndex) << Dump(scan);
+      }
+    }
+    EXPECT_EQ(b, 1u) << Dump(scan);
+    EXPECT_EQ(scan.Find("/a.safetensors.index.json")->report.verdict, Verdict::kReject);
+    EXPECT_TRUE(scan.Find("/a.safetensors.index.json")->report.HasCode(Code::kShardRejected))
+        << Dump(scan);
+    EXPECT_EQ(scan.Find("/z.safetensors.index.json")->report.verdict, Verdict::kReject);
+  }
+}
+
 TEST(Scan, HubCacheIsAcceptedWithEachBlobJudgedOnce) {
   TempDir cache;
   const std::string repo = cache.path() + "/models--org--gpt2";
