@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <functional>
 
 #include <filesystem>
 #include <fstream>
@@ -352,6 +355,53 @@ TEST(ScanWalk, RolesByName) {
   for (const char* name : {"tokenizer.model", "blob", "merges", "x.dat", ".safetensors"}) {
     EXPECT_EQ(RoleOfName(name), NameRole::kOther) << name;
   }
+}
+
+// A pickle below PATH_MAX's reach: the walk cannot stat it by its path, so
+// the scan must fail (an I/O error), never pass it over in silence.
+TEST(Scan, FileDeeperThanPathMax_IsAnErrorNotSkipped) {
+  TempDir dir;
+  Copy(kValidFile, dir.path() + "/model.safetensors");
+  std::string deep = dir.path();
+  const std::string level(200, 'd');
+  const int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  int at = fd;
+  for (int i = 0; i < 24; ++i) {  // 24 x 201 bytes: past PATH_MAX (4096)
+    ASSERT_EQ(::mkdirat(at, level.c_str(), 0700), 0);
+    const int next = ::openat(at, level.c_str(), O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(next, 0);
+    if (at != fd) ::close(at);
+    at = next;
+  }
+  const std::string pickle = "cos\nsystem\n(S'echo hi'\ntR.";
+  const int out = ::openat(at, "x.pkl", O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(out, 0);
+  ASSERT_EQ(::write(out, pickle.data(), pickle.size()), static_cast<ssize_t>(pickle.size()));
+  ::close(out);
+  ::close(at);
+  const Scan scan = ScanOf({dir.path()});
+  bool unreadable = false;
+  for (const ScannedFile& f : scan.files) unreadable |= !f.io_ok;
+  EXPECT_TRUE(unreadable) << Dump(scan);
+  // TempDir cannot remove what its paths do not reach: unlink level by level.
+  std::vector<std::string> levels;
+  for (int i = 0; i < 24; ++i) levels.push_back(level);
+  std::function<void(int, size_t)> remove = [&](int parent, size_t i) {
+    if (i == levels.size()) {
+      ::unlinkat(parent, "x.pkl", 0);
+      return;
+    }
+    const int child = ::openat(parent, levels[i].c_str(), O_RDONLY | O_DIRECTORY);
+    if (child >= 0) {
+      remove(child, i + 1);
+      ::close(child);
+    }
+    ::unlinkat(parent, levels[i].c_str(), AT_REMOVEDIR);
+  };
+  const int root = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+  remove(root, 0);
+  ::close(root);
 }
 
 }  // namespace

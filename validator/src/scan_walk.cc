@@ -121,7 +121,16 @@ class Walker {
 
   void Entry(const std::string& path, std::string_view name, std::vector<std::string>& pending) {
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0) return;  // gone since it was listed
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return;  // gone since it was listed
+      // Listed but not reachable (a path past PATH_MAX, a permission): a
+      // file nobody judged must not pass for one that was.
+      Candidate c;
+      c.path = path;
+      c.problem = StrCat("cannot stat: ", std::strerror(errno));
+      out_.candidates.push_back(std::move(c));
+      return;
+    }
     if (S_ISDIR(st.st_mode)) {
       if (name == ".git") {
         Skip(SkipReason::kGitMetadata);
