@@ -175,40 +175,30 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
 void KeyList::Add(size_t quote, size_t end) {
   const size_t pos = quote + 1;
   const size_t size = end - 1 - pos;
-  const bool escaped = std::memchr(text_.data() + pos, '\\', size) != nullptr;
-  keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(size) | (escaped ? kEscaped : 0u)});
-}
-
-std::string_view KeyList::Decoded(const Key& k) {
-  if ((k.size & kEscaped) == 0) return Raw(k);
-  DecodeJsonString(Raw(k), decoded_a_);
-  return decoded_a_;
-}
-
-int KeyList::CompareKeys(const Key& a, const Key& b) {
-  std::string_view x = Raw(a);
-  std::string_view y = Raw(b);
-  CountWork(1 + std::min(x.size(), y.size()) / 16);
-  if ((a.size & kEscaped) != 0) {
-    DecodeJsonString(x, decoded_a_);
-    x = decoded_a_;
+  const std::string_view raw = text_.substr(pos, size);
+  if (raw.find('\\') == std::string_view::npos) {
+    keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(size), kInText});
+    return;
   }
-  if ((b.size & kEscaped) != 0) {
-    DecodeJsonString(y, decoded_b_);
-    y = decoded_b_;
-  }
-  return x.compare(y);
+  DecodeJsonString(raw, scratch_);
+  CountWork(1 + size / 8);
+  keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(scratch_.size()),
+                   static_cast<uint32_t>(decoded_.size())});
+  decoded_ += scratch_;
 }
 
-bool KeyList::SameKey(const Key& a, const Key& b) {
-  // Unescaped keys of different raw lengths differ: the usual case is decided without a compare.
-  if (((a.size | b.size) & kEscaped) == 0 && a.size != b.size) return false;
-  return CompareKeys(a, b) == 0;
+bool KeyList::SameKey(const Key& a, const Key& b) const {
+  if (a.size != b.size) return false;
+  CountWork(1 + a.size / 16);
+  return Decoded(a) == Decoded(b);
 }
 
 void KeyList::SortByKeyThenPosition() {
   std::sort(keys_.begin(), keys_.end(), [this](const Key& a, const Key& b) {
-    const int order = CompareKeys(a, b);
+    const std::string_view x = Decoded(a);
+    const std::string_view y = Decoded(b);
+    CountWork(1 + std::min(x.size(), y.size()) / 16);
+    const int order = x.compare(y);
     return order != 0 ? order < 0 : a.pos < b.pos;
   });
 }

@@ -37,8 +37,10 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
                         TensorTable& table);
 
 // The keys of one JSON object, each kept as its place in the (already
-// validated) text: 8 bytes a key whatever its length, and compared after
-// unescaping ("a" and "\u0061" are the same key).
+// validated) text: 12 bytes a key whatever its length, and compared after
+// unescaping ("a" and "\u0061" are the same key). An escaped key is decoded
+// once, when added, into the list's own buffer (never longer than the text
+// it comes from), so that sorting compares bytes and never decodes.
 class KeyList {
  public:
   explicit KeyList(std::string_view text) : text_(text) {}
@@ -67,22 +69,22 @@ class KeyList {
 
  private:
   struct Key {
-    uint32_t pos;   // first byte after the opening quote
-    uint32_t size;  // raw bytes up to the closing quote; kEscaped set when it holds '\\'
+    uint32_t pos;       // in the text: first byte after the opening quote
+    uint32_t size;      // bytes of the decoded key
+    uint32_t decoded;   // kInText, or where the decoded key starts in decoded_
   };
-  static constexpr uint32_t kEscaped = 0x80000000u;
+  static constexpr uint32_t kInText = 0xFFFFFFFFu;  // no escape: the text is the key
   void SortByKeyThenPosition();
-  bool SameKey(const Key& a, const Key& b);
-  // Negative, zero or positive as a's decoded key sorts before, with or after b's.
-  int CompareKeys(const Key& a, const Key& b);
-  std::string_view Decoded(const Key& k);
-  std::string_view Raw(const Key& k) const {
-    return text_.substr(k.pos, k.size & ~kEscaped);
+  bool SameKey(const Key& a, const Key& b) const;
+  std::string_view Decoded(const Key& k) const {
+    return k.decoded == kInText ? text_.substr(k.pos, k.size)
+                                : std::string_view(decoded_).substr(k.decoded, k.size);
   }
 
   std::string_view text_;
   std::vector<Key> keys_;
-  std::string decoded_a_, decoded_b_;  // scratch for escaped keys
+  std::string decoded_;  // the escaped keys, decoded, one after another
+  std::string scratch_;
 };
 
 }  // namespace stguard::internal

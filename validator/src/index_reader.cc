@@ -220,7 +220,9 @@ class Reader {
     std::string_view x = RawKey(text_, a);
     std::string_view y = RawKey(text_, b);
     CountWork(1 + std::min(x.size(), y.size()) / 16);
-    if (((a.raw_size | b.raw_size) & ListedTensor::kEscaped) == 0) return x.compare(y);
+    // The same text is the same name: a repeated key written alike is
+    // decided without decoding it.
+    if (((a.raw_size | b.raw_size) & ListedTensor::kEscaped) == 0 || x == y) return x.compare(y);
     if ((a.raw_size & ListedTensor::kEscaped) != 0) {
       DecodeJsonString(x, decoded_a_);
       x = decoded_a_;
