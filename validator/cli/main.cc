@@ -173,6 +173,16 @@ int RunCheck(const std::vector<std::string>& args) {
     }
     ++shown;
     if (progress && shown >= 20) DrawProgress(shown);
+    if (streaming) {
+      // Written already: the summary needs only the verdict, so a scan of
+      // many files (with --deep, each with a hash per tensor) keeps no
+      // report but the one being written.
+      FileResult kept;
+      kept.io_ok = r.io_ok;
+      kept.report.verdict = r.report.verdict;
+      results.push_back(std::move(kept));
+      return;
+    }
     results.push_back(std::move(r));
   };
   std::vector<std::string> file_paths;
