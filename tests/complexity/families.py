@@ -189,6 +189,12 @@ def fam_repeated_metadata_keys(size):
     return _fill('{"__metadata__":{', '"k":"v"', ",", "}," + VALID + "}", size)
 
 
+def fam_shortest_metadata_members(size):
+    # The shortest member an object can hold, `"":0` (a value that is not a
+    # string: an error, still read): the most keys a text of this size has.
+    return _fill('{"__metadata__":{', '"":0', ",", "}," + VALID + "}", size)
+
+
 def fam_distinct_metadata_keys(size):
     # Distinct __metadata__ keys.
     return _fill('{"__metadata__":{', lambda i: '"%x":"v"' % i, ",", "}," + VALID + "}", size)

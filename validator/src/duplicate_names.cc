@@ -1,6 +1,7 @@
 #include "duplicate_names.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "huge_pages.h"
@@ -172,34 +173,62 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
   table.tensors = std::move(entries);
 }
 
-void KeyList::Add(size_t quote, size_t end) {
-  const size_t pos = quote + 1;
-  const size_t size = end - 1 - pos;
-  const std::string_view raw = text_.substr(pos, size);
-  if (raw.find('\\') == std::string_view::npos) {
-    keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(size), kInText});
-    return;
+void KeyList::Add(size_t quote, std::string_view decoded) {
+  if (keys_.size() == keys_.capacity()) {
+    // Doubling a long list holds the old and the new copy at once: a 100 MB
+    // __metadata__ of 12.5 million keys would peak at 200 MB of list. Past
+    // a few MB the list takes at once room for every key the rest of the
+    // text can hold (a member and its comma are at least 5 bytes, `"":0,`):
+    // address space, which costs no memory until a key is written there.
+    constexpr size_t kDoubleBelow = size_t{1} << 20;
+    const size_t capacity = keys_.capacity();
+    const size_t bound = keys_.size() + (text_.size() - quote) / 5 + 1;
+    keys_.reserve(capacity < kDoubleBelow ? std::max<size_t>(16, 2 * capacity)
+                                          : std::max(bound, capacity + 1));
   }
-  DecodeJsonString(raw, scratch_);
-  CountWork(1 + size / 8);
-  keys_.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(scratch_.size()),
-                   static_cast<uint32_t>(decoded_.size())});
-  decoded_ += scratch_;
+  const uint64_t hash = HashName(decoded);
+  const uint32_t folded = static_cast<uint32_t>(hash ^ (hash >> 32));
+  keys_.push_back(uint64_t{folded} << 32 | static_cast<uint32_t>(quote + 1));
 }
 
-bool KeyList::SameKey(const Key& a, const Key& b) const {
-  if (a.size != b.size) return false;
-  CountWork(1 + a.size / 16);
-  return Decoded(a) == Decoded(b);
+std::string_view KeyList::KeyAt(uint32_t pos, std::string& buffer) const {
+  const char* const begin = text_.data() + pos;
+  const char* const text_end = text_.data() + text_.size();
+  const char* quote = static_cast<const char*>(std::memchr(begin, '"', text_end - begin));
+  const char* backslash = static_cast<const char*>(std::memchr(begin, '\\', quote - begin));
+  if (backslash == nullptr) return std::string_view(begin, quote - begin);
+  // An escape: the closing quote is the first one no backslash escapes.
+  const char* p = backslash;
+  while (*p != '"') p += *p == '\\' ? 2 : 1;
+  CountWork(1 + (p - begin) / 8);
+  DecodeJsonString(std::string_view(begin, p - begin), buffer);
+  return buffer;
 }
 
-void KeyList::SortByKeyThenPosition() {
-  std::sort(keys_.begin(), keys_.end(), [this](const Key& a, const Key& b) {
-    const std::string_view x = Decoded(a);
-    const std::string_view y = Decoded(b);
+void KeyList::SortByHashThenPosition() {
+  CountWork(keys_.size() * (1 + std::bit_width(keys_.size())));
+  std::sort(keys_.begin(), keys_.end());
+}
+
+bool KeyList::RunIsOneKey(size_t begin, size_t end) {
+  const std::string_view first = KeyAt(PosOf(keys_[begin]), first_);
+  for (size_t i = begin + 1; i < end; ++i) {
+    const std::string_view key = KeyAt(PosOf(keys_[i]), scratch_);
+    CountWork(1 + key.size() / 16);
+    if (key != first) return false;
+  }
+  return true;
+}
+
+void KeyList::SortByKeyThenPosition(size_t begin, size_t end) {
+  // Only colliding hashes come here: keys are decoded at each comparison,
+  // O(m log m) decodes for a run of m keys.
+  std::sort(keys_.begin() + begin, keys_.begin() + end, [this](Key a, Key b) {
+    const std::string_view x = KeyAt(PosOf(a), scratch_);
+    const std::string_view y = KeyAt(PosOf(b), other_);
     CountWork(1 + std::min(x.size(), y.size()) / 16);
     const int order = x.compare(y);
-    return order != 0 ? order < 0 : a.pos < b.pos;
+    return order != 0 ? order < 0 : PosOf(a) < PosOf(b);
   });
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "finding_sink.h"
+#include "work_counter.h"
 #include "stguard/policy.h"
 
 namespace stguard::internal {
@@ -37,54 +38,69 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
                         TensorTable& table);
 
 // The keys of one JSON object, each kept as its place in the (already
-// validated) text: 12 bytes a key whatever its length, and compared after
-// unescaping ("a" and "\u0061" are the same key). An escaped key is decoded
-// once, when added, into the list's own buffer (never longer than the text
-// it comes from), so that sorting compares bytes and never decodes.
+// validated) text and the hash of its decoded form: 8 bytes a key whatever
+// its length, and compared after unescaping ("a" and "\u0061" are the same
+// key). Sorting orders hashes, never strings; only keys whose hashes are
+// equal are decoded, each once, to tell a repeat from a collision.
 class KeyList {
  public:
   explicit KeyList(std::string_view text) : text_(text) {}
 
-  // The key string literal at text positions [quote, end): its opening
-  // quote to just past its closing one.
-  void Add(size_t quote, size_t end);
+  // The key whose opening quote is at text position `quote`, `decoded` as
+  // the JsonReader gave it.
+  void Add(size_t quote, std::string_view decoded);
   size_t size() const { return keys_.size(); }
 
   // Calls report(key, pos, first_pos) for each key equal to an earlier
   // one: the decoded key (valid during the call), and the positions of the
-  // two keys' opening quotes. Sorts the keys: O(n log n) comparisons, no
-  // memory beyond the list.
+  // two keys' opening quotes. O(n log n) time, no memory beyond the list
+  // but one decoded key.
   template <typename Report>
   void ForEachRepeat(Report report) {
-    SortByKeyThenPosition();
-    size_t first = 0;
-    for (size_t i = 1; i < keys_.size(); ++i) {
-      if (!SameKey(keys_[first], keys_[i])) {
-        first = i;
-        continue;
+    SortByHashThenPosition();
+    size_t begin = 0;
+    while (begin < keys_.size()) {
+      size_t end = begin + 1;
+      while (end < keys_.size() && HashOf(keys_[end]) == HashOf(keys_[begin])) ++end;
+      if (end - begin > 1) {
+        if (!RunIsOneKey(begin, end)) SortByKeyThenPosition(begin, end);
+        // Within the run, sorted by key then position: each key's first
+        // occurrence is followed by its repeats.
+        size_t first = begin;
+        std::string_view first_key = KeyAt(PosOf(keys_[first]), first_);
+        for (size_t i = begin + 1; i < end; ++i) {
+          const std::string_view key = KeyAt(PosOf(keys_[i]), scratch_);
+          CountWork(1 + key.size() / 16);
+          if (key != first_key) {
+            first = i;
+            first_key = KeyAt(PosOf(keys_[first]), first_);
+            continue;
+          }
+          report(first_key, size_t{PosOf(keys_[i])} - 1, size_t{PosOf(keys_[first])} - 1);
+        }
       }
-      report(Decoded(keys_[i]), size_t{keys_[i].pos} - 1, size_t{keys_[first].pos} - 1);
+      begin = end;
     }
   }
 
  private:
-  struct Key {
-    uint32_t pos;       // in the text: first byte after the opening quote
-    uint32_t size;      // bytes of the decoded key
-    uint32_t decoded;   // kInText, or where the decoded key starts in decoded_
-  };
-  static constexpr uint32_t kInText = 0xFFFFFFFFu;  // no escape: the text is the key
-  void SortByKeyThenPosition();
-  bool SameKey(const Key& a, const Key& b) const;
-  std::string_view Decoded(const Key& k) const {
-    return k.decoded == kInText ? text_.substr(k.pos, k.size)
-                                : std::string_view(decoded_).substr(k.decoded, k.size);
-  }
+  // hash << 32 | position of the first byte after the opening quote: the
+  // order of the numbers is the order by hash, then position.
+  using Key = uint64_t;
+  static uint32_t HashOf(Key k) { return static_cast<uint32_t>(k >> 32); }
+  static uint32_t PosOf(Key k) { return static_cast<uint32_t>(k); }
+  void SortByHashThenPosition();
+  // Whether keys_[begin, end) (equal hashes) all decode alike.
+  bool RunIsOneKey(size_t begin, size_t end);
+  // Sorts keys_[begin, end) by decoded key, then position: hashes collided.
+  void SortByKeyThenPosition(size_t begin, size_t end);
+  // The decoded key whose first byte after the quote is at `pos`: a view of
+  // the text when it holds no escape, else of `buffer`.
+  std::string_view KeyAt(uint32_t pos, std::string& buffer) const;
 
   std::string_view text_;
   std::vector<Key> keys_;
-  std::string decoded_;  // the escaped keys, decoded, one after another
-  std::string scratch_;
+  std::string first_, scratch_, other_;
 };
 
 }  // namespace stguard::internal

@@ -40,7 +40,7 @@ class Reader {
     std::string_view key;
     size_t key_pos;
     while (json_.NextMember(key, key_pos)) {
-      top_keys.Add(key_pos, json_.KeyEnd());
+      top_keys.Add(key_pos, key);
       if (key == "weight_map") {
         has_weight_map = true;
         out_.weight_map_pos = static_cast<uint32_t>(key_pos);
@@ -165,7 +165,7 @@ class Reader {
     std::string_view field;
     size_t key_pos;
     while (json_.NextMember(field, key_pos)) {
-      keys.Add(key_pos, json_.KeyEnd());
+      keys.Add(key_pos, field);
       const bool is_size = field == "total_size";
       if (!is_size && field != "total_parameters") {
         if (!json_.SkipValue()) return false;

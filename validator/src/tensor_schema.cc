@@ -51,7 +51,7 @@ bool SchemaReader::ReadMetadata(JsonReader& reader) {
   std::string_view key;
   size_t key_pos;
   while (reader.NextMember(key, key_pos)) {
-    keys.Add(key_pos, reader.KeyEnd());
+    keys.Add(key_pos, key);
     if (keys.size() == policy_.max_metadata_entries + 1 &&
         policy_.max_metadata_entries != kNoLimit) {
       sink_.Error(Code::kTooManyMetadataEntries, At(key_pos),

@@ -968,6 +968,40 @@ TEST(DuplicateNames, HashCollisionBesideARealDuplicate_Compat_OneWarning) {
   EXPECT_EQ(r.findings[0].tensor, std::optional<std::string>(kCollideA));
 }
 
+TEST(DuplicateMetadataKeys, HashCollisionIsNotADuplicate_Strict_Clean) {
+  // The key list sorts by hash: colliding keys must still be told apart.
+  const std::string header = Obj({Member(
+      "__metadata__", "{\"" + kCollideA + "\":\"1\",\"" + kCollideB + "\":\"2\"}"), kT});
+  EXPECT_TRUE(Clean(RunPadded(header, 8, "strict")));
+}
+
+TEST(DuplicateMetadataKeys, HashCollisionsInterleavedAndEscaped_Compat_EachRepeatNamesItsFirst) {
+  // A, B, A (escaped), B, B: the same hash five times, two keys.
+  const std::string a_escaped = "\\u0063" + kCollideA.substr(1);  // 'c' written \u0063
+  ASSERT_EQ(kCollideA[0], 'c');
+  const std::string metadata = "{\"" + kCollideA + "\":\"1\",\"" + kCollideB + "\":\"2\",\"" +
+                               a_escaped + "\":\"3\",\"" + kCollideB + "\":\"4\",\"" +
+                               kCollideB + "\":\"5\"}";
+  const std::string header = Obj({Member("__metadata__", metadata), kT});
+  const Report r = RunPadded(header, 8, "compat");
+  const std::string first_a = std::to_string(At(header, "\"" + kCollideA + "\""));
+  const std::string first_b = std::to_string(At(header, "\"" + kCollideB + "\""));
+  size_t repeats_of_a = 0, repeats_of_b = 0;
+  for (const Finding& f : r.findings) {
+    ASSERT_EQ(f.code, Code::kDuplicateMetadataKey) << Dump(r);
+    if (f.message.find(kCollideA) != std::string::npos) {
+      ++repeats_of_a;
+      EXPECT_NE(f.message.find("at offset " + first_a + " "), std::string::npos) << f.message;
+    } else {
+      ++repeats_of_b;
+      EXPECT_NE(f.message.find(kCollideB), std::string::npos) << f.message;
+      EXPECT_NE(f.message.find("at offset " + first_b + " "), std::string::npos) << f.message;
+    }
+  }
+  EXPECT_EQ(repeats_of_a, 1u) << Dump(r);
+  EXPECT_EQ(repeats_of_b, 2u) << Dump(r);
+}
+
 TEST(DuplicateNames, BeyondTheFindingsCap_Compat_CountedInTheNote) {
   // Past the per-code cap no message is built, but every repeat is counted.
   const std::string header = Obj({U8("a", 0, 8), U8("a", 0, 8), U8("a", 0, 8), U8("a", 0, 8)});
