@@ -10,6 +10,8 @@ Catalogue format, one block per mutant:
     targets: fuzz_a, fuzz_b     (optional: the fuzz targets that reach the
                                  mutated code; default fuzz_check, fuzz_structured)
     equivalent: why the mutant cannot be killed   (optional)
+    fuzz-note: what would let the fuzzers find it (optional; for the
+               fuzzer report's list of misses)
     <<<
     exact original snippet (must occur exactly once in the file)
     ---
@@ -51,7 +53,7 @@ def parse_catalogue(path=CATALOGUE):
         if line.startswith("=== "):
             current = {"id": line[4:].strip(), "file": None, "orig": [], "repl": [],
                        "equivalent": None, "what": "", "targets": list(DEFAULT_TARGETS),
-                       "targets_set": False}
+                       "targets_set": False, "fuzz_note": None}
             mutants.append(current)
         elif current is None:
             sys.exit(f"mutants.txt:{number}: text before the first '=== ID': {raw!r}")
@@ -64,6 +66,8 @@ def parse_catalogue(path=CATALOGUE):
             current["targets_set"] = True
         elif line.startswith("equivalent:"):
             current["equivalent"] = line[11:].strip()
+        elif line.startswith("fuzz-note:"):
+            current["fuzz_note"] = line[10:].strip()
         elif line == "<<<":
             mode = "orig"
         else:
