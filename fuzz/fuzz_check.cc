@@ -8,6 +8,10 @@
 //   - each finding's severity is the policy's action for its code;
 //   - each accepted tensor's range is its size, recomputed with an
 //     independent dtype table in 128-bit arithmetic;
+//   - under default and strict, an accepted header read again by simdjson's
+//     DOM is plain JSON of the schema, with distinct keys, within the
+//     policy's character rules and limits, and its members are the report's
+//     tensors (fuzz_common's CheckAcceptedHeader);
 //   - the validator's work stays within kWorkFactor x n log n (fuzz builds
 //     count it);
 //   - one input in four: the same report with the fast paths off.
@@ -58,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckReport(report, size, what);
   stguard_fuzz::CheckSeverities(report, policy, what);
   stguard_fuzz::CheckTensorSizes(report, what);
+  stguard_fuzz::CheckAcceptedHeader(report, bytes, policy, what);
 
   if ((selector & 0x30) == 0) {
     stguard::Report exact;

@@ -2,10 +2,16 @@
 
 #include <simdjson.h>
 
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "stguard/codes.h"
@@ -124,6 +130,17 @@ void CheckAcceptedLayout(const Report& report, const char* what) {
     Fail(w + ": accepted, tensor_count " + std::to_string(report.tensor_count) + " but " +
          std::to_string(report.tensors.size()) + " tensors collected");
   }
+  {
+    std::vector<std::string_view> names;
+    names.reserve(report.tensors.size());
+    for (const TensorRecord& t : report.tensors) names.push_back(t.name);
+    std::sort(names.begin(), names.end());
+    const auto repeated = std::adjacent_find(names.begin(), names.end());
+    if (repeated != names.end()) {
+      Fail(w + ": accepted, and two tensors are named '" + std::string(*repeated) +
+           "' (the reference keeps one entry per name)");
+    }
+  }
   uint64_t covered = 0;
   for (const TensorRecord& t : report.tensors) {
     if (t.data_begin > t.data_end || t.data_end > data_size) {
@@ -177,8 +194,6 @@ void CheckWork(size_t size, const char* what) {
   }
 }
 
-namespace {
-
 // The action an action knob holds, by the knob's name: written out here,
 // apart from policy.cc's table, so that a wrong entry there shows.
 std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& p, std::string_view knob) {
@@ -210,6 +225,8 @@ std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& p, std::strin
   }
   return std::nullopt;
 }
+
+namespace {
 
 // Bits per element, by dtype name (the safetensors format's table).
 int DtypeWidth(std::string_view name) {
@@ -276,6 +293,339 @@ void CheckTensorSizes(const Report& report, const char* what) {
     }
     if (t.data_end < t.data_begin || total_bits / 8 != t.data_end - t.data_begin) {
       Fail(std::string(what) + ": accepted tensor " + t.name + " whose range is not its size");
+    }
+  }
+}
+
+namespace {
+
+// C0 controls (tab, LF and CR too unless `allow_tab_cr_lf`), DEL, and C1
+// controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
+bool HoldsControl(std::string_view text, bool allow_tab_cr_lf) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\t' || c == '\n' || c == '\r') {
+      if (!allow_tab_cr_lf) return true;
+    } else if (c < 0x20 || c == 0x7F) {
+      return true;
+    } else if (c == 0xC2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Absolute, a backslash, or a ".." component.
+bool PathLike(std::string_view name) {
+  if (!name.empty() && name.front() == '/') return true;
+  if (name.find('\\') != std::string_view::npos) return true;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    if (name.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool U64Array(simdjson::dom::element value, std::vector<uint64_t>& out) {
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return false;
+  out.clear();
+  for (simdjson::dom::element item : array) {
+    uint64_t n = 0;
+    if (item.get_uint64().get(n) != simdjson::SUCCESS) return false;
+    out.push_back(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
+                         const stguard::Policy& policy, const char* what) {
+  using stguard::Action;
+  if (report.verdict != Verdict::kAccept) return;
+  if (policy.tensor_entry_array != Action::kReject || policy.dtype_object_form != Action::kReject ||
+      policy.unknown_fields != Action::kReject || policy.metadata_null != Action::kReject ||
+      policy.duplicate_tensor_names != Action::kReject ||
+      policy.duplicate_metadata_keys != Action::kReject) {
+    return;
+  }
+  const std::string w = std::string(what) + ": accepted header";
+  if (file.size() < 8 || report.header_bytes > file.size() - 8) Fail(w + " does not fit");
+  static simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (const auto error = parser.parse(file.data() + 8, static_cast<size_t>(report.header_bytes))
+                             .get(root);
+      error != simdjson::SUCCESS) {
+    Fail(w + " is not JSON to simdjson's DOM: " + simdjson::error_message(error));
+  }
+  simdjson::dom::object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS) Fail(w + " is not a JSON object");
+  struct Expected {
+    std::string dtype;
+    std::vector<uint64_t> shape;
+    uint64_t begin, end;
+  };
+  std::map<std::string, Expected> expected;
+  std::set<std::string_view> keys;
+  bool metadata_seen = false;
+  for (simdjson::dom::key_value_pair member : top) {
+    const std::string_view name = member.key;
+    if (!keys.insert(name).second) Fail(w + " repeats the top-level key '" + std::string(name) + "'");
+    if (name == "__metadata__") {
+      metadata_seen = true;
+      simdjson::dom::object meta;
+      if (member.value.get_object().get(meta) != simdjson::SUCCESS) {
+        Fail(w + ": __metadata__ is not an object");
+      }
+      std::set<std::string_view> meta_keys;
+      for (simdjson::dom::key_value_pair kv : meta) {
+        if (!meta_keys.insert(kv.key).second) {
+          Fail(w + ": __metadata__ repeats the key '" + std::string(kv.key) + "'");
+        }
+        std::string_view value;
+        if (kv.value.get_string().get(value) != simdjson::SUCCESS) {
+          Fail(w + ": __metadata__ value for '" + std::string(kv.key) + "' is not a string");
+        }
+        if (policy.control_chars_in_metadata == Action::kReject &&
+            (HoldsControl(kv.key, false) || HoldsControl(value, true))) {
+          Fail(w + ": a __metadata__ key or value holds a control character");
+        }
+        if (kv.key.size() > policy.max_metadata_value_bytes ||
+            value.size() > policy.max_metadata_value_bytes) {
+          Fail(w + ": a __metadata__ key or value is past max_metadata_value_bytes");
+        }
+      }
+      if (meta_keys.size() > policy.max_metadata_entries) {
+        Fail(w + ": more __metadata__ entries than max_metadata_entries");
+      }
+      continue;
+    }
+    simdjson::dom::object entry;
+    if (member.value.get_object().get(entry) != simdjson::SUCCESS) {
+      Fail(w + ": tensor '" + std::string(name) + "' is not an object");
+    }
+    if ((policy.empty_tensor_names == Action::kReject && name.empty()) ||
+        (policy.control_chars_in_names == Action::kReject && HoldsControl(name, false)) ||
+        (policy.path_like_names == Action::kReject && PathLike(name)) ||
+        name.size() > policy.max_name_bytes) {
+      Fail(w + ": tensor name '" + std::string(name) + "' breaks a rule the policy rejects");
+    }
+    Expected e{};
+    int fields = 0;
+    bool has_dtype = false, has_shape = false, has_offsets = false;
+    for (simdjson::dom::key_value_pair field : entry) {
+      ++fields;
+      std::vector<uint64_t> numbers;
+      if (field.key == "dtype" && !has_dtype) {
+        std::string_view dtype;
+        if (field.value.get_string().get(dtype) != simdjson::SUCCESS || DtypeWidth(dtype) < 0) {
+          Fail(w + ": tensor '" + std::string(name) + "' has no dtype name");
+        }
+        e.dtype = std::string(dtype);
+        has_dtype = true;
+      } else if (field.key == "shape" && !has_shape && U64Array(field.value, numbers)) {
+        e.shape = numbers;
+        has_shape = true;
+      } else if (field.key == "data_offsets" && !has_offsets && U64Array(field.value, numbers) &&
+                 numbers.size() == 2) {
+        e.begin = numbers[0];
+        e.end = numbers[1];
+        has_offsets = true;
+      } else {
+        Fail(w + ": tensor '" + std::string(name) + "' has a field other than dtype, shape and "
+             "data_offsets once each, or one of the wrong type: '" + std::string(field.key) + "'");
+      }
+    }
+    if (fields != 3 || !has_dtype || !has_shape || !has_offsets) {
+      Fail(w + ": tensor '" + std::string(name) + "' lacks a field");
+    }
+    if (e.shape.size() > policy.max_rank) Fail(w + ": a rank past max_rank");
+    expected.emplace(std::string(name), std::move(e));
+  }
+  (void)metadata_seen;
+  if (expected.size() > policy.max_tensors) Fail(w + ": more tensors than max_tensors");
+  if (report.tensors.size() != expected.size()) {
+    Fail(w + ": " + std::to_string(expected.size()) + " tensor members, " +
+         std::to_string(report.tensors.size()) + " tensors in the report");
+  }
+  for (const TensorRecord& t : report.tensors) {
+    const auto it = expected.find(t.name);
+    if (it == expected.end()) Fail(w + ": the report's tensor '" + t.name + "' is no member");
+    const Expected& e = it->second;
+    if (e.dtype != stguard::DtypeName(t.dtype) || e.shape != t.shape || e.begin != t.data_begin ||
+        e.end != t.data_end) {
+      Fail(w + ": tensor '" + t.name + "' in the report differs from its member");
+    }
+    if ((policy.allowed_dtypes >> static_cast<unsigned>(t.dtype) & 1u) == 0) {
+      Fail(w + ": tensor '" + t.name + "' of a dtype the policy does not allow");
+    }
+  }
+}
+
+namespace {
+
+// NaN and Inf, from each format's definition (bits: sign, exponent,
+// mantissa), written apart from content_scan.cc's masks and ranges.
+template <typename T>
+T Load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// Classifies one element: 1 NaN, 2 Inf, 0 neither. `bytes` is the
+// element's width for the classification (C64: each F32 half).
+int ClassOf(stguard::Dtype dtype, const uint8_t* p) {
+  using stguard::Dtype;
+  switch (dtype) {
+    case Dtype::kF32:
+    case Dtype::kC64: {
+      const uint32_t b = Load<uint32_t>(p);
+      if (((b >> 23) & 0xff) != 0xff) return 0;
+      return (b & 0x7fffff) != 0 ? 1 : 2;
+    }
+    case Dtype::kF64: {
+      const uint64_t b = Load<uint64_t>(p);
+      if (((b >> 52) & 0x7ff) != 0x7ff) return 0;
+      return (b & ((uint64_t{1} << 52) - 1)) != 0 ? 1 : 2;
+    }
+    case Dtype::kF16: {
+      const uint16_t b = Load<uint16_t>(p);
+      if (((b >> 10) & 0x1f) != 0x1f) return 0;
+      return (b & 0x3ff) != 0 ? 1 : 2;
+    }
+    case Dtype::kBF16: {
+      const uint16_t b = Load<uint16_t>(p);
+      if (((b >> 7) & 0xff) != 0xff) return 0;
+      return (b & 0x7f) != 0 ? 1 : 2;
+    }
+    case Dtype::kF8_E5M2: {  // IEEE-like: exponent 5 bits, mantissa 2
+      const uint8_t b = *p;
+      if (((b >> 2) & 0x1f) != 0x1f) return 0;
+      return (b & 3) != 0 ? 1 : 2;
+    }
+    case Dtype::kF8_E4M3:  // E4M3FN: no Inf, S.1111.111 is NaN
+      return (*p & 0x7f) == 0x7f ? 1 : 0;
+    case Dtype::kF8_E4M3FNUZ:
+    case Dtype::kF8_E5M2FNUZ:  // no Inf, no -0: 0x80 is NaN
+      return *p == 0x80 ? 1 : 0;
+    case Dtype::kF8_E8M0:  // exponent only: 0xff is NaN
+      return *p == 0xff ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+size_t ClassWidth(stguard::Dtype dtype) {
+  using stguard::Dtype;
+  switch (dtype) {
+    case Dtype::kF32:
+    case Dtype::kC64:
+      return 4;
+    case Dtype::kF64:
+      return 8;
+    case Dtype::kF16:
+    case Dtype::kBF16:
+      return 2;
+    case Dtype::kF8_E5M2:
+    case Dtype::kF8_E4M3:
+    case Dtype::kF8_E4M3FNUZ:
+    case Dtype::kF8_E5M2FNUZ:
+    case Dtype::kF8_E8M0:
+    case Dtype::kBOOL:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+stguard::Sha256Digest Sha256Of(const uint8_t* p, size_t n) {
+  stguard::Sha256Digest d{};
+  SHA256(p, n, d.data());
+  return d;
+}
+
+}  // namespace
+
+void CheckContent(const Report& report, std::span<const uint8_t> file, const char* what) {
+  using stguard::Code;
+  if (!report.content) return;
+  const std::string w(what);
+  const stguard::ContentScan& content = *report.content;
+  if (content.file_sha256 != Sha256Of(file.data(), file.size())) {
+    Fail(w + ": file SHA-256 " + stguard::DigestHex(content.file_sha256) + " is not the file's");
+  }
+  for (const stguard::Finding& f : report.findings) {
+    const unsigned c = static_cast<unsigned>(f.code);
+    const bool layout = (c >= 601 && c <= 607) || f.code == Code::kShapeOverflow ||
+                        f.code == Code::kSubByteNotWholeBytes;
+    if (layout && content.tensors_scanned) {
+      Fail(w + ": tensors scanned although finding " + std::to_string(c) +
+           " says they do not tile the data section");
+    }
+  }
+  if (!content.tensors_scanned) {
+    if (!content.tensors.empty()) Fail(w + ": tensors listed but not scanned");
+    return;
+  }
+  const uint64_t data_offset = 8 + report.header_bytes;
+  if (data_offset > file.size()) Fail(w + ": tensors scanned in a file without a data section");
+  const uint64_t data_size = file.size() - data_offset;
+  const uint8_t* data = file.data() + data_offset;
+  for (const stguard::TensorContent& t : content.tensors) {
+    if (t.data_begin > t.data_end || t.data_end > data_size) {
+      Fail(w + ": scanned tensor '" + t.name + "' outside the data section");
+    }
+    const uint8_t* p = data + t.data_begin;
+    const size_t n = static_cast<size_t>(t.data_end - t.data_begin);
+    if (t.sha256 != Sha256Of(p, n)) Fail(w + ": tensor '" + t.name + "' SHA-256 is not its bytes'");
+    uint64_t nan = 0, inf = 0, bad_bool = 0;
+    const size_t width = ClassWidth(t.dtype);
+    if (t.dtype == stguard::Dtype::kBOOL) {
+      for (size_t i = 0; i < n; ++i) bad_bool += p[i] > 1;
+    } else if (width > 0) {
+      for (size_t i = 0; i + width <= n; i += width) {
+        const int k = ClassOf(t.dtype, p + i);
+        nan += k == 1;
+        inf += k == 2;
+      }
+    }
+    if (nan != t.nan_count || inf != t.inf_count || bad_bool != t.invalid_bool_count) {
+      Fail(w + ": tensor '" + t.name + "' (" + std::string(stguard::DtypeName(t.dtype)) +
+           ") counts " + std::to_string(t.nan_count) + " NaN, " + std::to_string(t.inf_count) +
+           " Inf, " + std::to_string(t.invalid_bool_count) + " bad BOOL; its bytes hold " +
+           std::to_string(nan) + ", " + std::to_string(inf) + ", " + std::to_string(bad_bool));
+    }
+  }
+  // A content finding sits on a value of its kind, inside its tensor.
+  for (const stguard::Finding& f : report.findings) {
+    if (f.code != Code::kNonFiniteValues && f.code != Code::kBoolInvalidValues) continue;
+    const stguard::TensorContent* owner = nullptr;
+    for (const stguard::TensorContent& t : content.tensors) {
+      if (f.tensor && *f.tensor == t.name) owner = &t;
+    }
+    if (owner == nullptr) continue;  // a name cut for the report: not checked
+    const uint64_t begin = data_offset + owner->data_begin;
+    const uint64_t end = data_offset + owner->data_end;
+    if (f.offset < begin || f.offset >= end) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(f.code)) + " at offset " +
+           std::to_string(f.offset) + ", outside its tensor [" + std::to_string(begin) + ", " +
+           std::to_string(end) + ")");
+    }
+    const uint8_t* at = file.data() + f.offset;
+    const bool ok = f.code == Code::kBoolInvalidValues
+                        ? *at > 1
+                        : (f.offset + ClassWidth(owner->dtype) <= end &&
+                           ClassOf(owner->dtype, at) != 0);
+    if (!ok) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(f.code)) + " at offset " +
+           std::to_string(f.offset) + " is not on a value of its kind");
     }
   }
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,8 +37,9 @@ std::string DiffReports(const stguard::Report& a, const stguard::Report& b, bool
 // report has no error finding.
 void CheckFindings(const stguard::Report& report, const char* what);
 
-// For an accepted report validated with collect_tensors: the tensors lie in
-// the data section, do not overlap and tile it exactly from 0 to its size.
+// For an accepted report validated with collect_tensors: the tensors have
+// distinct names (the reference keeps one entry per name), lie in the data
+// section, do not overlap and tile it exactly from 0 to its size.
 void CheckAcceptedLayout(const stguard::Report& report, const char* what);
 
 // The checks every report of an input of `size` bytes validated with
@@ -69,6 +71,33 @@ void CheckSeverities(const stguard::Report& report, const stguard::Policy& polic
 // range is its shape's element count times its dtype's width, recomputed
 // here in 128-bit arithmetic from an independent dtype table.
 void CheckTensorSizes(const stguard::Report& report, const char* what);
+
+// For an accepted report validated with collect_tensors under a policy
+// that rejects every parser differential (tensor_entry_array,
+// dtype_object_form, unknown_fields, metadata_null, duplicate_tensor_names
+// and duplicate_metadata_keys all "reject": default and strict): the header,
+// read again by another parser (simdjson's DOM), is JSON whose every object
+// has distinct keys; __metadata__, when present, is an object of strings;
+// every other member is an object with exactly "dtype" (a dtype the policy
+// allows), "shape" (u64s) and "data_offsets" (two u64s); the names, keys
+// and values obey the policy's character rules and limits (each rule
+// applied only when the policy rejects it); and the report's tensors are
+// exactly those members.
+void CheckAcceptedHeader(const stguard::Report& report, std::span<const uint8_t> file,
+                         const stguard::Policy& policy, const char* what);
+
+// For a report of a deep scan of `file`: the file's and each tensor's
+// SHA-256 recomputed (OpenSSL's one-shot SHA256), each tensor's NaN, Inf
+// and bad BOOL counts recomputed from the formats' definitions (an
+// independent table of encodings), tensors scanned only when no layout
+// finding says they do not tile the data section, and each content
+// finding (608, 609) at a value of its kind inside its tensor.
+void CheckContent(const stguard::Report& report, std::span<const uint8_t> file,
+                  const char* what);
+
+// The action an action knob holds, by the knob's name (an independent
+// table of the Policy members), or nullopt for a name that is no action knob.
+std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& policy, std::string_view knob);
 
 // JSON string literal (with quotes) for decoded text: escapes '"', '\\' and
 // control characters below 0x20; other bytes are copied.

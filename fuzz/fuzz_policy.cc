@@ -1,6 +1,9 @@
 // fuzz_policy: the policy-file loader. The input is policy JSON text.
-// Oracle: ParsePolicy never crashes; a policy that loads, written back with
-// PolicyToJson, loads again equal (and writes the same text again); under
+// Oracle: ParsePolicy never crashes; a policy that loads holds each action
+// knob the text sets, as the text sets it (read again with simdjson's DOM,
+// knobs looked up in fuzz_common's own table); a policy that loads,
+// written back with PolicyToJson, loads again equal (and writes the same
+// text again); under
 // the loaded policy, small well-formed files get the same report with the
 // fast paths on and off (fast_paths.h).
 //
@@ -74,6 +77,26 @@ bool ExtendsEscapes(const uint8_t* data, size_t size) {
   return false;
 }
 
+// Each action knob the text sets ("ignore", "warn" or "reject") is in the
+// loaded policy as written: the text's own keys override its base, and a
+// key given twice does not load.
+void CheckKnobsAsWritten(const uint8_t* data, size_t size, const stguard::Policy& policy) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(data, size).get(root) != simdjson::SUCCESS) return;
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) return;
+  for (simdjson::dom::key_value_pair kv : object) {
+    const std::optional<stguard::Action> action = stguard_fuzz::ActionOfKnob(policy, kv.key);
+    std::string_view text;
+    if (!action || kv.value.get_string().get(text) != simdjson::SUCCESS) continue;
+    if (stguard::ActionName(*action) != text) {
+      stguard_fuzz::Fail("knob '" + std::string(kv.key) + "' written as \"" + std::string(text) +
+                         "\" loads as \"" + std::string(stguard::ActionName(*action)) + "\"");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -92,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (!loaded.error.empty()) stguard_fuzz::Fail("policy loaded but an error is set");
+  CheckKnobsAsWritten(data, size, *loaded.policy);
   const std::string json = stguard::PolicyToJson(*loaded.policy);
   const stguard::PolicyLoadResult again = stguard::ParsePolicy(json, BaseDir());
   if (!again.policy) {
