@@ -345,47 +345,119 @@ bool U64Array(simdjson::dom::element value, std::vector<uint64_t>& out) {
 
 }  // namespace
 
+namespace {
+
+bool IsJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A dtype value as the reference's enum deserializer takes it: "NAME", or
+// {"NAME": null} (the object form) when `object_form_allowed`. Empty when
+// neither.
+std::string DtypeOf(simdjson::dom::element value, bool object_form_allowed) {
+  std::string_view name;
+  if (value.get_string().get(name) == simdjson::SUCCESS) {
+    return DtypeWidth(name) >= 0 ? std::string(name) : std::string();
+  }
+  simdjson::dom::object object;
+  if (!object_form_allowed || value.get_object().get(object) != simdjson::SUCCESS ||
+      object.size() != 1) {
+    return {};
+  }
+  for (simdjson::dom::key_value_pair kv : object) {
+    if (!kv.value.is_null() || DtypeWidth(kv.key) < 0) return {};
+    return std::string(kv.key);
+  }
+  return {};
+}
+
+}  // namespace
+
 void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
                          const stguard::Policy& policy, const char* what) {
   using stguard::Action;
   if (report.verdict != Verdict::kAccept) return;
-  if (policy.tensor_entry_array != Action::kReject || policy.dtype_object_form != Action::kReject ||
-      policy.unknown_fields != Action::kReject || policy.metadata_null != Action::kReject ||
-      policy.duplicate_tensor_names != Action::kReject ||
-      policy.duplicate_metadata_keys != Action::kReject) {
-    return;
-  }
   const std::string w = std::string(what) + ": accepted header";
   if (file.size() < 8 || report.header_bytes > file.size() - 8) Fail(w + " does not fit");
+  const uint8_t* h = file.data() + 8;
+  const size_t n = static_cast<size_t>(report.header_bytes);
+  // The text around the value.
+  if (policy.header_length_unaligned == Action::kReject && n % 8 != 0) {
+    Fail(w + " of a length that is not a multiple of 8");
+  }
+  if (policy.leading_whitespace == Action::kReject && n > 0 && IsJsonSpace(h[0])) {
+    Fail(w + " begins with whitespace");
+  }
+  size_t last = n;
+  while (last > 0 && IsJsonSpace(h[last - 1])) --last;
+  if (policy.padding_not_spaces == Action::kReject) {
+    for (size_t i = last; i < n; ++i) {
+      if (h[i] != ' ') Fail(w + " is padded with whitespace other than spaces");
+    }
+  }
+  // Without unknown fields, null metadata and the dtype object form, the
+  // only tokens outside strings are brackets, ',', ':', digits and spaces:
+  // integers written as digits ("-0", "1.0" and "1e2" are not u64s).
+  const bool plain_schema = policy.unknown_fields == Action::kReject &&
+                            policy.metadata_null == Action::kReject &&
+                            policy.dtype_object_form == Action::kReject;
+  if (plain_schema) {
+    bool in_string = false;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t c = h[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (!(IsJsonSpace(c) || (c >= '0' && c <= '9') || c == '{' || c == '}' ||
+                   c == '[' || c == ']' || c == ',' || c == ':')) {
+        Fail(w + ": byte '" + std::string(1, static_cast<char>(c)) + "' at " + std::to_string(i) +
+             " outside strings, where only integers written as digits may be");
+      }
+    }
+  }
+  // The value, read by another parser. Compat reads some numbers simdjson
+  // refuses (integers past 2^64 in unknown fields, serde's f64 range):
+  // only a header without unknown fields must parse.
   static simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (const auto error = parser.parse(file.data() + 8, static_cast<size_t>(report.header_bytes))
-                             .get(root);
-      error != simdjson::SUCCESS) {
-    Fail(w + " is not JSON to simdjson's DOM: " + simdjson::error_message(error));
+  if (const auto error = parser.parse(h, n).get(root); error != simdjson::SUCCESS) {
+    if (policy.unknown_fields == Action::kReject) {
+      Fail(w + " is not JSON to simdjson's DOM: " + simdjson::error_message(error));
+    }
+    return;
   }
   simdjson::dom::object top;
   if (root.get_object().get(top) != simdjson::SUCCESS) Fail(w + " is not a JSON object");
   struct Expected {
     std::string dtype;
     std::vector<uint64_t> shape;
-    uint64_t begin, end;
+    uint64_t begin = 0, end = 0;
   };
-  std::map<std::string, Expected> expected;
-  std::set<std::string_view> keys;
+  std::map<std::string, Expected> expected;  // the last entry of a name
+  std::set<std::string_view> names;
+  uint64_t entries = 0;
   bool metadata_seen = false;
   for (simdjson::dom::key_value_pair member : top) {
     const std::string_view name = member.key;
-    if (!keys.insert(name).second) Fail(w + " repeats the top-level key '" + std::string(name) + "'");
     if (name == "__metadata__") {
+      if (metadata_seen) Fail(w + ": __metadata__ appears twice");
       metadata_seen = true;
+      if (member.value.is_null()) {
+        if (policy.metadata_null == Action::kReject) Fail(w + ": __metadata__ is null");
+        continue;
+      }
       simdjson::dom::object meta;
       if (member.value.get_object().get(meta) != simdjson::SUCCESS) {
-        Fail(w + ": __metadata__ is not an object");
+        Fail(w + ": __metadata__ is neither an object nor null");
       }
       std::set<std::string_view> meta_keys;
+      uint64_t meta_entries = 0;
       for (simdjson::dom::key_value_pair kv : meta) {
-        if (!meta_keys.insert(kv.key).second) {
+        ++meta_entries;
+        if (!meta_keys.insert(kv.key).second &&
+            policy.duplicate_metadata_keys == Action::kReject) {
           Fail(w + ": __metadata__ repeats the key '" + std::string(kv.key) + "'");
         }
         std::string_view value;
@@ -401,14 +473,14 @@ void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
           Fail(w + ": a __metadata__ key or value is past max_metadata_value_bytes");
         }
       }
-      if (meta_keys.size() > policy.max_metadata_entries) {
+      if (meta_entries > policy.max_metadata_entries) {
         Fail(w + ": more __metadata__ entries than max_metadata_entries");
       }
       continue;
     }
-    simdjson::dom::object entry;
-    if (member.value.get_object().get(entry) != simdjson::SUCCESS) {
-      Fail(w + ": tensor '" + std::string(name) + "' is not an object");
+    ++entries;
+    if (!names.insert(name).second && policy.duplicate_tensor_names == Action::kReject) {
+      Fail(w + " repeats the tensor name '" + std::string(name) + "'");
     }
     if ((policy.empty_tensor_names == Action::kReject && name.empty()) ||
         (policy.control_chars_in_names == Action::kReject && HoldsControl(name, false)) ||
@@ -416,42 +488,57 @@ void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
         name.size() > policy.max_name_bytes) {
       Fail(w + ": tensor name '" + std::string(name) + "' breaks a rule the policy rejects");
     }
-    Expected e{};
-    int fields = 0;
-    bool has_dtype = false, has_shape = false, has_offsets = false;
-    for (simdjson::dom::key_value_pair field : entry) {
-      ++fields;
-      std::vector<uint64_t> numbers;
-      if (field.key == "dtype" && !has_dtype) {
-        std::string_view dtype;
-        if (field.value.get_string().get(dtype) != simdjson::SUCCESS || DtypeWidth(dtype) < 0) {
-          Fail(w + ": tensor '" + std::string(name) + "' has no dtype name");
+    const bool object_form = policy.dtype_object_form != Action::kReject;
+    const std::string bad = w + ": tensor '" + std::string(name) + "' ";
+    Expected e;
+    simdjson::dom::object entry;
+    simdjson::dom::array items;
+    std::vector<uint64_t> offsets;
+    if (member.value.get_object().get(entry) == simdjson::SUCCESS) {
+      bool has_dtype = false, has_shape = false, has_offsets = false;
+      for (simdjson::dom::key_value_pair field : entry) {
+        bool* seen = field.key == "dtype"          ? &has_dtype
+                     : field.key == "shape"        ? &has_shape
+                     : field.key == "data_offsets" ? &has_offsets
+                                                   : nullptr;
+        if (seen == nullptr) {
+          if (policy.unknown_fields == Action::kReject) {
+            Fail(bad + "has the unknown field '" + std::string(field.key) + "'");
+          }
+          continue;
         }
-        e.dtype = std::string(dtype);
-        has_dtype = true;
-      } else if (field.key == "shape" && !has_shape && U64Array(field.value, numbers)) {
-        e.shape = numbers;
-        has_shape = true;
-      } else if (field.key == "data_offsets" && !has_offsets && U64Array(field.value, numbers) &&
-                 numbers.size() == 2) {
-        e.begin = numbers[0];
-        e.end = numbers[1];
-        has_offsets = true;
-      } else {
-        Fail(w + ": tensor '" + std::string(name) + "' has a field other than dtype, shape and "
-             "data_offsets once each, or one of the wrong type: '" + std::string(field.key) + "'");
+        if (*seen) Fail(bad + "has the field '" + std::string(field.key) + "' twice");
+        *seen = true;
+        if (seen == &has_dtype) {
+          e.dtype = DtypeOf(field.value, object_form);
+          if (e.dtype.empty()) Fail(bad + "has no dtype the policy takes");
+        } else if (seen == &has_shape) {
+          if (!U64Array(field.value, e.shape)) Fail(bad + "has a shape that is no u64 array");
+        } else if (!U64Array(field.value, offsets) || offsets.size() != 2) {
+          Fail(bad + "has data_offsets that are not two u64s");
+        }
       }
+      if (!has_dtype || !has_shape || !has_offsets) Fail(bad + "lacks a field");
+    } else if (member.value.get_array().get(items) == simdjson::SUCCESS) {
+      if (policy.tensor_entry_array == Action::kReject) Fail(bad + "is written as an array");
+      if (items.size() != 3) Fail(bad + "is an array of other than three items");
+      e.dtype = DtypeOf(items.at(0).value_unsafe(), object_form);
+      if (e.dtype.empty()) Fail(bad + "has no dtype the policy takes");
+      if (!U64Array(items.at(1).value_unsafe(), e.shape)) Fail(bad + "has a shape that is no u64 array");
+      if (!U64Array(items.at(2).value_unsafe(), offsets) || offsets.size() != 2) {
+        Fail(bad + "has data_offsets that are not two u64s");
+      }
+    } else {
+      Fail(bad + "is neither an object nor an array");
     }
-    if (fields != 3 || !has_dtype || !has_shape || !has_offsets) {
-      Fail(w + ": tensor '" + std::string(name) + "' lacks a field");
-    }
-    if (e.shape.size() > policy.max_rank) Fail(w + ": a rank past max_rank");
-    expected.emplace(std::string(name), std::move(e));
+    e.begin = offsets[0];
+    e.end = offsets[1];
+    if (e.shape.size() > policy.max_rank) Fail(bad + "has a rank past max_rank");
+    expected[std::string(name)] = std::move(e);
   }
-  (void)metadata_seen;
-  if (expected.size() > policy.max_tensors) Fail(w + ": more tensors than max_tensors");
+  if (entries > policy.max_tensors) Fail(w + ": more tensor entries than max_tensors");
   if (report.tensors.size() != expected.size()) {
-    Fail(w + ": " + std::to_string(expected.size()) + " tensor members, " +
+    Fail(w + ": " + std::to_string(expected.size()) + " tensor names, " +
          std::to_string(report.tensors.size()) + " tensors in the report");
   }
   for (const TensorRecord& t : report.tensors) {
@@ -460,10 +547,148 @@ void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
     const Expected& e = it->second;
     if (e.dtype != stguard::DtypeName(t.dtype) || e.shape != t.shape || e.begin != t.data_begin ||
         e.end != t.data_end) {
-      Fail(w + ": tensor '" + t.name + "' in the report differs from its member");
+      Fail(w + ": tensor '" + t.name + "' in the report is not the last member of its name");
     }
     if ((policy.allowed_dtypes >> static_cast<unsigned>(t.dtype) & 1u) == 0) {
       Fail(w + ": tensor '" + t.name + "' of a dtype the policy does not allow");
+    }
+  }
+}
+
+namespace {
+
+// Index of the first byte of the first invalid UTF-8 sequence (overlong
+// forms, surrogates and code points past U+10FFFF included), or the size:
+// the UTF-8 definition (RFC 3629), written apart from json_reader.cc's.
+size_t FirstBadUtf8(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const uint8_t b = p[i];
+    size_t len;
+    uint32_t cp;
+    uint32_t min;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      len = 2, cp = b & 0x1F, min = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3, cp = b & 0x0F, min = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4, cp = b & 0x07, min = 0x10000;
+    } else {
+      return i;  // a continuation byte, C0, C1 or F5..FF
+    }
+    if (n - i < len) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return n;
+}
+
+const stguard::Finding* FirstOf(const Report& report, stguard::Code code) {
+  for (const stguard::Finding& f : report.findings) {
+    if (f.code == code) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void CheckStages(const Report& report, std::span<const uint8_t> file,
+                 const stguard::Policy& policy, const char* what) {
+  using stguard::Action;
+  using stguard::Code;
+  const std::string w(what);
+  const auto has = [&](Code code) { return FirstOf(report, code) != nullptr; };
+  const auto expect = [&](Code code, bool present, const std::string& why) {
+    if (has(code) != present) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(code)) +
+           (present ? " missing: " : " unexpected: ") + why);
+    }
+  };
+  // Framing, from the prefix alone.
+  const size_t size = file.size();
+  expect(Code::kFileTooShort, size < 8, "file of " + std::to_string(size) + " bytes");
+  if (size < 8) return;
+  const uint64_t n = ReadLe64(file.data());
+  if (report.header_bytes != n) {
+    Fail(w + ": header_bytes " + std::to_string(report.header_bytes) + ", the prefix says " +
+         std::to_string(n));
+  }
+  expect(Code::kHeaderTooLarge, n > policy.max_header_bytes, "N = " + std::to_string(n));
+  if (n > policy.max_header_bytes) return;
+  expect(Code::kHeaderPastEof, n > size - 8, "N = " + std::to_string(n));
+  if (n > size - 8) return;
+  expect(Code::kHeaderLengthUnaligned,
+         n % 8 != 0 && policy.header_length_unaligned != Action::kIgnore,
+         "N = " + std::to_string(n));
+  // The header's text: UTF-8, BOM, leading whitespace, in that order.
+  const uint8_t* h = file.data() + 8;
+  const size_t bad_utf8 = FirstBadUtf8(h, static_cast<size_t>(n));
+  expect(Code::kHeaderInvalidUtf8, bad_utf8 < n, "first invalid UTF-8 byte");
+  if (bad_utf8 < n) {
+    if (FirstOf(report, Code::kHeaderInvalidUtf8)->offset != 8 + bad_utf8) {
+      Fail(w + ": 201 at " + std::to_string(FirstOf(report, Code::kHeaderInvalidUtf8)->offset) +
+           ", the first invalid UTF-8 sequence starts at " + std::to_string(8 + bad_utf8));
+    }
+    return;
+  }
+  const bool bom = n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF;
+  expect(Code::kHeaderBom, bom, "UTF-8 byte order mark");
+  if (bom) return;
+  size_t first = 0;
+  while (first < n && IsJsonSpace(h[first])) ++first;
+  if (first == n) return;
+  expect(Code::kHeaderLeadingWhitespace, first > 0 && policy.leading_whitespace != Action::kIgnore,
+         std::to_string(first) + " leading whitespace bytes");
+  // Nesting: a 206 means a container deeper than the policy's limit (the
+  // top-level object is level 1); an object that nests deeper, which
+  // simdjson's DOM reads as JSON, gets one unless a number serde refuses
+  // (208) comes first.
+  uint32_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = first; i < n; ++i) {
+    const uint8_t c = h[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  if (has(Code::kJsonTooDeep) && deepest <= policy.max_json_depth) {
+    Fail(w + ": 206 for a header nested " + std::to_string(deepest) + " deep (limit " +
+         std::to_string(policy.max_json_depth) + ")");
+  }
+  if (!has(Code::kJsonTooDeep) && deepest > policy.max_json_depth && h[first] == '{' &&
+      !has(Code::kJsonNumberOverflow)) {
+    static simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (parser.parse(h, static_cast<size_t>(n)).get(root) == simdjson::SUCCESS) {
+      Fail(w + ": JSON nested " + std::to_string(deepest) + " deep (limit " +
+           std::to_string(policy.max_json_depth) + ") without 206");
+    }
+  }
+  // Layout rules run only on a complete table: an entry that could not be
+  // read (305, 307, 309, 310, 401, 402, 501) means no layout finding.
+  const bool incomplete = has(Code::kTensorEntryInvalid) || has(Code::kFieldMissing) ||
+                          has(Code::kFieldWrongType) || has(Code::kDuplicateField) ||
+                          has(Code::kIntegerExpected) || has(Code::kIntegerTooLarge) ||
+                          has(Code::kDtypeUnknown);
+  if (incomplete) {
+    for (const stguard::Finding& f : report.findings) {
+      const unsigned c = static_cast<unsigned>(f.code);
+      if ((c >= 601 && c <= 607) || c == 503 || c == 504 || f.code == Code::kTensorOffsetUnaligned) {
+        Fail(w + ": layout finding " + std::to_string(c) + " for an incomplete tensor table");
+      }
     }
   }
 }

@@ -72,19 +72,33 @@ void CheckSeverities(const stguard::Report& report, const stguard::Policy& polic
 // here in 128-bit arithmetic from an independent dtype table.
 void CheckTensorSizes(const stguard::Report& report, const char* what);
 
-// For an accepted report validated with collect_tensors under a policy
-// that rejects every parser differential (tensor_entry_array,
-// dtype_object_form, unknown_fields, metadata_null, duplicate_tensor_names
-// and duplicate_metadata_keys all "reject": default and strict): the header,
-// read again by another parser (simdjson's DOM), is JSON whose every object
-// has distinct keys; __metadata__, when present, is an object of strings;
-// every other member is an object with exactly "dtype" (a dtype the policy
-// allows), "shape" (u64s) and "data_offsets" (two u64s); the names, keys
-// and values obey the policy's character rules and limits (each rule
-// applied only when the policy rejects it); and the report's tensors are
-// exactly those members.
+// For an accepted report validated with collect_tensors: the header, read
+// again by another parser (simdjson's DOM; required to parse when the
+// policy rejects unknown fields, skipped otherwise when it does not), is
+// the reference's schema as the policy narrows it: __metadata__ once, an
+// object of strings (or null unless metadata_null rejects); every other
+// member an object with "dtype", "shape" (u64s) and "data_offsets" (two
+// u64s) once each (unknown fields unless rejected), or the array form
+// unless rejected; a dtype name or {"NAME": null} unless that form is
+// rejected; keys repeated only where the policy does not reject it; names,
+// keys and values within the policy's character rules (when rejected) and
+// limits; the text around the value (leading whitespace, padding, N % 8)
+// and outside strings (only digits, when unknown fields, null metadata and
+// the dtype object form are all rejected) as the policy requires; and the
+// report's tensors exactly the last member of each name.
 void CheckAcceptedHeader(const stguard::Report& report, std::span<const uint8_t> file,
                          const stguard::Policy& policy, const char* what);
+
+// What the bytes say before any JSON is read, checked against the report:
+// the framing findings the prefix implies (101, 102, 103, 701 and
+// header_bytes), then on the header's text the first invalid UTF-8 byte
+// (201, at that byte: an independent UTF-8 decoder), a byte order mark
+// (202) and leading whitespace (203), each as the policy acts on it; a 206
+// only for a header nested deeper than max_json_depth, and one for JSON
+// (as simdjson's DOM reads it) nested deeper; no layout finding when an
+// entry could not be read (the table is incomplete).
+void CheckStages(const stguard::Report& report, std::span<const uint8_t> file,
+                 const stguard::Policy& policy, const char* what);
 
 // For a report of a deep scan of `file`: the file's and each tensor's
 // SHA-256 recomputed (OpenSSL's one-shot SHA256), each tensor's NaN, Inf
