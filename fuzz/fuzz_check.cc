@@ -8,6 +8,13 @@
 //   - each finding's severity is the policy's action for its code;
 //   - each accepted tensor's range is its size, recomputed with an
 //     independent dtype table in 128-bit arithmetic;
+//   - an accepted header read again by simdjson's DOM is the schema as the
+//     policy narrows it (repeated keys, forms, character rules, limits) and
+//     its last member of each name is the report's tensor (fuzz_common's
+//     CheckAcceptedHeader);
+//   - the framing findings the prefix implies, the header text's first
+//     invalid UTF-8 byte, BOM and leading whitespace, the nesting limit, and
+//     no layout finding for an incomplete table (fuzz_common's CheckStages);
 //   - the validator's work stays within kWorkFactor x n log n (fuzz builds
 //     count it).
 // Comparisons across policies, repeat runs and the fast paths off are
@@ -59,6 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckReport(report, size, what);
   stguard_fuzz::CheckSeverities(report, policy, what);
   stguard_fuzz::CheckTensorSizes(report, what);
+  stguard_fuzz::CheckAcceptedHeader(report, bytes, policy, what);
+  stguard_fuzz::CheckStages(report, bytes, policy, what);
 
   return 0;
 }

@@ -2,10 +2,16 @@
 
 #include <simdjson.h>
 
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "stguard/codes.h"
@@ -124,6 +130,17 @@ void CheckAcceptedLayout(const Report& report, const char* what) {
     Fail(w + ": accepted, tensor_count " + std::to_string(report.tensor_count) + " but " +
          std::to_string(report.tensors.size()) + " tensors collected");
   }
+  {
+    std::vector<std::string_view> names;
+    names.reserve(report.tensors.size());
+    for (const TensorRecord& t : report.tensors) names.push_back(t.name);
+    std::sort(names.begin(), names.end());
+    const auto repeated = std::adjacent_find(names.begin(), names.end());
+    if (repeated != names.end()) {
+      Fail(w + ": accepted, and two tensors are named '" + std::string(*repeated) +
+           "' (the reference keeps one entry per name)");
+    }
+  }
   uint64_t covered = 0;
   for (const TensorRecord& t : report.tensors) {
     if (t.data_begin > t.data_end || t.data_end > data_size) {
@@ -177,8 +194,6 @@ void CheckWork(size_t size, const char* what) {
   }
 }
 
-namespace {
-
 // The action an action knob holds, by the knob's name: written out here,
 // apart from policy.cc's table, so that a wrong entry there shows.
 std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& p, std::string_view knob) {
@@ -210,6 +225,8 @@ std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& p, std::strin
   }
   return std::nullopt;
 }
+
+namespace {
 
 // Bits per element, by dtype name (the safetensors format's table).
 int DtypeWidth(std::string_view name) {
@@ -276,6 +293,564 @@ void CheckTensorSizes(const Report& report, const char* what) {
     }
     if (t.data_end < t.data_begin || total_bits / 8 != t.data_end - t.data_begin) {
       Fail(std::string(what) + ": accepted tensor " + t.name + " whose range is not its size");
+    }
+  }
+}
+
+namespace {
+
+// C0 controls (tab, LF and CR too unless `allow_tab_cr_lf`), DEL, and C1
+// controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
+bool HoldsControl(std::string_view text, bool allow_tab_cr_lf) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\t' || c == '\n' || c == '\r') {
+      if (!allow_tab_cr_lf) return true;
+    } else if (c < 0x20 || c == 0x7F) {
+      return true;
+    } else if (c == 0xC2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Absolute, a backslash, or a ".." component.
+bool PathLike(std::string_view name) {
+  if (!name.empty() && name.front() == '/') return true;
+  if (name.find('\\') != std::string_view::npos) return true;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    if (name.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool U64Array(simdjson::dom::element value, std::vector<uint64_t>& out) {
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return false;
+  out.clear();
+  for (simdjson::dom::element item : array) {
+    uint64_t n = 0;
+    if (item.get_uint64().get(n) != simdjson::SUCCESS) return false;
+    out.push_back(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+bool IsJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A dtype value as the reference's enum deserializer takes it: "NAME", or
+// {"NAME": null} (the object form) when `object_form_allowed`. Empty when
+// neither.
+std::string DtypeOf(simdjson::dom::element value, bool object_form_allowed) {
+  std::string_view name;
+  if (value.get_string().get(name) == simdjson::SUCCESS) {
+    return DtypeWidth(name) >= 0 ? std::string(name) : std::string();
+  }
+  simdjson::dom::object object;
+  if (!object_form_allowed || value.get_object().get(object) != simdjson::SUCCESS ||
+      object.size() != 1) {
+    return {};
+  }
+  for (simdjson::dom::key_value_pair kv : object) {
+    if (!kv.value.is_null() || DtypeWidth(kv.key) < 0) return {};
+    return std::string(kv.key);
+  }
+  return {};
+}
+
+}  // namespace
+
+void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
+                         const stguard::Policy& policy, const char* what) {
+  using stguard::Action;
+  if (report.verdict != Verdict::kAccept) return;
+  const std::string w = std::string(what) + ": accepted header";
+  if (file.size() < 8 || report.header_bytes > file.size() - 8) Fail(w + " does not fit");
+  const uint8_t* h = file.data() + 8;
+  const size_t n = static_cast<size_t>(report.header_bytes);
+  // The text around the value.
+  if (policy.header_length_unaligned == Action::kReject && n % 8 != 0) {
+    Fail(w + " of a length that is not a multiple of 8");
+  }
+  if (policy.leading_whitespace == Action::kReject && n > 0 && IsJsonSpace(h[0])) {
+    Fail(w + " begins with whitespace");
+  }
+  size_t last = n;
+  while (last > 0 && IsJsonSpace(h[last - 1])) --last;
+  if (policy.padding_not_spaces == Action::kReject) {
+    for (size_t i = last; i < n; ++i) {
+      if (h[i] != ' ') Fail(w + " is padded with whitespace other than spaces");
+    }
+  }
+  // Without unknown fields, null metadata and the dtype object form, the
+  // only tokens outside strings are brackets, ',', ':', digits and spaces:
+  // integers written as digits ("-0", "1.0" and "1e2" are not u64s).
+  const bool plain_schema = policy.unknown_fields == Action::kReject &&
+                            policy.metadata_null == Action::kReject &&
+                            policy.dtype_object_form == Action::kReject;
+  if (plain_schema) {
+    bool in_string = false;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t c = h[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (!(IsJsonSpace(c) || (c >= '0' && c <= '9') || c == '{' || c == '}' ||
+                   c == '[' || c == ']' || c == ',' || c == ':')) {
+        Fail(w + ": byte '" + std::string(1, static_cast<char>(c)) + "' at " + std::to_string(i) +
+             " outside strings, where only integers written as digits may be");
+      }
+    }
+  }
+  // The value, read by another parser. Compat reads some numbers simdjson
+  // refuses (integers past 2^64 in unknown fields, serde's f64 range):
+  // only a header without unknown fields must parse.
+  static simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (const auto error = parser.parse(h, n).get(root); error != simdjson::SUCCESS) {
+    if (policy.unknown_fields == Action::kReject) {
+      Fail(w + " is not JSON to simdjson's DOM: " + simdjson::error_message(error));
+    }
+    return;
+  }
+  simdjson::dom::object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS) Fail(w + " is not a JSON object");
+  struct Expected {
+    std::string dtype;
+    std::vector<uint64_t> shape;
+    uint64_t begin = 0, end = 0;
+  };
+  std::map<std::string, Expected> expected;  // the last entry of a name
+  std::set<std::string_view> names;
+  uint64_t entries = 0;
+  bool metadata_seen = false;
+  for (simdjson::dom::key_value_pair member : top) {
+    const std::string_view name = member.key;
+    if (name == "__metadata__") {
+      if (metadata_seen) Fail(w + ": __metadata__ appears twice");
+      metadata_seen = true;
+      if (member.value.is_null()) {
+        if (policy.metadata_null == Action::kReject) Fail(w + ": __metadata__ is null");
+        continue;
+      }
+      simdjson::dom::object meta;
+      if (member.value.get_object().get(meta) != simdjson::SUCCESS) {
+        Fail(w + ": __metadata__ is neither an object nor null");
+      }
+      std::set<std::string_view> meta_keys;
+      uint64_t meta_entries = 0;
+      for (simdjson::dom::key_value_pair kv : meta) {
+        ++meta_entries;
+        if (!meta_keys.insert(kv.key).second &&
+            policy.duplicate_metadata_keys == Action::kReject) {
+          Fail(w + ": __metadata__ repeats the key '" + std::string(kv.key) + "'");
+        }
+        std::string_view value;
+        if (kv.value.get_string().get(value) != simdjson::SUCCESS) {
+          Fail(w + ": __metadata__ value for '" + std::string(kv.key) + "' is not a string");
+        }
+        if (policy.control_chars_in_metadata == Action::kReject &&
+            (HoldsControl(kv.key, false) || HoldsControl(value, true))) {
+          Fail(w + ": a __metadata__ key or value holds a control character");
+        }
+        if (kv.key.size() > policy.max_metadata_value_bytes ||
+            value.size() > policy.max_metadata_value_bytes) {
+          Fail(w + ": a __metadata__ key or value is past max_metadata_value_bytes");
+        }
+      }
+      if (meta_entries > policy.max_metadata_entries) {
+        Fail(w + ": more __metadata__ entries than max_metadata_entries");
+      }
+      continue;
+    }
+    ++entries;
+    if (!names.insert(name).second && policy.duplicate_tensor_names == Action::kReject) {
+      Fail(w + " repeats the tensor name '" + std::string(name) + "'");
+    }
+    if ((policy.empty_tensor_names == Action::kReject && name.empty()) ||
+        (policy.control_chars_in_names == Action::kReject && HoldsControl(name, false)) ||
+        (policy.path_like_names == Action::kReject && PathLike(name)) ||
+        name.size() > policy.max_name_bytes) {
+      Fail(w + ": tensor name '" + std::string(name) + "' breaks a rule the policy rejects");
+    }
+    const bool object_form = policy.dtype_object_form != Action::kReject;
+    const std::string bad = w + ": tensor '" + std::string(name) + "' ";
+    Expected e;
+    simdjson::dom::object entry;
+    simdjson::dom::array items;
+    std::vector<uint64_t> offsets;
+    if (member.value.get_object().get(entry) == simdjson::SUCCESS) {
+      bool has_dtype = false, has_shape = false, has_offsets = false;
+      for (simdjson::dom::key_value_pair field : entry) {
+        bool* seen = field.key == "dtype"          ? &has_dtype
+                     : field.key == "shape"        ? &has_shape
+                     : field.key == "data_offsets" ? &has_offsets
+                                                   : nullptr;
+        if (seen == nullptr) {
+          if (policy.unknown_fields == Action::kReject) {
+            Fail(bad + "has the unknown field '" + std::string(field.key) + "'");
+          }
+          continue;
+        }
+        if (*seen) Fail(bad + "has the field '" + std::string(field.key) + "' twice");
+        *seen = true;
+        if (seen == &has_dtype) {
+          e.dtype = DtypeOf(field.value, object_form);
+          if (e.dtype.empty()) Fail(bad + "has no dtype the policy takes");
+        } else if (seen == &has_shape) {
+          if (!U64Array(field.value, e.shape)) Fail(bad + "has a shape that is no u64 array");
+        } else if (!U64Array(field.value, offsets) || offsets.size() != 2) {
+          Fail(bad + "has data_offsets that are not two u64s");
+        }
+      }
+      if (!has_dtype || !has_shape || !has_offsets) Fail(bad + "lacks a field");
+    } else if (member.value.get_array().get(items) == simdjson::SUCCESS) {
+      if (policy.tensor_entry_array == Action::kReject) Fail(bad + "is written as an array");
+      if (items.size() != 3) Fail(bad + "is an array of other than three items");
+      e.dtype = DtypeOf(items.at(0).value_unsafe(), object_form);
+      if (e.dtype.empty()) Fail(bad + "has no dtype the policy takes");
+      if (!U64Array(items.at(1).value_unsafe(), e.shape)) Fail(bad + "has a shape that is no u64 array");
+      if (!U64Array(items.at(2).value_unsafe(), offsets) || offsets.size() != 2) {
+        Fail(bad + "has data_offsets that are not two u64s");
+      }
+    } else {
+      Fail(bad + "is neither an object nor an array");
+    }
+    e.begin = offsets[0];
+    e.end = offsets[1];
+    if (e.shape.size() > policy.max_rank) Fail(bad + "has a rank past max_rank");
+    expected[std::string(name)] = std::move(e);
+  }
+  if (entries > policy.max_tensors) Fail(w + ": more tensor entries than max_tensors");
+  if (report.tensors.size() != expected.size()) {
+    Fail(w + ": " + std::to_string(expected.size()) + " tensor names, " +
+         std::to_string(report.tensors.size()) + " tensors in the report");
+  }
+  for (const TensorRecord& t : report.tensors) {
+    const auto it = expected.find(t.name);
+    if (it == expected.end()) Fail(w + ": the report's tensor '" + t.name + "' is no member");
+    const Expected& e = it->second;
+    if (e.dtype != stguard::DtypeName(t.dtype) || e.shape != t.shape || e.begin != t.data_begin ||
+        e.end != t.data_end) {
+      Fail(w + ": tensor '" + t.name + "' in the report is not the last member of its name");
+    }
+    if ((policy.allowed_dtypes >> static_cast<unsigned>(t.dtype) & 1u) == 0) {
+      Fail(w + ": tensor '" + t.name + "' of a dtype the policy does not allow");
+    }
+  }
+}
+
+namespace {
+
+// Index of the first byte of the first invalid UTF-8 sequence (overlong
+// forms, surrogates and code points past U+10FFFF included), or the size:
+// the UTF-8 definition (RFC 3629), written apart from json_reader.cc's.
+size_t FirstBadUtf8(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const uint8_t b = p[i];
+    size_t len;
+    uint32_t cp;
+    uint32_t min;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      len = 2, cp = b & 0x1F, min = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3, cp = b & 0x0F, min = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4, cp = b & 0x07, min = 0x10000;
+    } else {
+      return i;  // a continuation byte, C0, C1 or F5..FF
+    }
+    if (n - i < len) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return n;
+}
+
+const stguard::Finding* FirstOf(const Report& report, stguard::Code code) {
+  for (const stguard::Finding& f : report.findings) {
+    if (f.code == code) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void CheckStages(const Report& report, std::span<const uint8_t> file,
+                 const stguard::Policy& policy, const char* what) {
+  using stguard::Action;
+  using stguard::Code;
+  const std::string w(what);
+  const auto has = [&](Code code) { return FirstOf(report, code) != nullptr; };
+  const auto expect = [&](Code code, bool present, const std::string& why) {
+    if (has(code) != present) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(code)) +
+           (present ? " missing: " : " unexpected: ") + why);
+    }
+  };
+  // Framing, from the prefix alone.
+  const size_t size = file.size();
+  expect(Code::kFileTooShort, size < 8, "file of " + std::to_string(size) + " bytes");
+  if (size < 8) return;
+  const uint64_t n = ReadLe64(file.data());
+  if (report.header_bytes != n) {
+    Fail(w + ": header_bytes " + std::to_string(report.header_bytes) + ", the prefix says " +
+         std::to_string(n));
+  }
+  expect(Code::kHeaderTooLarge, n > policy.max_header_bytes, "N = " + std::to_string(n));
+  if (n > policy.max_header_bytes) return;
+  expect(Code::kHeaderPastEof, n > size - 8, "N = " + std::to_string(n));
+  if (n > size - 8) return;
+  expect(Code::kHeaderLengthUnaligned,
+         n % 8 != 0 && policy.header_length_unaligned != Action::kIgnore,
+         "N = " + std::to_string(n));
+  // The header's text: UTF-8, BOM, leading whitespace, in that order.
+  const uint8_t* h = file.data() + 8;
+  const size_t bad_utf8 = FirstBadUtf8(h, static_cast<size_t>(n));
+  expect(Code::kHeaderInvalidUtf8, bad_utf8 < n, "first invalid UTF-8 byte");
+  if (bad_utf8 < n) {
+    if (FirstOf(report, Code::kHeaderInvalidUtf8)->offset != 8 + bad_utf8) {
+      Fail(w + ": 201 at " + std::to_string(FirstOf(report, Code::kHeaderInvalidUtf8)->offset) +
+           ", the first invalid UTF-8 sequence starts at " + std::to_string(8 + bad_utf8));
+    }
+    return;
+  }
+  const bool bom = n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF;
+  expect(Code::kHeaderBom, bom, "UTF-8 byte order mark");
+  if (bom) return;
+  size_t first = 0;
+  while (first < n && IsJsonSpace(h[first])) ++first;
+  if (first == n) return;
+  expect(Code::kHeaderLeadingWhitespace, first > 0 && policy.leading_whitespace != Action::kIgnore,
+         std::to_string(first) + " leading whitespace bytes");
+  // Nesting: a 206 means a container deeper than the policy's limit (the
+  // top-level object is level 1); an object that nests deeper, which
+  // simdjson's DOM reads as JSON, gets one unless a number serde refuses
+  // (208) comes first.
+  uint32_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = first; i < n; ++i) {
+    const uint8_t c = h[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  if (has(Code::kJsonTooDeep) && deepest <= policy.max_json_depth) {
+    Fail(w + ": 206 for a header nested " + std::to_string(deepest) + " deep (limit " +
+         std::to_string(policy.max_json_depth) + ")");
+  }
+  if (!has(Code::kJsonTooDeep) && deepest > policy.max_json_depth && h[first] == '{' &&
+      !has(Code::kJsonNumberOverflow)) {
+    static simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (parser.parse(h, static_cast<size_t>(n)).get(root) == simdjson::SUCCESS) {
+      Fail(w + ": JSON nested " + std::to_string(deepest) + " deep (limit " +
+           std::to_string(policy.max_json_depth) + ") without 206");
+    }
+  }
+  // Layout rules run only on a complete table: an entry that could not be
+  // read (305, 307, 309, 310, 401, 402, 501) means no layout finding.
+  const bool incomplete = has(Code::kTensorEntryInvalid) || has(Code::kFieldMissing) ||
+                          has(Code::kFieldWrongType) || has(Code::kDuplicateField) ||
+                          has(Code::kIntegerExpected) || has(Code::kIntegerTooLarge) ||
+                          has(Code::kDtypeUnknown);
+  if (incomplete) {
+    for (const stguard::Finding& f : report.findings) {
+      const unsigned c = static_cast<unsigned>(f.code);
+      if ((c >= 601 && c <= 607) || c == 503 || c == 504 || f.code == Code::kTensorOffsetUnaligned) {
+        Fail(w + ": layout finding " + std::to_string(c) + " for an incomplete tensor table");
+      }
+    }
+  }
+}
+
+namespace {
+
+// NaN and Inf, from each format's definition (bits: sign, exponent,
+// mantissa), written apart from content_scan.cc's masks and ranges.
+template <typename T>
+T Load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// Classifies one element: 1 NaN, 2 Inf, 0 neither. `bytes` is the
+// element's width for the classification (C64: each F32 half).
+int ClassOf(stguard::Dtype dtype, const uint8_t* p) {
+  using stguard::Dtype;
+  switch (dtype) {
+    case Dtype::kF32:
+    case Dtype::kC64: {
+      const uint32_t b = Load<uint32_t>(p);
+      if (((b >> 23) & 0xff) != 0xff) return 0;
+      return (b & 0x7fffff) != 0 ? 1 : 2;
+    }
+    case Dtype::kF64: {
+      const uint64_t b = Load<uint64_t>(p);
+      if (((b >> 52) & 0x7ff) != 0x7ff) return 0;
+      return (b & ((uint64_t{1} << 52) - 1)) != 0 ? 1 : 2;
+    }
+    case Dtype::kF16: {
+      const uint16_t b = Load<uint16_t>(p);
+      if (((b >> 10) & 0x1f) != 0x1f) return 0;
+      return (b & 0x3ff) != 0 ? 1 : 2;
+    }
+    case Dtype::kBF16: {
+      const uint16_t b = Load<uint16_t>(p);
+      if (((b >> 7) & 0xff) != 0xff) return 0;
+      return (b & 0x7f) != 0 ? 1 : 2;
+    }
+    case Dtype::kF8_E5M2: {  // IEEE-like: exponent 5 bits, mantissa 2
+      const uint8_t b = *p;
+      if (((b >> 2) & 0x1f) != 0x1f) return 0;
+      return (b & 3) != 0 ? 1 : 2;
+    }
+    case Dtype::kF8_E4M3:  // E4M3FN: no Inf, S.1111.111 is NaN
+      return (*p & 0x7f) == 0x7f ? 1 : 0;
+    case Dtype::kF8_E4M3FNUZ:
+    case Dtype::kF8_E5M2FNUZ:  // no Inf, no -0: 0x80 is NaN
+      return *p == 0x80 ? 1 : 0;
+    case Dtype::kF8_E8M0:  // exponent only: 0xff is NaN
+      return *p == 0xff ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+size_t ClassWidth(stguard::Dtype dtype) {
+  using stguard::Dtype;
+  switch (dtype) {
+    case Dtype::kF32:
+    case Dtype::kC64:
+      return 4;
+    case Dtype::kF64:
+      return 8;
+    case Dtype::kF16:
+    case Dtype::kBF16:
+      return 2;
+    case Dtype::kF8_E5M2:
+    case Dtype::kF8_E4M3:
+    case Dtype::kF8_E4M3FNUZ:
+    case Dtype::kF8_E5M2FNUZ:
+    case Dtype::kF8_E8M0:
+    case Dtype::kBOOL:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+stguard::Sha256Digest Sha256Of(const uint8_t* p, size_t n) {
+  stguard::Sha256Digest d{};
+  SHA256(p, n, d.data());
+  return d;
+}
+
+}  // namespace
+
+void CheckContent(const Report& report, std::span<const uint8_t> file, const char* what) {
+  using stguard::Code;
+  if (!report.content) return;
+  const std::string w(what);
+  const stguard::ContentScan& content = *report.content;
+  if (content.file_sha256 != Sha256Of(file.data(), file.size())) {
+    Fail(w + ": file SHA-256 " + stguard::DigestHex(content.file_sha256) + " is not the file's");
+  }
+  for (const stguard::Finding& f : report.findings) {
+    const unsigned c = static_cast<unsigned>(f.code);
+    const bool layout = (c >= 601 && c <= 607) || f.code == Code::kShapeOverflow ||
+                        f.code == Code::kSubByteNotWholeBytes;
+    if (layout && content.tensors_scanned) {
+      Fail(w + ": tensors scanned although finding " + std::to_string(c) +
+           " says they do not tile the data section");
+    }
+  }
+  if (!content.tensors_scanned) {
+    if (!content.tensors.empty()) Fail(w + ": tensors listed but not scanned");
+    return;
+  }
+  const uint64_t data_offset = 8 + report.header_bytes;
+  if (data_offset > file.size()) Fail(w + ": tensors scanned in a file without a data section");
+  const uint64_t data_size = file.size() - data_offset;
+  const uint8_t* data = file.data() + data_offset;
+  for (const stguard::TensorContent& t : content.tensors) {
+    if (t.data_begin > t.data_end || t.data_end > data_size) {
+      Fail(w + ": scanned tensor '" + t.name + "' outside the data section");
+    }
+    const uint8_t* p = data + t.data_begin;
+    const size_t n = static_cast<size_t>(t.data_end - t.data_begin);
+    if (t.sha256 != Sha256Of(p, n)) Fail(w + ": tensor '" + t.name + "' SHA-256 is not its bytes'");
+    uint64_t nan = 0, inf = 0, bad_bool = 0;
+    const size_t width = ClassWidth(t.dtype);
+    if (t.dtype == stguard::Dtype::kBOOL) {
+      for (size_t i = 0; i < n; ++i) bad_bool += p[i] > 1;
+    } else if (width > 0) {
+      for (size_t i = 0; i + width <= n; i += width) {
+        const int k = ClassOf(t.dtype, p + i);
+        nan += k == 1;
+        inf += k == 2;
+      }
+    }
+    if (nan != t.nan_count || inf != t.inf_count || bad_bool != t.invalid_bool_count) {
+      Fail(w + ": tensor '" + t.name + "' (" + std::string(stguard::DtypeName(t.dtype)) +
+           ") counts " + std::to_string(t.nan_count) + " NaN, " + std::to_string(t.inf_count) +
+           " Inf, " + std::to_string(t.invalid_bool_count) + " bad BOOL; its bytes hold " +
+           std::to_string(nan) + ", " + std::to_string(inf) + ", " + std::to_string(bad_bool));
+    }
+  }
+  // A content finding sits on a value of its kind, inside its tensor.
+  for (const stguard::Finding& f : report.findings) {
+    if (f.code != Code::kNonFiniteValues && f.code != Code::kBoolInvalidValues) continue;
+    const stguard::TensorContent* owner = nullptr;
+    for (const stguard::TensorContent& t : content.tensors) {
+      if (f.tensor && *f.tensor == t.name) owner = &t;
+    }
+    if (owner == nullptr) continue;  // a name cut for the report: not checked
+    const uint64_t begin = data_offset + owner->data_begin;
+    const uint64_t end = data_offset + owner->data_end;
+    if (f.offset < begin || f.offset >= end) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(f.code)) + " at offset " +
+           std::to_string(f.offset) + ", outside its tensor [" + std::to_string(begin) + ", " +
+           std::to_string(end) + ")");
+    }
+    const uint8_t* at = file.data() + f.offset;
+    const bool ok = f.code == Code::kBoolInvalidValues
+                        ? *at > 1
+                        : (f.offset + ClassWidth(owner->dtype) <= end &&
+                           ClassOf(owner->dtype, at) != 0);
+    if (!ok) {
+      Fail(w + ": finding " + std::to_string(static_cast<unsigned>(f.code)) + " at offset " +
+           std::to_string(f.offset) + " is not on a value of its kind");
     }
   }
 }

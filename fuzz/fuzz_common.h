@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,8 +38,9 @@ std::string DiffReports(const stguard::Report& a, const stguard::Report& b, bool
 // report has no error finding.
 void CheckFindings(const stguard::Report& report, const char* what);
 
-// For an accepted report validated with collect_tensors: the tensors lie in
-// the data section, do not overlap and tile it exactly from 0 to its size.
+// For an accepted report validated with collect_tensors: the tensors have
+// distinct names (the reference keeps one entry per name), lie in the data
+// section, do not overlap and tile it exactly from 0 to its size.
 void CheckAcceptedLayout(const stguard::Report& report, const char* what);
 
 // The checks every report of an input of `size` bytes validated with
@@ -70,6 +72,47 @@ void CheckSeverities(const stguard::Report& report, const stguard::Policy& polic
 // range is its shape's element count times its dtype's width, recomputed
 // here in 128-bit arithmetic from an independent dtype table.
 void CheckTensorSizes(const stguard::Report& report, const char* what);
+
+// For an accepted report validated with collect_tensors: the header, read
+// again by another parser (simdjson's DOM; required to parse when the
+// policy rejects unknown fields, skipped otherwise when it does not), is
+// the reference's schema as the policy narrows it: __metadata__ once, an
+// object of strings (or null unless metadata_null rejects); every other
+// member an object with "dtype", "shape" (u64s) and "data_offsets" (two
+// u64s) once each (unknown fields unless rejected), or the array form
+// unless rejected; a dtype name or {"NAME": null} unless that form is
+// rejected; keys repeated only where the policy does not reject it; names,
+// keys and values within the policy's character rules (when rejected) and
+// limits; the text around the value (leading whitespace, padding, N % 8)
+// and outside strings (only digits, when unknown fields, null metadata and
+// the dtype object form are all rejected) as the policy requires; and the
+// report's tensors exactly the last member of each name.
+void CheckAcceptedHeader(const stguard::Report& report, std::span<const uint8_t> file,
+                         const stguard::Policy& policy, const char* what);
+
+// What the bytes say before any JSON is read, checked against the report:
+// the framing findings the prefix implies (101, 102, 103, 701 and
+// header_bytes), then on the header's text the first invalid UTF-8 byte
+// (201, at that byte: an independent UTF-8 decoder), a byte order mark
+// (202) and leading whitespace (203), each as the policy acts on it; a 206
+// only for a header nested deeper than max_json_depth, and one for JSON
+// (as simdjson's DOM reads it) nested deeper; no layout finding when an
+// entry could not be read (the table is incomplete).
+void CheckStages(const stguard::Report& report, std::span<const uint8_t> file,
+                 const stguard::Policy& policy, const char* what);
+
+// For a report of a deep scan of `file`: the file's and each tensor's
+// SHA-256 recomputed (OpenSSL's one-shot SHA256), each tensor's NaN, Inf
+// and bad BOOL counts recomputed from the formats' definitions (an
+// independent table of encodings), tensors scanned only when no layout
+// finding says they do not tile the data section, and each content
+// finding (608, 609) at a value of its kind inside its tensor.
+void CheckContent(const stguard::Report& report, std::span<const uint8_t> file,
+                  const char* what);
+
+// The action an action knob holds, by the knob's name (an independent
+// table of the Policy members), or nullopt for a name that is no action knob.
+std::optional<stguard::Action> ActionOfKnob(const stguard::Policy& policy, std::string_view knob);
 
 // JSON string literal (with quotes) for decoded text: escapes '"', '\\' and
 // control characters below 0x20; other bytes are copied.

@@ -15,6 +15,11 @@
 //     fixture shards hold: a name that leads outside or to no file, or a
 //     broken shard, means rejection under every policy; an index default
 //     accepts lists exactly the tensors its shards hold, each for its shard;
+//   - a key repeated (as simdjson's DOM decodes keys) at the top level of
+//     the index, in its metadata or in weight_map means rejection under
+//     default (803); under every policy, the listed tensors that a good
+//     fixture shard named for them does not hold (the last entry of a name,
+//     as a loader keeps) are exactly the 806 findings;
 //   - under compat, a checkpoint is never rejected for a reason default
 //     accepts (rejections grow compat -> default);
 //   - the work oracle (fuzz_common.h), over the index and the shards read.
@@ -25,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -167,6 +173,28 @@ std::optional<std::map<std::string, std::string>> DomWeightMap(const uint8_t* da
   return out;
 }
 
+// True when the top-level object, or a "metadata" or "weight_map" object in
+// it, repeats a key (decoded, as the DOM gives keys).
+bool DomRepeatsKey(const uint8_t* data, size_t size) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(reinterpret_cast<const char*>(data), size).get(root) != simdjson::SUCCESS) {
+    return false;
+  }
+  std::set<std::string_view> top;
+  for (simdjson::dom::key_value_pair member : root) {
+    if (!top.insert(member.key).second) return true;
+    if (member.key != "metadata" && member.key != "weight_map") continue;
+    simdjson::dom::object inner;
+    if (member.value.get_object().get(inner) != simdjson::SUCCESS) continue;
+    std::set<std::string_view> keys;
+    for (simdjson::dom::key_value_pair kv : inner) {
+      if (!keys.insert(kv.key).second) return true;
+    }
+  }
+  return false;
+}
+
 // The index oracle (see the top of the file).
 void CheckAgainstFixtures(const uint8_t* data, size_t size, const stguard::CheckpointReport& r,
                           const char* what, bool strict_consistency) {
@@ -205,6 +233,42 @@ void CheckAgainstFixtures(const uint8_t* data, size_t size, const stguard::Check
     stguard_fuzz::Fail(std::string(what) +
                        ": accepted an index naming a shard that leads outside, to no file or "
                        "to a broken one");
+  }
+  // The 806 findings: entries (the last of each name) whose named shard is a
+  // good fixture that does not hold the tensor, when the index was read and
+  // used (no 801, 802 or 904) and the findings of that code were not cut.
+  bool read_and_used = true;
+  size_t missing_findings = 0;
+  for (const stguard::Finding& f : r.findings) {
+    read_and_used &= f.code != stguard::Code::kIndexInvalid &&
+                     f.code != stguard::Code::kIndexSchema &&
+                     f.code != stguard::Code::kCheckpointFanOut;
+    missing_findings += f.code == stguard::Code::kIndexTensorMissing;
+  }
+  if (read_and_used) {
+    size_t expected = 0;
+    for (const auto& [tensor, name] : *map) {
+      if (name.empty() || name.front() == '/' || name.find('\0') != std::string::npos ||
+          name.find('\\') != std::string::npos) {
+        continue;
+      }
+      char* real = ::realpath((Dir() + "/" + name).c_str(), nullptr);
+      const std::string resolved = real != nullptr ? real : "";
+      std::free(real);
+      if (resolved.rfind(real_dir + "/", 0) != 0) continue;
+      const std::optional<std::set<std::string>> tensors =
+          FixtureTensors(resolved.substr(real_dir.size() + 1));
+      if (tensors && tensors->count(tensor) == 0) ++expected;
+    }
+    const size_t kept = std::min<size_t>(expected, stguard::ValidateOptions{}.max_findings_per_code);
+    if (missing_findings != kept) {
+      stguard_fuzz::Fail(std::string(what) + ": " + std::to_string(missing_findings) +
+                         " findings 806, but weight_map (the last entry of each name) names " +
+                         std::to_string(expected) + " tensors a good shard does not hold");
+    }
+  }
+  if (strict_consistency && r.verdict == stguard::Verdict::kAccept && DomRepeatsKey(data, size)) {
+    stguard_fuzz::Fail(std::string(what) + ": accepted an index that repeats a key");
   }
   if (!strict_consistency || r.verdict != stguard::Verdict::kAccept) return;
   // default accepts: each named shard's tensors are exactly those listed for

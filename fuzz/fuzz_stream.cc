@@ -5,7 +5,12 @@
 //     scan content included, with and without a deep scan;
 //   - the deep scan's file hash does not depend on the chunking, and a deep
 //     scan changes nothing in the report but the content findings;
-//   - every finding has a known code and an offset inside the file.
+//   - every finding has a known code and an offset inside the file;
+//   - the deep scan's content recomputed here (fuzz_common's CheckContent:
+//     file and tensor SHA-256, NaN/Inf/BOOL counts from the formats'
+//     definitions, content findings on values of their kind, tensors
+//     scanned only when they tile the data section), and scanned whenever
+//     the header check accepts the file.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -64,6 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const stguard::Report buffer_deep = stguard::ValidateBuffer(bytes, policy, deep);
     stguard_fuzz::CheckFindings(buffer_deep, "deep buffer");
     if (!buffer_deep.content) stguard_fuzz::Fail("deep scan of a buffer left no content");
+    stguard_fuzz::CheckContent(buffer_deep, bytes, "deep buffer");
+    if (buffer_shallow.verdict == stguard::Verdict::kAccept &&
+        !buffer_deep.content->tensors_scanned) {
+      stguard_fuzz::Fail("the header check accepts the file but the deep scan scanned no tensor");
+    }
 
     const stguard::FileReport stream_shallow = Stream(bytes, seed, policy, shallow);
     const stguard::FileReport stream_deep = Stream(bytes, seed * 3, policy, deep);

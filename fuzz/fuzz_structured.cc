@@ -17,7 +17,9 @@
 // compat, the work oracle (fuzz_common.h: the scaling mutations are how it
 // meets large repeats), and: a file compat accepts, re-serialized canonically (canonical
 // header from the collected tensor table, space-padded to 8, same data
-// bytes), is accepted again with the same tensor table.
+// bytes), is accepted again with the same tensor table; validated under
+// default, when default accepts it too, its header passes fuzz_common's
+// CheckAcceptedHeader (simdjson's DOM reads the same schema and tensors).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -746,6 +748,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckFindings(report, "compat");
   stguard_fuzz::CheckAcceptedLayout(report, "compat");
   if (report.verdict != stguard::Verdict::kAccept) return 0;
+
+  // What compat accepts, validated under default too (default accepts
+  // nothing compat rejects): a header default accepts is the plain schema
+  // another parser reads (fuzz_common's CheckAcceptedHeader). The mutator's
+  // repeated fields, escaped keys and metadata variants meet that oracle here.
+  const stguard::Policy& standard = stguard_fuzz::BuiltinByIndex(1);
+  const stguard::Report under_default = stguard::ValidateBuffer(bytes, standard, collect);
+  stguard_fuzz::CheckAcceptedHeader(under_default, bytes, standard, "default");
 
   const std::string header = stguard_fuzz::CanonicalHeader(report.tensors);
   const size_t data_begin = 8 + static_cast<size_t>(report.header_bytes);

@@ -154,6 +154,18 @@ TEST_F(TamperedCheckpoint, SymlinkLeadingOutside) {
   ExpectEveryPolicyRejects(Code::kShardNameUnsafe);
 }
 
+TEST_F(TamperedCheckpoint, SymlinkIntoASiblingWhoseNameExtendsTheRootIsOutside) {
+  // The root is .../model; .../model-copies/ starts with the same bytes but
+  // is another directory.
+  fs::create_directories(root_ / "model-copies");
+  fs::copy_file(dir_ / "model-00004-of-00004.safetensors",
+                root_ / "model-copies" / "model-00004-of-00004.safetensors");
+  fs::remove(dir_ / "model-00004-of-00004.safetensors");
+  fs::create_symlink(root_ / "model-copies" / "model-00004-of-00004.safetensors",
+                     dir_ / "model-00004-of-00004.safetensors");
+  ExpectEveryPolicyRejects(Code::kShardNameUnsafe);
+}
+
 TEST_F(TamperedCheckpoint, SymlinkInsideIsFine) {
   fs::rename(dir_ / "model-00004-of-00004.safetensors", dir_ / "real4.safetensors");
   fs::create_symlink("real4.safetensors", dir_ / "model-00004-of-00004.safetensors");
@@ -191,6 +203,27 @@ TEST_F(TamperedCheckpoint, TotalParametersLie) {
 TEST_F(TamperedCheckpoint, DuplicateKeyInWeightMap) {
   EditIndex("\"weight_map\": \\{",
             "\"weight_map\": {\n    \"transformer.h.0.attn.c_attn.bias\": \"model-00001-of-00004.safetensors\",");
+  ExpectDefaultRejectsCompatWarns(Code::kIndexDuplicateKey);
+}
+
+TEST_F(TamperedCheckpoint, DuplicateKeyInWeightMap_TheLastEntryIsTheOneChecked) {
+  // c_attn.bias (held by shard 1) listed first for shard 2, then (the
+  // index's own entry, later) for shard 1: a loader keeps the last, so the
+  // only finding is the repeat; the first entry's shard is never compared.
+  EditIndex("\"weight_map\": \\{",
+            "\"weight_map\": {\n    \"transformer.h.0.attn.c_attn.bias\": \"model-00002-of-00004.safetensors\",");
+  ExpectDefaultRejectsCompatWarns(Code::kIndexDuplicateKey);
+  const CheckpointReport compat = Check("compat");
+  for (const Finding& f : compat.findings) {
+    EXPECT_EQ(f.code, Code::kIndexDuplicateKey) << Dump(compat);
+  }
+}
+
+TEST_F(TamperedCheckpoint, DuplicateKeyInWeightMapWrittenWithAnEscape) {
+  // The key with its first letter escaped (backslash, u0074) is the same
+  // key as "transformer...", once decoded.
+  EditIndex("\"weight_map\": \\{",
+            "\"weight_map\": {\n    \"\\u0074ransformer.h.0.attn.c_attn.bias\": \"model-00001-of-00004.safetensors\",");
   ExpectDefaultRejectsCompatWarns(Code::kIndexDuplicateKey);
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -1375,6 +1376,62 @@ TEST(PlainMembers, ManyPlainMembers_TableReservedOnceForTheHeader) {
   ASSERT_EQ(r.tensors.size(), 5000u);
   EXPECT_EQ(r.tensors[4999].name, "t4999");
   ExpectExactReadersAgree(header, 20000);
+}
+
+TEST(Limits, Rank_CustomMax2_PlainEntryOfRank3Rejects320) {
+  // Rank 3 is within what the plain reader reads (16): it must still see
+  // the policy's own limit, in the object and the array form alike.
+  const Policy policy = Custom(R"({"extends": "compat", "max_rank": 2})");
+  for (const std::string& entry :
+       {Member("t", Fields("\"U8\"", "[2,2,2]", "[0,8]")),
+        Member("t", R"(["U8",[2,2,2],[0,8]])")}) {
+    ValidateOptions options;
+    options.collect_tensors = true;
+    const Report fast = RunWith(Obj({entry}), 8, policy, options);
+    EXPECT_TRUE(Has(fast, Code::kRankTooLarge, Severity::kError)) << entry;
+    const internal::ScopedFastPathsOff off;
+    EXPECT_EQ(Findings(RunWith(Obj({entry}), 8, policy, options)), Findings(fast)) << entry;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A run of one repeated key costs O(n log n), not O(n^2): 300,000 repeats
+// of one tensor name, then of one __metadata__ key. Sorting them takes well
+// under a second (a few seconds under sanitizers); a walk over the run for
+// each repeat (4.5e10 comparisons) would not end before ctest's timeout.
+
+double SecondsToValidate(const std::string& header, Report& report) {
+  const auto start = std::chrono::steady_clock::now();
+  report = RunPadded(header, 0, "compat");
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(DuplicateNames, LongRunOfOneName_Compat_LinearithmicTime) {
+  constexpr int kRepeats = 300000;
+  std::string header = "{";
+  for (int i = 0; i < kRepeats; ++i) {
+    header += i == 0 ? "" : ",";
+    header += R"("a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]})";
+  }
+  header += "}";
+  Report r;
+  const double seconds = SecondsToValidate(header, r);
+  EXPECT_TRUE(Accepted(r)) << Dump(r);
+  EXPECT_EQ(r.tensor_count, 1u);
+  EXPECT_TRUE(Has(r, Code::kDuplicateTensorName, Severity::kWarning));
+  EXPECT_LT(seconds, 30.0) << "a walk over the run of repeated names?";
+}
+
+TEST(DuplicateMetadataKeys, LongRunOfOneKey_Compat_LinearithmicTime) {
+  constexpr int kRepeats = 300000;
+  std::string header = R"({"__metadata__":{)";
+  for (int i = 0; i < kRepeats; ++i) header += i == 0 ? R"("k":"v")" : R"(,"k":"v")";
+  header += "}}";
+  Report r;
+  const double seconds = SecondsToValidate(header, r);
+  EXPECT_TRUE(Accepted(r)) << Dump(r);
+  EXPECT_TRUE(Has(r, Code::kDuplicateMetadataKey, Severity::kWarning));
+  EXPECT_LT(seconds, 30.0) << "a walk over the run of repeated keys?";
 }
 
 }  // namespace
