@@ -7,6 +7,7 @@ set(STGUARD_UNIT_TESTS
   finding_sink_test
   header_text_test
   tensor_table_test
+  tensor_names_test
   layout_rules_test
   format_identify_test
   model_file_test
