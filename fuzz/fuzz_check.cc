@@ -13,8 +13,11 @@
 //     its last member of each name is the report's tensor (fuzz_common's
 //     CheckAcceptedHeader);
 //   - the framing findings the prefix implies, the header text's first
-//     invalid UTF-8 byte, BOM and leading whitespace, the nesting limit, and
-//     no layout finding for an incomplete table (fuzz_common's CheckStages);
+//     invalid UTF-8 byte, BOM and leading whitespace, the nesting limit, the
+//     JSON grammar against simdjson's DOM (syntax findings exactly when it
+//     refuses the text, numbers and depth aside), the padding, each 402's
+//     literal past 2^64 - 1, and no layout finding for an incomplete table
+//     (fuzz_common's CheckStages);
 //   - the validator's work stays within kWorkFactor x n log n (fuzz builds
 //     count it).
 // Comparisons across policies, repeat runs and the fast paths off are

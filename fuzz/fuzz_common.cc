@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -675,6 +676,54 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
     if (parser.parse(h, static_cast<size_t>(n)).get(root) == simdjson::SUCCESS) {
       Fail(w + ": JSON nested " + std::to_string(deepest) + " deep (limit " +
            std::to_string(policy.max_json_depth) + ") without 206");
+    }
+  }
+  // The JSON grammar, against simdjson's DOM (another parser, RFC 8259 as
+  // strict as serde_json but for numbers): text it reads is not a syntax
+  // or string error here (204, 207, 209), and text it refuses for its
+  // grammar is one here, or stopped earlier (a container past the depth
+  // limit, a number serde refuses, a top level that is not an object).
+  // Its number and depth errors are left out: there serde decides.
+  if (!has(Code::kJsonTooDeep) && !has(Code::kJsonNumberOverflow)) {
+    static simdjson::dom::parser grammar_parser;
+    simdjson::dom::element root;
+    const simdjson::error_code parsed = grammar_parser.parse(h, static_cast<size_t>(n)).get(root);
+    const bool grammar_finding = has(Code::kHeaderTrailingContent) || has(Code::kJsonSyntax) ||
+                                 has(Code::kJsonInvalidString);
+    if (parsed == simdjson::SUCCESS && grammar_finding) {
+      Fail(w + ": a JSON grammar finding for text simdjson's DOM reads");
+    }
+    const bool numbers_or_depth = parsed == simdjson::NUMBER_ERROR ||
+                                  parsed == simdjson::DEPTH_ERROR ||
+                                  parsed == simdjson::CAPACITY || parsed == simdjson::MEMALLOC;
+    if (parsed != simdjson::SUCCESS && !numbers_or_depth && !grammar_finding &&
+        !has(Code::kTopLevelNotObject)) {
+      Fail(w + ": no JSON grammar finding for text simdjson's DOM refuses (" +
+           simdjson::error_message(parsed) + ")");
+    }
+    // The padding after the value: whitespace other than spaces is 205.
+    if (parsed == simdjson::SUCCESS && h[first] == '{') {
+      size_t last = n;
+      while (last > first && IsJsonSpace(h[last - 1])) --last;
+      bool other_than_spaces = false;
+      for (size_t i = last; i < n; ++i) other_than_spaces |= h[i] != ' ';
+      expect(Code::kHeaderPaddingNotSpaces,
+             other_than_spaces && policy.padding_not_spaces != Action::kIgnore,
+             "padding after the JSON value");
+    }
+  }
+  // 402 names a literal past 2^64 - 1: read again from its digits.
+  for (const stguard::Finding& f : report.findings) {
+    if (f.code != Code::kIntegerTooLarge || f.offset < 8 || f.offset - 8 >= n) continue;
+    size_t i = static_cast<size_t>(f.offset - 8);
+    unsigned __int128 value = 0;
+    bool wide = false;
+    for (; i < n && h[i] >= '0' && h[i] <= '9'; ++i) {
+      value = value * 10 + (h[i] - '0');
+      if (value > std::numeric_limits<uint64_t>::max()) wide = true, value = 0, i = n;
+    }
+    if (!wide && i < n && h[i] != '.' && h[i] != 'e' && h[i] != 'E' && i > f.offset - 8) {
+      Fail(w + ": 402 at " + std::to_string(f.offset) + " for an integer that fits 64 bits");
     }
   }
   // Layout rules run only on a complete table: an entry that could not be

@@ -96,8 +96,12 @@ void CheckAcceptedHeader(const stguard::Report& report, std::span<const uint8_t>
 // (201, at that byte: an independent UTF-8 decoder), a byte order mark
 // (202) and leading whitespace (203), each as the policy acts on it; a 206
 // only for a header nested deeper than max_json_depth, and one for JSON
-// (as simdjson's DOM reads it) nested deeper; no layout finding when an
-// entry could not be read (the table is incomplete).
+// (as simdjson's DOM reads it) nested deeper; a JSON grammar finding (204,
+// 207, 209) exactly when simdjson's DOM refuses the text for its grammar
+// (number and depth errors aside, where serde decides); 205 exactly when
+// the padding holds whitespace other than spaces; each 402 at a literal past
+// 2^64 - 1; no layout finding when an entry could not be read (the table is
+// incomplete).
 void CheckStages(const stguard::Report& report, std::span<const uint8_t> file,
                  const stguard::Policy& policy, const char* what);
 

@@ -17,7 +17,9 @@
 // compat, the work oracle (fuzz_common.h: the scaling mutations are how it
 // meets large repeats), and: a file compat accepts, re-serialized canonically (canonical
 // header from the collected tensor table, space-padded to 8, same data
-// bytes), is accepted again with the same tensor table; validated under
+// bytes), is accepted again with the same tensor table; fuzz_common's
+// CheckStages on every input (framing, text, nesting, the JSON grammar
+// against simdjson's DOM, 402s read again); validated under
 // default, when default accepts it too, its header passes fuzz_common's
 // CheckAcceptedHeader (simdjson's DOM reads the same schema and tensors).
 #include <algorithm>
@@ -747,6 +749,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckWork(size, "compat");
   stguard_fuzz::CheckFindings(report, "compat");
   stguard_fuzz::CheckAcceptedLayout(report, "compat");
+  // The stages from the bytes, the JSON grammar against simdjson's DOM
+  // included: the mutator's repeats, nests and escapes meet it here.
+  stguard_fuzz::CheckStages(report, bytes, compat, "compat");
   if (report.verdict != stguard::Verdict::kAccept) return 0;
 
   // What compat accepts, validated under default too (default accepts
