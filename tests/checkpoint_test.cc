@@ -227,6 +227,40 @@ TEST_F(TamperedCheckpoint, DuplicateKeyInWeightMapWrittenWithAnEscape) {
   ExpectDefaultRejectsCompatWarns(Code::kIndexDuplicateKey);
 }
 
+TEST(CheckpointIndex, WeightMapNamesWithOneHashAreToldApart) {
+  // Two names with the same 64-bit FNV-1a hash (the weight_map's sort key),
+  // interleaved and repeated: A, B, A, B, B. The loader keeps the last of
+  // each, so exactly three entries are repeats, and each name still finds
+  // its tensor in the shard.
+  const std::string a = "c5bde799c2362419", b = "a1a9a9bf38687075";
+  const fs::path dir = fs::temp_directory_path() /
+                       ("stguard_ckpt_collide_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string header = testing::PadToEight(
+      "{\"" + a + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"" + b +
+      "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}");
+  std::ofstream(dir / "s.safetensors", std::ios::binary)
+      << testing::Prefix(header.size()) << header << "xy";
+  const auto entry = [](const std::string& name) { return "\"" + name + "\":\"s.safetensors\""; };
+  std::ofstream(dir / kIndexName) << "{\"weight_map\":{" << entry(a) << "," << entry(b) << ","
+                                  << entry(a) << "," << entry(b) << "," << entry(b) << "}}";
+  const CheckpointReport compat = ValidateCheckpoint((dir / kIndexName).string(),
+                                                     *BuiltinPolicy("compat"));
+  size_t repeats = 0;
+  for (const Finding& f : compat.findings) {
+    EXPECT_EQ(f.code, Code::kIndexDuplicateKey) << Dump(compat);
+    repeats += f.code == Code::kIndexDuplicateKey;
+  }
+  EXPECT_EQ(repeats, 3u) << Dump(compat);
+  EXPECT_EQ(compat.verdict, Verdict::kAccept) << Dump(compat);
+  std::ofstream(dir / kIndexName) << "{\"weight_map\":{" << entry(b) << "," << entry(a) << "}}";
+  const CheckpointReport strict = ValidateCheckpoint((dir / kIndexName).string(),
+                                                     *BuiltinPolicy("default"));
+  EXPECT_EQ(strict.verdict, Verdict::kAccept) << Dump(strict);
+  EXPECT_TRUE(strict.findings.empty()) << Dump(strict);
+  fs::remove_all(dir);
+}
+
 TEST_F(TamperedCheckpoint, TensorInTwoShards) {
   // Shard 4 gets a copy of a tensor that shard 1 holds.
   const std::string header = testing::PadToEight(

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "duplicate_names.h"
@@ -199,20 +200,41 @@ class Reader {
 
   // Sorts by (hash, name, position) and reports every entry after the
   // first of a name (803); a loader's dict keeps the last.
+  // Sorts the entries by (hash, name, position), the order Find searches,
+  // and marks every entry a later one of its name shadows. The sort compares
+  // integers only, (hash, position); names are compared within runs of one
+  // hash, each entry against the run's first once, and a run is sorted by
+  // name only when it mixes names (a collision). A name repeated 12 million
+  // times took 2.2 s of string comparisons in the sort.
   void SortAndMarkShadowed() {
     std::vector<ListedTensor>& t = out_.tensors;
-    std::sort(t.begin(), t.end(), [&](const ListedTensor& a, const ListedTensor& b) {
-      if (a.hash != b.hash) return a.hash < b.hash;
-      const int order = CompareNames(a, b);
-      return order != 0 ? order < 0 : a.key_pos < b.key_pos;
+    CountWork(t.size() * (1 + std::bit_width(t.size())));
+    std::sort(t.begin(), t.end(), [](const ListedTensor& a, const ListedTensor& b) {
+      return a.hash != b.hash ? a.hash < b.hash : a.key_pos < b.key_pos;
     });
-    for (size_t i = 0; i + 1 < t.size(); ++i) {
-      if (t[i].hash != t[i + 1].hash || CompareNames(t[i], t[i + 1]) != 0) continue;
-      t[i].shadowed = 1;
-      sink_.AddAction(Code::kIndexDuplicateKey, policy_.index_consistency, t[i + 1].key_pos,
-                      out_.Name(t[i + 1]),
-                      sink_.Wants(Code::kIndexDuplicateKey) ? "key repeated in weight_map"
-                                                            : std::string());
+    for (size_t begin = 0; begin < t.size();) {
+      size_t end = begin + 1;
+      while (end < t.size() && t[end].hash == t[begin].hash) ++end;
+      bool one_name = true;
+      for (size_t i = begin + 1; i < end && one_name; ++i) {
+        one_name = CompareNames(t[begin], t[i]) == 0;
+      }
+      if (!one_name) {
+        std::sort(t.begin() + begin, t.begin() + end,
+                  [&](const ListedTensor& a, const ListedTensor& b) {
+                    const int order = CompareNames(a, b);
+                    return order != 0 ? order < 0 : a.key_pos < b.key_pos;
+                  });
+      }
+      for (size_t i = begin; i + 1 < end; ++i) {
+        if (!one_name && CompareNames(t[i], t[i + 1]) != 0) continue;
+        t[i].shadowed = 1;
+        sink_.AddAction(Code::kIndexDuplicateKey, policy_.index_consistency, t[i + 1].key_pos,
+                        out_.Name(t[i + 1]),
+                        sink_.Wants(Code::kIndexDuplicateKey) ? "key repeated in weight_map"
+                                                              : std::string());
+      }
+      begin = end;
     }
   }
 

@@ -21,9 +21,10 @@ struct ValidateOptions {
   // Findings kept per code; the rest are counted in one kFindingsTruncated
   // finding, so a hostile header cannot grow the report without bound.
   uint32_t max_findings_per_code = 32;
-  // The header's top-level members are parsed in batches of about this many
-  // bytes: memory follows a batch, not the header. The verdict and the
-  // findings do not depend on it (a test checks batch sizes down to 1).
+  // No longer read: the header is validated in one streaming pass that
+  // builds no tree, so there are no batches to size. Kept so that code
+  // setting it still compiles; tests still set it to show it changes
+  // nothing.
   uint32_t json_batch_bytes = 256 * 1024;
   // Read the whole file once, in chunks: SHA-256 of the file and of every
   // tensor (Report::content), NaN/Inf counts in float tensors and BOOL bytes
