@@ -712,6 +712,110 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
              "padding after the JSON value");
     }
   }
+  // Surrogate escapes, read apart from simdjson (its 3.1 takes a leading
+  // surrogate before any \u escape): serde_json refuses a leading
+  // surrogate not followed by a trailing one, and a trailing one alone.
+  if (!has(Code::kJsonTooDeep) && !has(Code::kJsonNumberOverflow) &&
+      !has(Code::kTopLevelNotObject) && !has(Code::kJsonSyntax) &&
+      !has(Code::kHeaderTrailingContent) && !has(Code::kJsonInvalidString)) {
+    const auto hex4 = [&](size_t at, uint32_t& out) {
+      if (at + 4 > n) return false;
+      out = 0;
+      for (size_t k = at; k < at + 4; ++k) {
+        const uint8_t c = h[k];
+        const int d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+        if (d < 0) return false;
+        out = out * 16 + static_cast<uint32_t>(d);
+      }
+      return true;
+    };
+    bool inside = false;
+    for (size_t i = first; i < n; ++i) {
+      if (!inside) {
+        inside = h[i] == '"';
+        continue;
+      }
+      if (h[i] == '"') {
+        inside = false;
+      } else if (h[i] == '\\' && i + 1 < n) {
+        uint32_t unit = 0, next = 0;
+        if (h[i + 1] == 'u' && hex4(i + 2, unit)) {
+          const bool leading = unit >= 0xD800 && unit <= 0xDBFF;
+          const bool trailing = unit >= 0xDC00 && unit <= 0xDFFF;
+          const bool paired = leading && i + 8 <= n && h[i + 6] == '\\' && h[i + 7] == 'u' &&
+                              hex4(i + 8, next) && next >= 0xDC00 && next <= 0xDFFF;
+          if ((leading && !paired) || trailing) {
+            Fail(w + ": an unpaired surrogate escape at " + std::to_string(8 + i) +
+                 " without a JSON string finding");
+          }
+          i += paired ? 11 : 5;
+        } else {
+          ++i;
+        }
+      }
+    }
+  }
+  // Number literals, read apart from serde_number: the decimal exponent of
+  // each (its magnitude is in [10^E, 10^(E+1))). At 10^309 or more a literal
+  // is past f64 whatever serde's arithmetic, below 10^308 it never is: a 208
+  // names a literal of E >= 308, and one of E >= 309 gets a 208 unless the
+  // reading stopped before it.
+  {
+    bool inside = false;
+    bool overflow_seen = false;
+    for (size_t i = first; i < n; ++i) {
+      const uint8_t c = h[i];
+      if (inside) {
+        if (c == '\\') ++i;
+        else if (c == '"') inside = false;
+        continue;
+      }
+      if (c == '"') {
+        inside = true;
+        continue;
+      }
+      if (c != '-' && (c < '0' || c > '9')) continue;
+      const size_t begin = i;
+      size_t k = i + (c == '-');
+      int64_t e = 0;          // decimal exponent of the first nonzero digit
+      bool nonzero = false;
+      int64_t int_digits = 0;
+      for (; k < n && h[k] >= '0' && h[k] <= '9'; ++k) {
+        if (!nonzero && h[k] != '0') nonzero = true, int_digits = 0;
+        if (nonzero) ++int_digits;
+      }
+      if (nonzero) e = int_digits - 1;
+      if (k < n && h[k] == '.') {
+        int64_t place = 0;
+        for (++k; k < n && h[k] >= '0' && h[k] <= '9'; ++k) {
+          --place;
+          if (!nonzero && h[k] != '0') nonzero = true, e = place;
+        }
+      }
+      if (k < n && (h[k] == 'e' || h[k] == 'E')) {
+        ++k;
+        bool minus = false;
+        if (k < n && (h[k] == '+' || h[k] == '-')) minus = h[k++] == '-';
+        int64_t exp = 0;
+        for (; k < n && h[k] >= '0' && h[k] <= '9'; ++k) exp = std::min<int64_t>(exp * 10 + (h[k] - '0'), 1000000000);
+        e += minus ? -exp : exp;
+      }
+      i = k - 1;
+      const stguard::Finding* overflow = FirstOf(report, Code::kJsonNumberOverflow);
+      if (overflow != nullptr && overflow->offset == 8 + begin && (!nonzero || e < 308)) {
+        Fail(w + ": 208 at " + std::to_string(overflow->offset) + " for a literal of magnitude below 10^308");
+      }
+      overflow_seen |= nonzero && e >= 309;
+    }
+    if (overflow_seen && !has(Code::kJsonNumberOverflow) && !has(Code::kJsonTooDeep) &&
+        !has(Code::kJsonSyntax) && !has(Code::kJsonInvalidString) &&
+        !has(Code::kHeaderTrailingContent) && !has(Code::kTopLevelNotObject)) {
+      Fail(w + ": a literal of magnitude 10^309 or more without 208");
+    }
+  }
   // 402 names a literal past 2^64 - 1: read again from its digits.
   for (const stguard::Finding& f : report.findings) {
     if (f.code != Code::kIntegerTooLarge || f.offset < 8 || f.offset - 8 >= n) continue;
