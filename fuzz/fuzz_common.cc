@@ -1,5 +1,7 @@
 #include "fuzz_common.h"
 
+#include "format_identify.h"
+
 #include <simdjson.h>
 
 #include <openssl/sha.h>
@@ -611,6 +613,26 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
            (present ? " missing: " : " unexpected: ") + why);
     }
   };
+  // A file whose framing or header text failed is named from its first
+  // bytes when they are another format (the report says what was
+  // uploaded); any other file never is.
+  {
+    const bool unreadable_header =
+        has(Code::kFileTooShort) || has(Code::kHeaderTooLarge) || has(Code::kHeaderPastEof) ||
+        has(Code::kHeaderInvalidUtf8) || has(Code::kHeaderBom) ||
+        has(Code::kHeaderTrailingContent) || has(Code::kJsonTooDeep) ||
+        has(Code::kJsonSyntax) || has(Code::kJsonNumberOverflow) ||
+        has(Code::kJsonInvalidString) || has(Code::kTopLevelNotObject);
+    const size_t window = std::min(file.size(), stguard::internal::kIdentifyWindowBytes);
+    const std::optional<stguard::internal::ForeignFormat> format =
+        stguard::internal::IdentifyForeignFormat(file.first(window), file.size());
+    const bool named = has(Code::kPickleFormat) || has(Code::kForeignFormat);
+    if (named != (unreadable_header && format.has_value())) {
+      Fail(w + (named ? ": a format named for a file whose header was read"
+                      : ": a file whose header failed, identified as " +
+                            std::string(format->name) + ", not named"));
+    }
+  }
   // Framing, from the prefix alone.
   const size_t size = file.size();
   expect(Code::kFileTooShort, size < 8, "file of " + std::to_string(size) + " bytes");
