@@ -352,6 +352,26 @@ namespace {
 
 bool IsJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// Calls visit(i) for each byte h[i] (from <= i < n) outside JSON strings:
+// a string, its quotes and its escapes are stepped over. visit returns the
+// position to go on from (i + 1 after one byte).
+template <typename Visit>
+void ForEachByteOutsideStrings(const uint8_t* h, size_t from, size_t n, Visit visit) {
+  bool in_string = false;
+  for (size_t i = from; i < n;) {
+    const uint8_t c = h[i];
+    if (in_string) {
+      if (c == '"') in_string = false;
+      i += c == '\\' ? 2 : 1;
+    } else if (c == '"') {
+      in_string = true;
+      ++i;
+    } else {
+      i = visit(i);
+    }
+  }
+}
+
 // A dtype value as the reference's enum deserializer takes it: "NAME", or
 // {"NAME": null} (the object form) when `object_form_allowed`. Empty when
 // neither.
@@ -403,22 +423,15 @@ void CheckAcceptedHeader(const Report& report, std::span<const uint8_t> file,
                             policy.metadata_null == Action::kReject &&
                             policy.dtype_object_form == Action::kReject;
   if (plain_schema) {
-    bool in_string = false;
-    for (size_t i = 0; i < n; ++i) {
+    ForEachByteOutsideStrings(h, 0, n, [&](size_t i) {
       const uint8_t c = h[i];
-      if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (!(IsJsonSpace(c) || (c >= '0' && c <= '9') || c == '{' || c == '}' ||
-                   c == '[' || c == ']' || c == ',' || c == ':')) {
+      if (!(IsJsonSpace(c) || (c >= '0' && c <= '9') || c == '{' || c == '}' || c == '[' ||
+            c == ']' || c == ',' || c == ':')) {
         Fail(w + ": byte '" + std::string(1, static_cast<char>(c)) + "' at " + std::to_string(i) +
              " outside strings, where only integers written as digits may be");
       }
-    }
+      return i + 1;
+    });
   }
   // The value, read by another parser. Compat reads some numbers simdjson
   // refuses (integers past 2^64 in unknown fields, serde's f64 range):
@@ -673,20 +686,15 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
   // simdjson's DOM reads as JSON, gets one unless a number serde refuses
   // (208) comes first.
   uint32_t depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = first; i < n; ++i) {
+  ForEachByteOutsideStrings(h, first, n, [&](size_t i) {
     const uint8_t c = h[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
+    if (c == '{' || c == '[') {
       deepest = std::max(deepest, ++depth);
     } else if ((c == '}' || c == ']') && depth > 0) {
       --depth;
     }
-  }
+    return i + 1;
+  });
   if (has(Code::kJsonTooDeep) && deepest <= policy.max_json_depth) {
     Fail(w + ": 206 for a header nested " + std::to_string(deepest) + " deep (limit " +
          std::to_string(policy.max_json_depth) + ")");
@@ -786,23 +794,13 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
   // names a literal of E >= 308, and one of E >= 309 gets a 208 unless the
   // reading stopped before it.
   {
-    bool inside = false;
     bool overflow_seen = false;
-    for (size_t i = first; i < n; ++i) {
+    ForEachByteOutsideStrings(h, first, n, [&](size_t i) {
       const uint8_t c = h[i];
-      if (inside) {
-        if (c == '\\') ++i;
-        else if (c == '"') inside = false;
-        continue;
-      }
-      if (c == '"') {
-        inside = true;
-        continue;
-      }
-      if (c != '-' && (c < '0' || c > '9')) continue;
+      if (c != '-' && (c < '0' || c > '9')) return i + 1;
       const size_t begin = i;
       size_t k = i + (c == '-');
-      int64_t e = 0;          // decimal exponent of the first nonzero digit
+      int64_t e = 0;  // decimal exponent of the first nonzero digit
       bool nonzero = false;
       int64_t int_digits = 0;
       for (; k < n && h[k] >= '0' && h[k] <= '9'; ++k) {
@@ -822,16 +820,19 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
         bool minus = false;
         if (k < n && (h[k] == '+' || h[k] == '-')) minus = h[k++] == '-';
         int64_t exp = 0;
-        for (; k < n && h[k] >= '0' && h[k] <= '9'; ++k) exp = std::min<int64_t>(exp * 10 + (h[k] - '0'), 1000000000);
+        for (; k < n && h[k] >= '0' && h[k] <= '9'; ++k) {
+          exp = std::min<int64_t>(exp * 10 + (h[k] - '0'), 1000000000);
+        }
         e += minus ? -exp : exp;
       }
-      i = k - 1;
       const stguard::Finding* overflow = FirstOf(report, Code::kJsonNumberOverflow);
       if (overflow != nullptr && overflow->offset == 8 + begin && (!nonzero || e < 308)) {
-        Fail(w + ": 208 at " + std::to_string(overflow->offset) + " for a literal of magnitude below 10^308");
+        Fail(w + ": 208 at " + std::to_string(overflow->offset) +
+             " for a literal of magnitude below 10^308");
       }
       overflow_seen |= nonzero && e >= 309;
-    }
+      return k;
+    });
     if (overflow_seen && !has(Code::kJsonNumberOverflow) && !has(Code::kJsonTooDeep) &&
         !has(Code::kJsonSyntax) && !has(Code::kJsonInvalidString) &&
         !has(Code::kHeaderTrailingContent) && !has(Code::kTopLevelNotObject)) {
