@@ -272,12 +272,28 @@ void CheckSeverities(const Report& report, const stguard::Policy& policy, const 
 }
 
 void CheckTensorSizes(const Report& report, const char* what) {
-  if (report.verdict != Verdict::kAccept) return;
   using u128 = unsigned __int128;
   constexpr u128 kU64Max = ~uint64_t{0};
+  const bool accepted = report.verdict == Verdict::kAccept;
+  // Rejected files too: each 602 (size mismatch) must name a tensor whose
+  // size, recomputed here, is not its range, and each such tensor must be
+  // named by one. A bug shared by the validator's size and its check (an
+  // element too many, a wrong bit width) rejects correct files, which the
+  // accepted-only check never sees. Names are compared when short enough to
+  // be reported whole; the missing direction is skipped once findings were
+  // truncated.
+  constexpr size_t kWholeName = 200;
+  std::set<std::string_view> reported, mismatched, checked;
+  bool truncated = false;
+  for (const Finding& f : report.findings) {
+    if (f.code == stguard::Code::kFindingsTruncated) truncated = true;
+    if (f.code == stguard::Code::kTensorSizeMismatch && f.tensor && f.tensor->size() < kWholeName) {
+      reported.insert(*f.tensor);
+    }
+  }
   for (const TensorRecord& t : report.tensors) {
     const int bits = DtypeWidth(stguard::DtypeName(t.dtype));
-    if (bits < 0) Fail(std::string(what) + ": accepted tensor of an unknown dtype");
+    if (bits < 0) Fail(std::string(what) + ": tensor of an unknown dtype in the table");
     // Left to right, as the reference folds: elements x bits must stay in
     // 64 bits at every step.
     u128 elements = 1;
@@ -288,14 +304,34 @@ void CheckTensorSizes(const Report& report, const char* what) {
       if (overflow) elements = kU64Max + 1;  // sticky, and no 128-bit wrap
     }
     const u128 total_bits = elements * static_cast<unsigned>(bits);
-    if (overflow || total_bits > kU64Max) {
-      Fail(std::string(what) + ": accepted tensor " + t.name + " whose size overflows 64 bits");
+    overflow = overflow || total_bits > kU64Max;
+    const bool partial = !overflow && total_bits % 8 != 0;
+    const bool sized = !overflow && !partial && t.data_end >= t.data_begin;
+    const bool mismatch = sized && total_bits / 8 != t.data_end - t.data_begin;
+    if (accepted) {
+      if (overflow) {
+        Fail(std::string(what) + ": accepted tensor " + t.name + " whose size overflows 64 bits");
+      }
+      if (partial) Fail(std::string(what) + ": accepted tensor " + t.name + " of a partial byte");
+      if (!sized || mismatch) {
+        Fail(std::string(what) + ": accepted tensor " + t.name + " whose range is not its size");
+      }
     }
-    if (total_bits % 8 != 0) {
-      Fail(std::string(what) + ": accepted tensor " + t.name + " of a partial byte");
+    if (t.name.size() >= kWholeName) continue;
+    if (sized) checked.insert(t.name);
+    if (mismatch) mismatched.insert(t.name);
+  }
+  for (const std::string_view name : reported) {
+    if (checked.count(name) != 0 && mismatched.count(name) == 0) {
+      Fail(std::string(what) + ": 602 size mismatch for tensor " + std::string(name) +
+           ", whose range is its size by an independent dtype table");
     }
-    if (t.data_end < t.data_begin || total_bits / 8 != t.data_end - t.data_begin) {
-      Fail(std::string(what) + ": accepted tensor " + t.name + " whose range is not its size");
+  }
+  if (truncated) return;
+  for (const std::string_view name : mismatched) {
+    if (reported.count(name) == 0) {
+      Fail(std::string(what) + ": tensor " + std::string(name) +
+           " whose range is not its size has no 602 size-mismatch finding");
     }
   }
 }

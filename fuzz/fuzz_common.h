@@ -68,9 +68,11 @@ uint64_t WorkSoFar();
 void CheckSeverities(const stguard::Report& report, const stguard::Policy& policy,
                      const char* what);
 
-// For an accepted report validated with collect_tensors: each tensor's byte
-// range is its shape's element count times its dtype's width, recomputed
-// here in 128-bit arithmetic from an independent dtype table.
+// For a report validated with collect_tensors, each tensor's size is its
+// shape's element count times its dtype's width, recomputed here in 128-bit
+// arithmetic from an independent dtype table. Accepted: every range is its
+// tensor's size. Accepted or not: a 602 size-mismatch finding names exactly
+// the tensors (short names) whose range is not their size.
 void CheckTensorSizes(const stguard::Report& report, const char* what);
 
 // For an accepted report validated with collect_tensors: the header, read

@@ -4,8 +4,9 @@
 //   - the same bytes give the same report twice (one policy, chosen by the
 //     input, validated again with the fast paths off: repeatable, and the
 //     plain reader changes nothing);
-//   - every report passes fuzz_check's per-report checks and the severity
-//     oracle;
+//   - every report passes fuzz_check's per-report checks, the severity
+//     oracle and the size oracle (each 602 re-derived from an independent
+//     dtype table);
 //   - each finding's code round-trips through Info()/ParseCode().
 // fuzz_check holds the per-input checks on one validation, to stay fast;
 // this target holds the ones that need several.
@@ -59,6 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (int i = 0; i < stguard_fuzz::kBuiltinCount; ++i) {
     stguard_fuzz::CheckSeverities(reports[i], stguard_fuzz::BuiltinByIndex(i), kWhat[i]);
+    stguard_fuzz::CheckTensorSizes(reports[i], kWhat[i]);
   }
 
   // One policy (chosen by the input) again, with the fast paths off: the

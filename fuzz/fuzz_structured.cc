@@ -749,6 +749,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stguard_fuzz::CheckWork(size, "compat");
   stguard_fuzz::CheckFindings(report, "compat");
   stguard_fuzz::CheckAcceptedLayout(report, "compat");
+  stguard_fuzz::CheckTensorSizes(report, "compat");
   // The stages from the bytes, the JSON grammar against simdjson's DOM
   // included: the mutator's repeats, nests and escapes meet it here.
   stguard_fuzz::CheckStages(report, bytes, compat, "compat");
