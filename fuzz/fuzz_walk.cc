@@ -19,7 +19,8 @@
 //   other entries by relative or absolute path, the outside sentinel, unsafe
 //   names, raw text), a symlink's target (an entry, outside/..., dangling,
 //   itself, ".", "..", raw text), a hard link's entry.
-// Beside the tree, outside/ holds a valid safetensors sentinel, a FIFO, a
+// Beside the tree, outside/ (named tree-outside/, a name that extends the
+// tree's) holds a valid safetensors sentinel, a FIFO, a
 // directory, a pickle and a symlink back into the tree; inotify watches it
 // and every FIFO made.
 //
@@ -212,7 +213,7 @@ constexpr std::string_view kOutsideNames[] = {"sentinel.safetensors", "fifo", "d
 struct Private {
   std::string base;     // real path
   std::string tree;     // base/tree
-  std::string outside;  // base/outside
+  std::string outside;  // base/tree-outside
   stguard_fuzz::OpenWatch watch;
 };
 
@@ -221,7 +222,10 @@ Private& TheDir() {
     auto* d = new Private;
     d->base = stguard_fuzz::MakePrivateDir("walk");
     d->tree = d->base + "/tree";
-    d->outside = d->base + "/outside";
+    // "tree-outside": a sibling whose name extends the tree's, so that a
+    // root test by string prefix ("/b/tree-outside" starts with "/b/tree")
+    // lets the oracles see it.
+    d->outside = d->base + "/tree-outside";
     if (::mkdir(d->tree.c_str(), 0700) != 0 || ::mkdir(d->outside.c_str(), 0700) != 0 ||
         ::mkdir((d->outside + "/dir").c_str(), 0700) != 0 ||
         ::mkfifo((d->outside + "/fifo").c_str(), 0600) != 0 ||
