@@ -93,6 +93,8 @@ std::string TerminalSafe(std::string_view bytes) {
   return out;
 }
 
+std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
+
 std::string RenderText(const FileResult& result, bool color) {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
@@ -313,8 +315,6 @@ void RenderJsonLine(std::ostream& out, const FileResult& result) {
 }
 
 namespace {
-
-std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
 
 // RFC 3986: keep unreserved characters and '/', percent-encode the rest.
 std::string UriEncodePath(std::string_view path) {
