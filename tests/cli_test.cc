@@ -471,6 +471,11 @@ TEST_F(CliTest, ShortOptionsAreTheLongOnes) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.out, "");
   EXPECT_NE(unknown.err.find("--bogus"), std::string::npos) << unknown.err;
+  // An argument quoted in the error cannot drive the terminal.
+  const testing::CliRun hostile = testing::RunCli({"check", "--\x1b[2J", kGood});
+  EXPECT_EQ(hostile.exit_code, 2);
+  EXPECT_EQ(hostile.err.find('\x1b'), std::string::npos) << hostile.err;
+  EXPECT_NE(hostile.err.find("--\\x1b[2J"), std::string::npos) << hostile.err;
 }
 
 TEST_F(CliTest, AFileNamedTwiceIsCheckedOnce) {
@@ -616,6 +621,9 @@ TEST_F(CliTest, ColorOnlyWhenAskedOrOnATerminalWithoutNoColor) {
   EXPECT_TRUE(escapes(tty.out)) << tty.out;
   EXPECT_TRUE(escapes(RunOnTerminal({"check", kGood}, "").out));
   EXPECT_FALSE(escapes(RunOnTerminal({"check", kGood}, "1").out));
+  // No terminal control either: the progress line (from 20 files on) is
+  // cleared only when it was drawn.
+  EXPECT_FALSE(escapes(RunOnTerminal({"check", kGood, kBad, kGood + ".missing"}, "1").out));
   EXPECT_FALSE(escapes(RunOnTerminal({"check", "--color=never", kGood}, nullptr).out));
   EXPECT_TRUE(escapes(RunOnTerminal({"check", "--color=always", kGood}, "1").out));
   // A report written to a file is not coloured unless asked.

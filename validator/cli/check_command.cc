@@ -113,6 +113,7 @@ int RunCheck(const CheckArgs& args) {
   const bool streaming = args.format == "text" || args.format == "jsonl";
   const bool color = args.format == "text" && UseColor(args.color, args.output.empty());
   const bool progress = ::isatty(STDERR_FILENO) == 1;
+  bool progress_shown = false;  // the progress line is on the terminal
   std::vector<FileResult> results;
   bool any_io_error = false, any_rejected = false, any_warning = false;
   auto emit = [&](FileResult&& r) {
@@ -121,14 +122,13 @@ int RunCheck(const CheckArgs& args) {
     any_rejected |= r.io_ok && r.report.verdict == Verdict::kReject;
     any_warning |= warned;
     if (streaming) {
-      if (progress && results.size() > 0) ClearProgress();
+      if (progress_shown) ClearProgress();
+      progress_shown = false;
       const bool fails = !r.io_ok || r.report.verdict == Verdict::kReject ||
                          (fail_on_warning && warned);
       if (args.format == "text" && (!args.quiet || fails)) *out << RenderText(r, color);
       if (args.format == "jsonl") *out << RenderJsonLine(r);
       out->flush();
-    }
-    if (streaming) {
       // Written already: the summary needs only the verdict, so a scan of
       // many files (with --deep, each with a hash per tensor) keeps no
       // report but the one being written.
@@ -139,7 +139,10 @@ int RunCheck(const CheckArgs& args) {
     } else {
       results.push_back(std::move(r));
     }
-    if (progress && results.size() >= 20) DrawProgress(results.size());
+    if (progress && results.size() >= 20) {
+      DrawProgress(results.size());
+      progress_shown = true;
+    }
   };
   std::vector<std::string> file_paths;
   for (const std::string& path : args.paths) {
@@ -157,7 +160,7 @@ int RunCheck(const CheckArgs& args) {
   }
   const ScanSummary summary =
       ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
-  if (progress && results.size() >= 20) ClearProgress();
+  if (progress_shown) ClearProgress();
   if (args.format == "json") *out << RenderJson(results, policy, &summary);
   if (args.format == "sarif") *out << RenderSarif(results, policy);
   if (args.format == "text") *out << RenderTextSummary(results, policy, color, &summary);

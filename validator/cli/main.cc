@@ -87,7 +87,9 @@ int ParseFailure(const CLI::App& app, const CLI::ParseError& e) {
   const CLI::App* command = &app;
   for (const CLI::App* sub : app.get_subcommands()) command = sub;
   const std::string name = command == &app ? "stguard" : "stguard " + command->get_name();
-  std::cerr << name << ": " << e.what() << "\nRun '" << name << " --help' for the options.\n";
+  // The message can quote an argument: escaped like every name shown.
+  std::cerr << name << ": " << TerminalSafe(e.what()) << "\nRun '" << name
+            << " --help' for the options.\n";
   return kExitUsage;
 }
 
@@ -126,8 +128,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1u, 256u).description(""))
       ->type_name("N");
   check->add_flag("-q,--quiet", check_args.quiet,
-                  "text: print only the files that fail (rejected, unreadable;\n"
-                  "with --fail-on warning, warned) and the summary line");
+                  "--format text only: print just the files that fail (rejected,\n"
+                  "unreadable; with --fail-on warning, warned) and the summary line");
   check
       ->add_option("--fail-on", check_args.fail_on,
                    "error (default): exit 1 when a file is rejected; warning: also\n"
