@@ -1,8 +1,10 @@
 // The stguard CLI as a user meets it: exit codes, the JSON document's shape,
 // text output, explain, policies, usage errors.
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <simdjson.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -14,6 +16,7 @@
 
 #include "stguard/codes.h"
 
+#include "run_cli.h"
 #include "safetensors_builder.h"
 
 namespace stguard {
@@ -77,8 +80,6 @@ TEST_F(CliTest, ExitTwoForIoAndUsageErrors) {
   EXPECT_EQ(Stguard("check --bogus " + kGood).exit_code, 2);
   EXPECT_EQ(Stguard("frobnicate").exit_code, 2);
   EXPECT_EQ(Stguard("").exit_code, 2);
-  // A directory holding no *.safetensors is a usage error, not a pass.
-  EXPECT_EQ(Stguard("check " + dir_.string()).exit_code, 2);
 }
 
 TEST_F(CliTest, BadPoliciesExitTwoWithAMessage) {
@@ -188,7 +189,8 @@ TEST_F(CliTest, ExplainPrintsACodeByNumberOrId) {
 TEST_F(CliTest, HelpAndVersion) {
   const CliRun help = Stguard("--help");
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.out.find("usage: stguard check"), std::string::npos);
+  EXPECT_NE(help.out.find("Usage: stguard [OPTIONS] COMMAND"), std::string::npos);
+  EXPECT_NE(help.out.find("3 nothing to check"), std::string::npos);
   const CliRun version = Stguard("--version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("stguard ", 0), 0u);
@@ -365,6 +367,320 @@ TEST_F(CliTest, PickleAndOtherFormatsAreNamed) {
   const CliRun j = Stguard("check " + Write("junk.safetensors", "hello, world"));
   EXPECT_EQ(j.exit_code, 1);
   EXPECT_EQ(j.out.find("foreign-format"), std::string::npos) << j.out;
+}
+
+
+// ---------------------------------------------------------------------------
+// Arguments (CLI11): help, short options, filters, output file, exit statuses
+
+// The paths of a --format jsonl report, in order.
+std::vector<std::string> JsonlPaths(const std::string& out) {
+  std::vector<std::string> paths;
+  std::istringstream lines(out);
+  std::string line;
+  simdjson::dom::parser parser;
+  while (std::getline(lines, line)) {
+    simdjson::dom::element object;
+    if (parser.parse(line).get(object) != simdjson::SUCCESS) return {"unparsable: " + line};
+    paths.emplace_back(std::string_view(object["path"]));
+  }
+  return paths;
+}
+
+// The CLI with its standard output and error on a terminal (a pty), and
+// NO_COLOR set to `no_color` (nullptr: unset).
+testing::CliRun RunOnTerminal(const std::vector<std::string>& args, const char* no_color) {
+  testing::CliRun run;
+  std::vector<std::string> copies = args;
+  std::string program = STGUARD_CLI_PATH;
+  std::vector<char*> argv = {program.data()};
+  for (std::string& a : copies) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  if (pid < 0) return run;
+  if (pid == 0) {
+    if (no_color == nullptr) {
+      ::unsetenv("NO_COLOR");
+    } else {
+      ::setenv("NO_COLOR", no_color, 1);
+    }
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(terminal, buffer, sizeof buffer)) > 0) run.out.append(buffer, static_cast<size_t>(n));
+  ::close(terminal);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST_F(CliTest, EveryCommandHasHelpOnStandardOutput) {
+  for (const std::string command : std::vector<std::string>{"check", "verify", "explain",
+                                                             "policy", "codes"}) {
+    const testing::CliRun help = testing::RunCli({command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command << help.err;
+    EXPECT_NE(help.out.find("Usage: stguard " + command), std::string::npos) << help.out;
+    EXPECT_EQ(help.err, "") << command;
+    EXPECT_EQ(testing::RunCli({"help", command}).out, help.out) << command;
+  }
+  const testing::CliRun check = testing::RunCli({"check", "-h"});
+  EXPECT_EQ(check.exit_code, 0);
+  for (const char* option : {"-j,--jobs", "-p,--policy", "-f,--format", "-o,--output",
+                             "-q,--quiet", "--fail-on", "--include", "--exclude", "--color",
+                             "--root", "--deep", "fnmatch", "3 nothing to check"}) {
+    EXPECT_NE(check.out.find(option), std::string::npos) << option;
+  }
+  EXPECT_EQ(testing::RunCli({"help", "nope"}).exit_code, 2);
+}
+
+TEST_F(CliTest, VersionShortAndLong) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-V"}, {"--version"}, {"check", "-V"}}) {
+    const testing::CliRun run = testing::RunCli(args);
+    EXPECT_EQ(run.exit_code, 0) << args.back();
+    EXPECT_EQ(run.out.rfind("stguard ", 0), 0u) << run.out;
+  }
+}
+
+TEST_F(CliTest, ShortOptionsAreTheLongOnes) {
+  const std::string dir = kCorpus + "/reference/adversarial";
+  const testing::CliRun long_form =
+      testing::RunCli({"check", "--jobs", "2", "--policy", "compat", "--format", "jsonl", dir});
+  EXPECT_EQ(long_form.exit_code, 1);
+  ASSERT_FALSE(long_form.out.empty());
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"check", "-j2", "-p", "compat", "-f", "jsonl", dir},
+           {"check", "-j", "2", "-pcompat", "-fjsonl", dir},
+           {"check", "--jobs=2", "--policy=compat", "--format=jsonl", dir},
+           {"check", dir, "-f", "text", "-f", "jsonl", "-p", "compat", "-j", "2"}}) {
+    const testing::CliRun run = testing::RunCli(args);
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_EQ(run.out, long_form.out) << args[1];
+  }
+  EXPECT_EQ(testing::RunCli({"check", "-j", "257", kGood}).exit_code, 2);
+  EXPECT_EQ(testing::RunCli({"check", "--jobs", kGood}).exit_code, 2);
+  // After --, an argument that looks like an option is a path.
+  const testing::CliRun dashed = testing::RunCli({"check", "--", "--bogus"});
+  EXPECT_EQ(dashed.exit_code, 2);
+  EXPECT_NE(dashed.out.find("--bogus: ERROR cannot read"), std::string::npos) << dashed.out;
+  const testing::CliRun unknown = testing::RunCli({"check", "--bogus", kGood});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_NE(unknown.err.find("--bogus"), std::string::npos) << unknown.err;
+  // An argument quoted in the error cannot drive the terminal.
+  const testing::CliRun hostile = testing::RunCli({"check", "--\x1b[2J", kGood});
+  EXPECT_EQ(hostile.exit_code, 2);
+  EXPECT_EQ(hostile.err.find('\x1b'), std::string::npos) << hostile.err;
+  EXPECT_NE(hostile.err.find("--\\x1b[2J"), std::string::npos) << hostile.err;
+}
+
+TEST_F(CliTest, AFileNamedTwiceIsCheckedOnce) {
+  const std::vector<uint8_t> bytes = testing::ReadFileBytes(kGood);
+  const std::string file = Write("m/a.safetensors", std::string(bytes.begin(), bytes.end()));
+  fs::create_symlink(file, dir_ / "link.safetensors");
+  const std::string dotted = (dir_ / "m/./a.safetensors").string();
+  const std::string link = (dir_ / "link.safetensors").string();
+  const testing::CliRun text = testing::RunCli({"check", file, file, dotted, link});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find(file + ": ACCEPT"), 0u) << text.out;
+  EXPECT_EQ(text.out.find("ACCEPT", 1 + text.out.find("ACCEPT")), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("also at " + dotted + ", " + link), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1 file checked"), std::string::npos) << text.out;
+  const testing::CliRun lines =
+      testing::RunCli({"check", "-f", "jsonl", (dir_ / "m").string(), file, link});
+  EXPECT_EQ(JsonlPaths(lines.out), std::vector<std::string>{file});
+}
+
+TEST_F(CliTest, NothingToCheckExitsThree) {
+  fs::create_directories(dir_ / "empty");
+  const testing::CliRun empty = testing::RunCli({"check", (dir_ / "empty").string()});
+  EXPECT_EQ(empty.exit_code, 3);
+  EXPECT_NE(empty.err.find("nothing to check"), std::string::npos) << empty.err;
+  Write("configs/config.json", "{}");
+  Write("configs/README.md", "# a model");
+  const testing::CliRun skipped = testing::RunCli({"check", "-f", "json", (dir_ / "configs").string()});
+  EXPECT_EQ(skipped.exit_code, 3);
+  EXPECT_NE(skipped.err.find("2 skipped"), std::string::npos) << skipped.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(skipped.out).get(doc), simdjson::SUCCESS) << skipped.out;
+  EXPECT_EQ(simdjson::dom::array(doc["files"]).size(), 0u);
+  const testing::CliRun excluded = testing::RunCli(
+      {"check", "--exclude", "*.safetensors", kCorpus + "/examples/accepted"});
+  EXPECT_EQ(excluded.exit_code, 3);
+  EXPECT_NE(excluded.err.find("excluded by --include/--exclude"), std::string::npos)
+      << excluded.err;
+  // A file that cannot be read is still an I/O error.
+  EXPECT_EQ(testing::RunCli({"check", (dir_ / "missing.safetensors").string()}).exit_code, 2);
+}
+
+TEST_F(CliTest, IncludeAndExcludeFilterTheWalk) {
+  const std::vector<uint8_t> bytes = testing::ReadFileBytes(kGood);
+  const std::string model(bytes.begin(), bytes.end());
+  const std::string a = Write("tree/a.safetensors", model);
+  const std::string b = Write("tree/sub/b.safetensors", model);
+  const std::string c = Write("tree/sub/c.safetensors", model);
+  const std::string d = Write("tree/test/d.safetensors", model);
+  const std::string tree = (dir_ / "tree").string();
+  const auto walk = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"check", "-f", "jsonl"});
+    args.push_back(tree);
+    return JsonlPaths(testing::RunCli(args).out);
+  };
+  EXPECT_EQ(walk({}), (std::vector<std::string>{a, b, c, d}));
+  // A directory excluded is not entered; a base name matches at any depth.
+  EXPECT_EQ(walk({"--exclude", "test"}), (std::vector<std::string>{a, b, c}));
+  EXPECT_EQ(walk({"--exclude", "b.safetensors", "--exclude", "test"}),
+            (std::vector<std::string>{a, c}));
+  // Relative paths: '*' matches '/' too.
+  EXPECT_EQ(walk({"--include", "sub/*"}), (std::vector<std::string>{b, c}));
+  EXPECT_EQ(walk({"--include", "*/[bd].safetensors"}), (std::vector<std::string>{b, d}));
+  EXPECT_EQ(walk({"--include", "*.safetensors", "--exclude", "sub/c*"}),
+            (std::vector<std::string>{a, b, d}));
+  // Not relative to anything above the directory walked.
+  EXPECT_EQ(walk({"--include", "tree/*"}), std::vector<std::string>{});
+  // A path named on the command line is never filtered.
+  const testing::CliRun named = testing::RunCli({"check", "-f", "jsonl", "--exclude", "*", d});
+  EXPECT_EQ(JsonlPaths(named.out), std::vector<std::string>{d});
+}
+
+TEST_F(CliTest, OutputGoesToAFileWrittenWhole) {
+  const std::string report = (dir_ / "out/report.json").string();
+  fs::create_directories(dir_ / "out");
+  const testing::CliRun to_stdout = testing::RunCli({"check", "-f", "json", kGood, kBad});
+  const testing::CliRun to_file = testing::RunCli({"check", "-f", "json", "-o", report, kGood, kBad});
+  EXPECT_EQ(to_file.exit_code, 1);
+  EXPECT_EQ(to_file.out, "");
+  std::ifstream in(report, std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(written, to_stdout.out);
+  // Replaced, not appended to; no temporary file left beside it.
+  ASSERT_EQ(testing::RunCli({"check", "--output", report, kGood}).exit_code, 0);
+  std::ifstream again(report, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(again)), {});
+  EXPECT_EQ(text.rfind(kGood + ": ACCEPT", 0), 0u) << text;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()), 1);
+  // Into the directory walked: the temporary file is not met by the walk.
+  const std::vector<uint8_t> bytes = testing::ReadFileBytes(kGood);
+  Write("walked/model.safetensors", std::string(bytes.begin(), bytes.end()));
+  const std::string inside = (dir_ / "walked/report.sarif").string();
+  ASSERT_EQ(testing::RunCli({"check", "-f", "json", "-o", inside, (dir_ / "walked").string()})
+                .exit_code,
+            0);
+  std::ifstream walked(inside, std::ios::binary);
+  const std::string json((std::istreambuf_iterator<char>(walked)), {});
+  EXPECT_NE(json.find("\"not-a-model\":0,"), std::string::npos) << json;
+  // Unwritable: a missing directory, a path below a regular file, a directory.
+  for (const std::string& bad : {(dir_ / "no/such/dir/r.json").string(), kGood + "/r.json",
+                                 (dir_ / "out").string()}) {
+    const testing::CliRun run = testing::RunCli({"check", "-o", bad, kGood});
+    EXPECT_EQ(run.exit_code, 2) << bad;
+    EXPECT_EQ(run.out, "") << bad;
+    EXPECT_NE(run.err.find("cannot write"), std::string::npos) << run.err;
+  }
+}
+
+TEST_F(CliTest, FailOnWarningAlsoFailsOnWarnings) {
+  // GGUF: 109 other-weight-format, a warning under the default policy.
+  const std::string gguf = kCorpus + "/foreign/model.gguf";
+  const testing::CliRun by_default = testing::RunCli({"check", gguf});
+  EXPECT_EQ(by_default.exit_code, 0) << by_default.out;
+  EXPECT_NE(by_default.out.find("warning 109"), std::string::npos) << by_default.out;
+  EXPECT_EQ(testing::RunCli({"check", "--fail-on", "error", gguf}).exit_code, 0);
+  EXPECT_EQ(testing::RunCli({"check", "--fail-on", "warning", gguf}).exit_code, 1);
+  EXPECT_EQ(testing::RunCli({"check", "--fail-on", "warning", kGood}).exit_code, 0);
+  EXPECT_EQ(testing::RunCli({"check", "--fail-on", "info", kGood}).exit_code, 2);
+}
+
+TEST_F(CliTest, QuietPrintsOnlyFailingFilesAndTheSummary) {
+  const std::string gguf = kCorpus + "/foreign/model.gguf";
+  const testing::CliRun quiet = testing::RunCli({"check", "-q", kGood, kBad, gguf});
+  EXPECT_EQ(quiet.exit_code, 1);
+  EXPECT_EQ(quiet.out.find(kGood), std::string::npos) << quiet.out;
+  EXPECT_EQ(quiet.out.find(gguf), std::string::npos) << quiet.out;
+  EXPECT_EQ(quiet.out.rfind(kBad + ": REJECT", 0), 0u) << quiet.out;
+  EXPECT_NE(quiet.out.find("3 files checked"), std::string::npos) << quiet.out;
+  const testing::CliRun warned =
+      testing::RunCli({"check", "--quiet", "--fail-on", "warning", kGood, gguf});
+  EXPECT_EQ(warned.exit_code, 1);
+  EXPECT_EQ(warned.out.rfind(gguf + ": ACCEPT", 0), 0u) << warned.out;
+  EXPECT_EQ(testing::RunCli({"check", "-q", "-f", "json", kGood}).exit_code, 2);
+}
+
+TEST_F(CliTest, ColorOnlyWhenAskedOrOnATerminalWithoutNoColor) {
+  const auto escapes = [](const std::string& out) { return out.find("\033[") != std::string::npos; };
+  EXPECT_TRUE(escapes(testing::RunCli({"check", "--color", "always", kGood}).out));
+  EXPECT_FALSE(escapes(testing::RunCli({"check", "--color", "never", kGood}).out));
+  EXPECT_FALSE(escapes(testing::RunCli({"check", kGood}).out));  // auto, not a terminal
+  const testing::CliRun tty = RunOnTerminal({"check", kGood}, nullptr);
+  EXPECT_EQ(tty.exit_code, 0);
+  EXPECT_TRUE(escapes(tty.out)) << tty.out;
+  EXPECT_TRUE(escapes(RunOnTerminal({"check", kGood}, "").out));
+  EXPECT_FALSE(escapes(RunOnTerminal({"check", kGood}, "1").out));
+  // No terminal control either: the progress line (from 20 files on) is
+  // cleared only when it was drawn.
+  EXPECT_FALSE(escapes(RunOnTerminal({"check", kGood, kBad, kGood + ".missing"}, "1").out));
+  EXPECT_FALSE(escapes(RunOnTerminal({"check", "--color=never", kGood}, nullptr).out));
+  EXPECT_TRUE(escapes(RunOnTerminal({"check", "--color=always", kGood}, "1").out));
+  // A report written to a file is not coloured unless asked.
+  const std::string report = (dir_ / "report.txt").string();
+  ASSERT_EQ(RunOnTerminal({"check", "-o", report, kGood}, nullptr).exit_code, 0);
+  std::ifstream in(report, std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(written.find("ACCEPT"), std::string::npos);
+  EXPECT_FALSE(escapes(written)) << written;
+}
+
+TEST_F(CliTest, ExplainTakesSarifRuleIdsAndSuggestsCloseCodes) {
+  const testing::CliRun by_number = testing::RunCli({"explain", "311"});
+  ASSERT_EQ(by_number.exit_code, 0);
+  for (const char* name : {"ST311", "st311", "St311", "duplicate-tensor-name"}) {
+    const testing::CliRun run = testing::RunCli({"explain", name});
+    EXPECT_EQ(run.exit_code, 0) << name;
+    EXPECT_EQ(run.out, by_number.out) << name;
+  }
+  for (const char* wrong : {"ST 311", "ST311x", "S311", "ST"}) {
+    EXPECT_EQ(testing::RunCli({"explain", wrong}).exit_code, 2) << wrong;
+  }
+  const testing::CliRun typo = testing::RunCli({"explain", "duplicate-tensor-nme"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.out, "");
+  EXPECT_NE(typo.err.find("311 duplicate-tensor-name"), std::string::npos) << typo.err;
+  const testing::CliRun prefix = testing::RunCli({"explain", "duplicate"});
+  EXPECT_EQ(prefix.exit_code, 2);
+  for (const char* id : {"duplicate-field", "duplicate-tensor-name", "duplicate-metadata-key",
+                         "duplicate-metadata-block"}) {
+    EXPECT_NE(prefix.err.find(id), std::string::npos) << prefix.err;
+  }
+  const testing::CliRun rule = testing::RunCli({"explain", "ST31"});
+  size_t suggestions = 0;
+  for (size_t at = rule.err.find("\n  "); at != std::string::npos; at = rule.err.find("\n  ", at + 1)) {
+    ++suggestions;
+  }
+  EXPECT_EQ(suggestions, 5u) << rule.err;  // 310..319 all close: the first five
+  EXPECT_NE(rule.err.find("(ST310)"), std::string::npos) << rule.err;
+  const testing::CliRun far = testing::RunCli({"explain", "zzzz"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_NE(far.err.find("stguard codes"), std::string::npos) << far.err;
+}
+
+TEST_F(CliTest, UnknownPolicyNameListsTheBuiltIns) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"check", "-p", "defualt", kGood}, {"policy", "defualt"},
+           {"verify", "--policy", "defualt", kGood}}) {
+    const testing::CliRun run = testing::RunCli(args);
+    EXPECT_EQ(run.exit_code, 2) << args[0];
+    EXPECT_NE(run.err.find("compat, default, strict"), std::string::npos) << run.err;
+  }
+  // A policy file that exists but is wrong says what is wrong instead.
+  const std::string bad = Write("p.json", R"({"extends":"default","no_such_knob":1})");
+  const testing::CliRun run = testing::RunCli({"check", "-p", bad, kGood});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("no_such_knob"), std::string::npos) << run.err;
 }
 
 }  // namespace

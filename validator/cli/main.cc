@@ -1,299 +1,244 @@
 // stguard: validates safetensors files before anything loads them.
 //
-//   stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N] [--deep]
-//                 PATH... (- is standard input)
-//   stguard verify [--policy NAME|FILE] [--root DIR] MANIFEST
-//   stguard explain CODE|ID
+//   stguard check [-p NAME|FILE] [-f text|json|jsonl|sarif] [-j N] [-o FILE] [-q]
+//                 [--fail-on error|warning] [--include GLOB]... [--exclude GLOB]...
+//                 [--color auto|always|never] [--root DIR] [--deep] [--] PATH...
+//                 (- is standard input)
+//   stguard verify [-p NAME|FILE] [--root DIR] MANIFEST
+//   stguard explain CODE|ID|RULE   (311, duplicate-tensor-name or ST311)
 //   stguard policy [NAME|FILE]
 //   stguard codes
+//   stguard help [COMMAND] | COMMAND --help | --help | -V, --version
 //
-// Exit status: 0 every file accepted (verify: every file unchanged), 1 some
-// file rejected (or changed), 2 usage or I/O error (a missing or unreadable
-// file, a bad policy or manifest).
-#include <unistd.h>
+// Exit status: 0 every file accepted (verify: every file unchanged); 1 some
+// file rejected (or changed; with --fail-on warning, also a warning); 2 usage
+// or I/O error (a missing or unreadable file, an unwritable --output, a bad
+// policy or manifest); 3 nothing to check (no model file found: an empty
+// directory, or every file skipped or excluded).
+//
+// Arguments are parsed with CLI11 (Debian libcli11-dev); each command is
+// run by its own file: check_command.cc, verify.cc, explain.cc.
+#include <CLI/CLI.hpp>
 
-#include <algorithm>
-#include <charconv>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "check_command.h"
 #include "cli_common.h"
+#include "explain.h"
 #include "render.h"
-#include "verify.h"
-#include "stguard/scan.h"
-#include "stguard/codes.h"
-#include "stguard/policy.h"
 #include "stguard/validate.h"
+#include "verify.h"
 
 namespace stguard::cli {
-
 namespace {
 
-constexpr std::string_view kUsage =
-    "usage: stguard check [--policy NAME|FILE] [--format text|json|jsonl|sarif] [--jobs N]\n"
-    "                     [--root DIR] [--deep] PATH...\n"
-    "       stguard verify [--policy NAME|FILE] [--root DIR] MANIFEST\n"
-    "       stguard explain CODE|ID\n"
-    "       stguard policy [NAME|FILE]\n"
-    "       stguard codes\n"
-    "       stguard --help | --version\n";
+constexpr const char* kExitStatus =
+    "Exit status: 0 every file accepted; 1 a file rejected (with --fail-on warning,\n"
+    "also a file with a warning); 2 usage or I/O error (a missing or unreadable file,\n"
+    "an unwritable --output, a bad policy); 3 nothing to check (no model file found:\n"
+    "an empty directory, or every file skipped or excluded).";
 
-constexpr std::string_view kHelp =
-    "stguard validates safetensors files under a policy before anything loads them.\n"
-    "\n"
-    "commands:\n"
-    "  check PATH...      validate files; a directory is walked: every *.safetensors\n"
-    "                     file, each *.safetensors.index.json with all its shards,\n"
-    "                     and every other file a loader could open (pickles, *.bin,\n"
-    "                     *.pt, *.npy, *.gguf, ...; config and text files are skipped);\n"
-    "                     - reads one file from standard input as it streams\n"
-    "    --policy P       compat | default | strict, or a policy file (default: default)\n"
-    "    --format F       text (default), json (one document), jsonl (a line per\n"
-    "                     file, flushed as each finishes) or sarif (SARIF 2.1.0)\n"
-    "    --jobs N         check N files in parallel (output stays in input order;\n"
-    "                     capped at half the memory / 320 MiB)\n"
-    "    --root DIR       where symlinks and shard names may lead (default: the\n"
-    "                     directory or index's directory; a Hub cache repository)\n"
-    "    --deep           also read the data: SHA-256 of each file and tensor (in the\n"
-    "                     JSON report: a manifest for 'verify'), NaN/Inf and BOOL\n"
-    "                     values checked under the policy\n"
-    "  verify MANIFEST    re-check the files of a 'check --deep --format json' report\n"
-    "                     (a regular file, at most 256 MiB) and compare every file\n"
-    "                     and tensor hash; a file outside the root (after symlinks)\n"
-    "                     is refused, an error\n"
-    "    --root DIR       where the files must be and relative paths start from\n"
-    "                     (default: the manifest's directory)\n"
-    "  explain CODE|ID    what a finding code means, e.g. 'explain 311' or\n"
-    "                     'explain duplicate-tensor-name'\n"
-    "  policy [P]         print a policy's every knob as JSON (default: default)\n"
-    "  codes              list every finding code (Markdown)\n"
-    "\n"
-    "exit status: 0 all files accepted, 1 a file was rejected, 2 usage or I/O error\n"
-    "(missing or unreadable file, bad policy). Without --deep only the 8-byte prefix\n"
-    "and the header of a file are read; the data section is checked by size.\n";
+constexpr const char* kTopFooter =
+    "Examples:\n"
+    "  stguard check model.safetensors         policy 'default', a text report\n"
+    "  stguard check -j 2 -f sarif -o stguard.sarif models/\n"
+    "  stguard check --exclude 'test/*' --fail-on warning models/\n"
+    "  curl -s \"$URL\" | stguard check -        standard input, as it streams\n"
+    "  stguard explain ST311                   what a finding code means\n"
+    "Run 'stguard COMMAND --help' for a command's options.\n\n";
 
-}  // namespace
+constexpr const char* kCheckFooter =
+    "A directory is walked: every *.safetensors file, each *.safetensors.index*.json\n"
+    "with all its shards, and every other file a loader could open (pickles, *.bin,\n"
+    "*.pt, *.npy, *.gguf, ...); config and text files and .git/ are skipped. Each\n"
+    "distinct file (device and inode) is checked once, however many times it is\n"
+    "named (a/b, ./a/b, a symlink and its target): its other names are listed as\n"
+    "'also at'.\n\n"
+    "--include and --exclude filter what a directory walk meets (paths named on the\n"
+    "command line are always checked). Each GLOB is an fnmatch(3) pattern without\n"
+    "flags ('*' and '?' match '/' too; [...] classes) matched against the path\n"
+    "relative to the directory walked ('sub/model.bin') and against the base name\n"
+    "('model.bin'). A file is checked when no --include is given or one matches,\n"
+    "and no --exclude matches; a directory that an --exclude matches is not entered.\n"
+    "Quote globs so the shell does not expand them.\n\n";
 
-int Usage(const std::string& problem) {
-  std::cerr << "stguard: " << problem << "\n" << kUsage;
+// Adds -p/--policy to a command.
+void AddPolicyOption(CLI::App& command, std::string& policy) {
+  command
+      .add_option("-p,--policy", policy,
+                  "compat | default | strict, or a policy file (default: default)")
+      ->type_name("NAME|FILE");
+}
+
+// A repeatable option of one GLOB each time: "--include a --include b"
+// (never "--include a b", where b is a PATH).
+void AddGlobOption(CLI::App& command, const char* name, std::vector<std::string>& globs,
+                   const char* description) {
+  command.add_option(name, globs, description)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false)
+      ->type_name("GLOB");
+}
+
+// CLI11's error, as stguard words usage errors: exit status 2.
+int ParseFailure(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* command = &app;
+  for (const CLI::App* sub : app.get_subcommands()) command = sub;
+  const std::string name = command == &app ? "stguard" : "stguard " + command->get_name();
+  // The message can quote an argument: escaped like every name shown.
+  std::cerr << name << ": " << TerminalSafe(e.what()) << "\nRun '" << name
+            << " --help' for the options.\n";
   return kExitUsage;
 }
 
-namespace {
-
-// "-": one file read from standard input, as it streams.
-constexpr std::string_view kStdinPath = "-";
-
-bool UseColor() {
-  const char* no_color = std::getenv("NO_COLOR");
-  return ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
-}
-
-// "checked 120 files" on standard error, redrawn in place (the total is not
-// known before the walk's files are all judged).
-void DrawProgress(size_t done) { std::cerr << "\rchecked " << done << " files" << std::flush; }
-
-void ClearProgress() { std::cerr << "\r\033[K" << std::flush; }
-
-int RunCheck(const std::vector<std::string>& args) {
-  std::string policy_name = "default";
-  std::string format = "text";
-  std::string jobs_text = "1";
-  std::vector<std::string> paths;
-  ScanOptions options;
-  bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (!options_done && a == "--deep") {
-      options.validate.deep_scan = true;
-    } else if (!options_done && (a == "--policy" || a == "--format" || a == "--jobs" ||
-                                 a == "-j" || a == "--root")) {
-      if (i + 1 >= args.size()) return Usage(a + " needs a value");
-      std::string& target = a == "--policy"   ? policy_name
-                            : a == "--format" ? format
-                            : a == "--root"   ? options.root
-                                              : jobs_text;
-      target = args[++i];
-    } else if (!options_done && a.rfind("--policy=", 0) == 0) {
-      policy_name = a.substr(9);
-    } else if (!options_done && a.rfind("--format=", 0) == 0) {
-      format = a.substr(9);
-    } else if (!options_done && a.rfind("--jobs=", 0) == 0) {
-      jobs_text = a.substr(7);
-    } else if (!options_done && a.rfind("--root=", 0) == 0) {
-      options.root = a.substr(7);
-    } else if (!options_done && a == "--") {
-      options_done = true;
-    } else if (!options_done && a.size() > 1 && a[0] == '-') {
-      return Usage("unknown option " + a);
-    } else {
-      paths.push_back(a);
-    }
-  }
-  if (format != "text" && format != "json" && format != "jsonl" && format != "sarif") {
-    return Usage("--format must be text, json, jsonl or sarif");
-  }
-  {
-    unsigned jobs = 0;
-    const auto [end, ec] = std::from_chars(jobs_text.data(), jobs_text.data() + jobs_text.size(), jobs);
-    if (ec != std::errc() || end != jobs_text.data() + jobs_text.size() || jobs < 1 || jobs > 256) {
-      return Usage("--jobs must be an integer from 1 to 256");
-    }
-    options.jobs = jobs;
-  }
-  if (paths.empty()) return Usage("check needs at least one PATH");
-  if (std::count(paths.begin(), paths.end(), std::string(kStdinPath)) > 1) {
-    return Usage("standard input (-) can be read only once");
-  }
-  if (!options.root.empty() && !std::filesystem::is_directory(options.root)) {
-    return Usage("--root must name a directory");
-  }
-  PolicyLoadResult loaded = ResolvePolicy(policy_name);
-  if (!loaded.policy) {
-    std::cerr << "stguard: bad policy: " << loaded.error << "\n";
-    return kExitUsage;
-  }
-  const Policy& policy = *loaded.policy;
-
-  const bool streaming = format == "text" || format == "jsonl";
-  const bool color = format == "text" && UseColor();
-  const bool progress = ::isatty(STDERR_FILENO) == 1;
-  std::vector<FileResult> results;
-  size_t shown = 0;
-  auto emit = [&](FileResult&& r) {
-    if (streaming) {
-      if (progress && shown > 0) ClearProgress();
-      if (format == "text") std::cout << RenderText(r, color);
-      if (format == "jsonl") std::cout << RenderJsonLine(r);
-      std::cout.flush();
-    }
-    ++shown;
-    if (progress && shown >= 20) DrawProgress(shown);
-    if (streaming) {
-      // Written already: the summary needs only the verdict, so a scan of
-      // many files (with --deep, each with a hash per tensor) keeps no
-      // report but the one being written.
-      FileResult kept;
-      kept.io_ok = r.io_ok;
-      kept.report.verdict = r.report.verdict;
-      results.push_back(std::move(kept));
-      return;
-    }
-    results.push_back(std::move(r));
-  };
-  std::vector<std::string> file_paths;
-  for (const std::string& path : paths) {
-    if (path == kStdinPath) {
-      FileReport file = ValidateFd(STDIN_FILENO, policy, options.validate);
-      FileResult r;
-      r.path = path;
-      r.io_ok = file.io_ok;
-      r.io_error = std::move(file.io_error);
-      r.report = std::move(file.report);
-      emit(std::move(r));
-    } else {
-      file_paths.push_back(path);
-    }
-  }
-  const ScanSummary summary =
-      ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
-  if (progress && shown >= 20) ClearProgress();
-  if (format == "json") std::cout << RenderJson(results, policy, &summary);
-  if (format == "sarif") std::cout << RenderSarif(results, policy);
-  if (format == "text") std::cout << RenderTextSummary(results, policy, color, &summary);
-  std::cout.flush();
-
-  bool any_io_error = false, any_rejected = false;
-  for (const FileResult& r : results) {
-    if (!r.io_ok) any_io_error = true;
-    if (r.io_ok && r.report.verdict == Verdict::kReject) any_rejected = true;
-  }
-  if (results.empty()) {
-    std::cerr << "stguard: no model files found (" << summary.skipped_total()
-              << " files skipped)\n";
-    return kExitUsage;
-  }
-  if (any_io_error) return kExitUsage;
-  return any_rejected ? kExitRejected : kExitAccepted;
-}
-
-int RunExplain(const std::vector<std::string>& args) {
-  if (args.size() != 1) return Usage("explain takes one CODE or ID");
-  const std::optional<Code> code = ParseCode(args[0]);
-  if (!code) {
-    std::cerr << "stguard: unknown code '" << TerminalSafe(args[0])
-              << "'; codes are listed in docs/codes.md\n";
-    return kExitUsage;
-  }
-  const CodeInfo& info = Info(*code);
-  static constexpr const char* kFamilies[] = {"bad input", "over a limit",
-                                              "validator limit or bug"};
-  std::cout << static_cast<unsigned>(info.code) << " " << info.id << "\n"
-            << "  " << info.summary << "\n"
-            << "  family: " << kFamilies[static_cast<int>(info.family)] << "\n"
-            << "  why: " << info.explanation << "\n";
-  if (info.knob.empty()) {
-    std::cout << "  policy: always an error (no policy accepts it)\n";
-  } else {
-    std::cout << "  policy knob: " << info.knob << "\n";
-  }
-  return kExitAccepted;
-}
-
-// Every code as a Markdown table: docs/codes.md is this output (a test
-// keeps the two equal).
-int RunCodes(const std::vector<std::string>& args) {
-  if (!args.empty()) return Usage("codes takes no arguments");
-  static constexpr const char* kFamilies[] = {"bad input", "over a limit",
-                                              "validator limit or bug"};
-  std::cout << "# Finding codes\n\n"
-               "Generated by `stguard codes`; do not edit by hand. Numbers and ids are "
-               "stable.\n`stguard explain CODE` prints one entry.\n\n"
-               "| code | id | family | policy knob | meaning |\n|---|---|---|---|---|\n";
-  for (const CodeInfo& info : AllCodes()) {
-    std::cout << "| " << static_cast<unsigned>(info.code) << " | `" << info.id << "` | "
-              << kFamilies[static_cast<int>(info.family)] << " | "
-              << (info.knob.empty() ? std::string("always an error")
-                                    : "`" + std::string(info.knob) + "`")
-              << " | " << info.summary << ". " << info.explanation << " |\n";
-  }
-  return kExitAccepted;
-}
-
-int RunPolicy(const std::vector<std::string>& args) {
-  if (args.size() > 1) return Usage("policy takes at most one NAME or FILE");
-  PolicyLoadResult loaded = ResolvePolicy(args.empty() ? "default" : args[0]);
-  if (!loaded.policy) {
-    std::cerr << "stguard: bad policy: " << loaded.error << "\n";
-    return kExitUsage;
-  }
-  std::cout << PolicyToJson(*loaded.policy);
-  return kExitAccepted;
-}
-
 int Main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return Usage("missing command");
-  const std::string command = args.front();
-  args.erase(args.begin());
-  if (command == "--help" || command == "-h" || command == "help") {
-    std::cout << kUsage << "\n" << kHelp;
+  CLI::App app{"stguard validates safetensors files (and names any other model format it\n"
+               "meets) under a policy, before anything loads them.",
+               "stguard"};
+  app.set_version_flag("-V,--version", "stguard " + std::string(Version()));
+  app.require_subcommand(1);
+  app.get_formatter()->column_width(28);
+  app.get_formatter()->label("SUBCOMMAND", "COMMAND");
+  // A value given twice: the last one counts.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+  CheckArgs check_args;
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate files and directories (every file a loader could open)");
+  check->fallthrough();  // -V after the command
+  check->footer(std::string(kCheckFooter) + kExitStatus);
+  AddPolicyOption(*check, check_args.policy);
+  check
+      ->add_option("-f,--format", check_args.format,
+                   "text (default), json (one document), jsonl (a line per file,\n"
+                   "written as each is done) or sarif (SARIF 2.1.0, code scanning)")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "sarif"}).description(""))
+      ->type_name("FORMAT");
+  check
+      ->add_option("-o,--output", check_args.output,
+                   "write the report to FILE instead of standard output, whole or\n"
+                   "not at all (a temporary file renamed over FILE)")
+      ->type_name("FILE");
+  check
+      ->add_option("-j,--jobs", check_args.jobs,
+                   "check N files in parallel, 1 to 256 (default 1); output stays in\n"
+                   "input order; capped at half the memory / 320 MiB per job")
+      ->check(CLI::Range(1u, 256u).description(""))
+      ->type_name("N");
+  check->add_flag("-q,--quiet", check_args.quiet,
+                  "--format text only: print just the files that fail (rejected,\n"
+                  "unreadable; with --fail-on warning, warned) and the summary line");
+  check
+      ->add_option("--fail-on", check_args.fail_on,
+                   "error (default): exit 1 when a file is rejected; warning: also\n"
+                   "when a finding is a warning")
+      ->check(CLI::IsMember({"error", "warning"}).description(""))
+      ->type_name("LEVEL");
+  AddGlobOption(*check, "--include", check_args.include,
+                "walk only files matching GLOB (repeatable; see below)");
+  AddGlobOption(*check, "--exclude", check_args.exclude,
+                "leave out files and directories matching GLOB (repeatable)");
+  check
+      ->add_option("--color", check_args.color,
+                   "text colour: auto (default: only on a terminal, and only when\n"
+                   "NO_COLOR is unset or empty), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}).description(""))
+      ->type_name("WHEN");
+  check
+      ->add_option("--root", check_args.root,
+                   "where symlinks and shard names may lead (default: the directory\n"
+                   "walked or the index's; a Hub cache repository)")
+      ->type_name("DIR");
+  check->add_flag("--deep", check_args.deep,
+                  "also read the data: SHA-256 of each file and tensor (the JSON\n"
+                  "report is then a manifest for 'verify'), NaN/Inf and BOOL values");
+  check
+      ->add_option("PATH", check_args.paths,
+                   "files and directories; - reads one file from standard input;\n"
+                   "after --, paths may start with -")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->type_name("");
+
+  VerifyArgs verify_args;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Re-check the files of a 'check --deep -f json' report, hash by hash");
+  verify->fallthrough();
+  verify->footer(
+      "A file outside the root (after symlinks) is refused, an error. The manifest is\n"
+      "a regular file of at most 256 MiB.\n\n"
+      "Exit status: 0 every file unchanged and accepted; 1 a file changed or rejected;\n"
+      "2 usage or I/O error (a missing file, a bad manifest or policy).");
+  AddPolicyOption(*verify, verify_args.policy);
+  verify
+      ->add_option("--root", verify_args.root,
+                   "where the files must be and relative paths start from\n"
+                   "(default: the manifest's directory)")
+      ->type_name("DIR");
+  verify->add_option("MANIFEST", verify_args.manifest, "the report of 'check --deep -f json'")
+      ->required();
+
+  std::string code;
+  CLI::App* explain = app.add_subcommand("explain", "What a finding code means");
+  explain->fallthrough();
+  explain->footer(
+      "CODE is a number (311), an id (duplicate-tensor-name) or a SARIF rule id\n"
+      "(ST311, any case). An unknown one lists the close ones (exit status 2).");
+  explain->add_option("CODE", code, "311, duplicate-tensor-name or ST311")->required();
+
+  std::string policy_name = "default";
+  CLI::App* policy = app.add_subcommand("policy", "Print a policy's every knob as JSON");
+  policy->fallthrough();
+  policy->add_option("POLICY", policy_name,
+                     "compat | default | strict, or a policy file (default: default)")
+      ->type_name("NAME|FILE");
+
+  CLI::App* codes = app.add_subcommand("codes", "List every finding code (Markdown)");
+  codes->fallthrough();
+
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "Print this help, or a command's");
+  help->add_option("COMMAND", help_topic, "check, verify, explain, policy or codes");
+
+  for (CLI::App* command : {check, verify, explain, policy, codes, help}) {
+    command->group("Commands");
+  }
+  app.footer(std::string(kTopFooter) + kExitStatus);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);  // to standard output, exit status 0
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return ParseFailure(app, e);
+  }
+
+  if (check->parsed()) return RunCheck(check_args);
+  if (verify->parsed()) return RunVerify(verify_args);
+  if (explain->parsed()) return RunExplain(code);
+  if (codes->parsed()) return RunCodes();
+  if (policy->parsed()) {
+    const std::optional<Policy> loaded = LoadPolicyArgument(policy_name);
+    if (!loaded) return kExitUsage;
+    std::cout << PolicyToJson(*loaded);
     return kExitAccepted;
   }
-  if (command == "--version") {
-    std::cout << "stguard " << Version() << "\n";
+  if (help_topic.empty()) {
+    std::cout << app.help();
     return kExitAccepted;
   }
-  if (command == "check") return RunCheck(args);
-  if (command == "verify") return RunVerify(args);
-  if (command == "explain") return RunExplain(args);
-  if (command == "policy") return RunPolicy(args);
-  if (command == "codes") return RunCodes(args);
-  return Usage("unknown command '" + command + "'");
+  for (const CLI::App* command : {check, verify, explain, policy, codes}) {
+    if (command->get_name() == help_topic) {
+      std::cout << command->help("stguard");
+      return kExitAccepted;
+    }
+  }
+  std::cerr << "stguard help: unknown command '" << TerminalSafe(help_topic)
+            << "'\nRun 'stguard --help' for the commands.\n";
+  return kExitUsage;
 }
 
 }  // namespace
@@ -304,6 +249,6 @@ int main(int argc, char** argv) {
     return stguard::cli::Main(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "stguard: " << e.what() << "\n";
-    return 2;
+    return stguard::cli::kExitUsage;
   }
 }

@@ -93,6 +93,8 @@ std::string TerminalSafe(std::string_view bytes) {
   return out;
 }
 
+std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
+
 std::string RenderText(const FileResult& result, bool color) {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
@@ -145,10 +147,23 @@ std::string RenderText(const FileResult& result, bool color) {
     severity.resize(7, ' ');
     out += severity;
     out += reset;
-    out += " " + std::to_string(static_cast<unsigned>(f.code)) + " " + std::string(info.id) +
-           " at byte " + std::to_string(f.offset);
-    if (f.tensor) out += " tensor \"" + TerminalSafe(*f.tensor) + "\"";
-    out += ": " + TerminalSafe(f.message) + "\n";
+    // Appended piece by piece: `"literal" + std::string&&` inserts at the
+    // front of the temporary, which GCC 12 at -O3 misreads as an
+    // overlapping memcpy (-Wrestrict, GCC bug 105329).
+    out += ' ';
+    out += std::to_string(static_cast<unsigned>(f.code));
+    out += ' ';
+    out += info.id;
+    out += " at byte ";
+    out += std::to_string(f.offset);
+    if (f.tensor) {
+      out += " tensor \"";
+      out += TerminalSafe(*f.tensor);
+      out += '"';
+    }
+    out += ": ";
+    out += TerminalSafe(f.message);
+    out += '\n';
   }
   if (report.content) {
     const ContentScan& content = *report.content;
@@ -300,8 +315,6 @@ void RenderJsonLine(std::ostream& out, const FileResult& result) {
 }
 
 namespace {
-
-std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
 
 // RFC 3986: keep unreserved characters and '/', percent-encode the rest.
 std::string UriEncodePath(std::string_view path) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "json_string.h"
+#include "stguard/codes.h"
 #include "stguard/policy.h"
 #include "stguard/report.h"
 #include "stguard/scan.h"
@@ -31,6 +32,9 @@ using FileResult = ScannedFile;
 // U+2066..U+2069) as \u{202e}, so a hostile name can neither drive the
 // terminal nor make a line read as something it is not.
 std::string TerminalSafe(std::string_view bytes);
+
+// A code's SARIF rule id: "ST" and its number ("ST311").
+std::string SarifRuleId(Code code);
 
 std::string RenderText(const FileResult& result, bool color);
 // The last line(s): counts of the verdicts, and of what the scan skipped

@@ -86,32 +86,12 @@ std::string VerifyEntry(ManifestEntry& entry, const ManifestRoot& root, const Po
 
 }  // namespace
 
-int RunVerify(const std::vector<std::string>& args) {
-  std::string policy_name = "default";
-  std::optional<std::string> root_option;
-  std::vector<std::string> rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--policy" || args[i] == "--root") {
-      if (i + 1 >= args.size()) return Usage(args[i] + " needs a value");
-      (args[i] == "--policy" ? policy_name : root_option.emplace()) = args[i + 1];
-      ++i;
-    } else if (args[i].rfind("--policy=", 0) == 0) {
-      policy_name = args[i].substr(9);
-    } else if (args[i].rfind("--root=", 0) == 0) {
-      root_option = args[i].substr(7);
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
-  if (rest.size() != 1) return Usage("verify takes one MANIFEST");
-  const std::string& manifest_path = rest[0];
-  PolicyLoadResult loaded = ResolvePolicy(policy_name);
-  if (!loaded.policy) {
-    std::cerr << "stguard: bad policy: " << TerminalSafe(loaded.error) << "\n";
-    return kExitUsage;
-  }
+int RunVerify(const VerifyArgs& args) {
+  const std::string& manifest_path = args.manifest;
+  const std::optional<Policy> policy = LoadPolicyArgument(args.policy);
+  if (!policy) return kExitUsage;
   ManifestRoot root;
-  if (const std::error_code ec = ResolveManifestRoot(root_option, manifest_path, root)) {
+  if (const std::error_code ec = ResolveManifestRoot(args.root, manifest_path, root)) {
     std::cerr << "stguard: root " << TerminalSafe(root.dir.string()) << ": " << ec.message()
               << "\n";
     return kExitUsage;
@@ -126,7 +106,7 @@ int RunVerify(const std::vector<std::string>& args) {
   bool any_error = false, any_bad = false;
   error = ReadManifest(parser, text, manifest_path, [&](ManifestEntry& entry) {
     EntryOutcome outcome = EntryOutcome::kUnchanged;
-    std::string problem = VerifyEntry(entry, root, *loaded.policy, outcome);
+    std::string problem = VerifyEntry(entry, root, *policy, outcome);
     if (problem.empty()) {
       any_error |= outcome == EntryOutcome::kIoError;
       any_bad |= outcome == EntryOutcome::kBad;

@@ -3,13 +3,19 @@
 #ifndef STGUARD_CLI_VERIFY_H_
 #define STGUARD_CLI_VERIFY_H_
 
+#include <optional>
 #include <string>
-#include <vector>
 
 namespace stguard::cli {
 
-// `args` are the words after "verify". Returns the exit status.
-int RunVerify(const std::vector<std::string>& args);
+struct VerifyArgs {
+  std::string policy = "default";  // --policy NAME|FILE
+  std::optional<std::string> root;  // --root DIR
+  std::string manifest;
+};
+
+// Returns the exit status.
+int RunVerify(const VerifyArgs& args);
 
 }  // namespace stguard::cli
 

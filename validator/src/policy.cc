@@ -348,6 +348,11 @@ std::optional<Policy> BuiltinPolicy(std::string_view name) {
   return std::nullopt;
 }
 
+std::span<const std::string_view> BuiltinPolicyNames() {
+  static constexpr std::string_view kNames[] = {"compat", "default", "strict"};
+  return kNames;
+}
+
 PolicyLoadResult ParsePolicy(std::string_view json_text, const std::string& base_dir) {
   try {
     return Parse(json_text, base_dir, "policy", 0);

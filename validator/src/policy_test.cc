@@ -44,12 +44,15 @@ PolicyLoadResult Parse(const std::string& json) { return ParsePolicy(json, ".");
 // Built-ins
 
 TEST(BuiltinPolicy, NamesAndUnknownNames) {
-  for (const char* name : {"compat", "default", "strict"}) {
+  ASSERT_EQ(BuiltinPolicyNames().size(), 3u);
+  for (const std::string_view name : BuiltinPolicyNames()) {
     const std::optional<Policy> p = BuiltinPolicy(name);
     ASSERT_TRUE(p.has_value()) << name;
     EXPECT_EQ(p->name, name);
     EXPECT_FALSE(p->description.empty());
   }
+  EXPECT_EQ(BuiltinPolicyNames()[0], "compat");
+  EXPECT_EQ(BuiltinPolicyNames()[2], "strict");
   for (const char* name : {"", "Compat", "DEFAULT", "strict ", "compat.json", "none"}) {
     EXPECT_FALSE(BuiltinPolicy(name).has_value()) << name;
   }

@@ -235,7 +235,7 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
   ScanSummary summary;
   const std::string& root = !options.root.empty() ? options.root : policy.symlink_root;
   internal::WalkResult walk;
-  internal::WalkPaths(paths, root, walk);
+  internal::WalkPaths(paths, root, options.walk_filter, walk);
   summary.skipped = walk.skipped;
   const unsigned jobs = EffectiveJobs(options);
   const auto out = [&](ScannedFile&& f) {

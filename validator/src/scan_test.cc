@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 
 #include <filesystem>
@@ -261,6 +262,36 @@ TEST(Scan, FifoDevicesAndGitAreSkippedNeverOpened) {
   EXPECT_EQ(scan.summary.skipped[static_cast<size_t>(SkipReason::kNotARegularFile)], 1u);
   EXPECT_EQ(scan.summary.skipped[static_cast<size_t>(SkipReason::kGitMetadata)], 1u);
   EXPECT_EQ(scan.summary.skipped[static_cast<size_t>(SkipReason::kDirectorySymlink)], 1u);
+}
+
+// The walk filter sees paths relative to the directory walked; a file it
+// refuses is neither judged nor counted as skipped, a directory it refuses
+// is not entered, and a path given explicitly is never filtered.
+TEST(Scan, WalkFilterLeavesOutFilesAndPrunesDirectories) {
+  TempDir dir;
+  Copy(kValidFile, dir.path() + "/keep.safetensors");
+  Copy(kValidFile, dir.path() + "/drop.safetensors");
+  Copy(kValidFile, dir.path() + "/sub/deep.safetensors");
+  Copy(kValidFile, dir.path() + "/pruned/inner.safetensors");
+  std::vector<std::pair<std::string, bool>> seen;
+  ScanOptions options;
+  options.walk_filter = [&](std::string_view relative, bool is_directory) {
+    seen.emplace_back(std::string(relative), is_directory);
+    return relative != "drop.safetensors" && relative != "pruned";
+  };
+  const Scan scan = ScanOf({dir.path() + "/", dir.path() + "/drop.safetensors"}, "default",
+                           options);
+  ASSERT_EQ(scan.files.size(), 3u) << Dump(scan);
+  EXPECT_NE(scan.Find("/keep.safetensors"), nullptr);
+  EXPECT_NE(scan.Find("/sub/deep.safetensors"), nullptr);
+  EXPECT_EQ(scan.files[2].path, dir.path() + "/drop.safetensors");  // named: kept
+  EXPECT_EQ(scan.summary.skipped_total(), 0u);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, bool>>{{"drop.safetensors", false},
+                                                              {"keep.safetensors", false},
+                                                              {"pruned", true},
+                                                              {"sub", true},
+                                                              {"sub/deep.safetensors", false}}));
 }
 
 TEST(Scan, ExplicitPathsKeepTheirOrderAndMissingOnesAreErrors) {

@@ -35,7 +35,9 @@ constexpr std::string_view kTextExtensions[] = {
 
 class Walker {
  public:
-  Walker(const std::string& root, WalkResult& out) : explicit_root_(root), out_(out) {}
+  Walker(const std::string& root, const std::function<bool(std::string_view, bool)>& filter,
+         WalkResult& out)
+      : explicit_root_(root), filter_(filter), out_(out) {}
 
   void Argument(const std::string& path) {
     struct stat st;
@@ -72,6 +74,7 @@ class Walker {
       return;
     }
     root_ = *root;
+    top_ = dir;
     const size_t first = out_.candidates.size();
     Walk(dir);
     std::sort(out_.candidates.begin() + static_cast<std::ptrdiff_t>(first), out_.candidates.end(),
@@ -85,6 +88,13 @@ class Walker {
   }
 
   void Skip(SkipReason reason) { ++out_.skipped[static_cast<size_t>(reason)]; }
+
+  // Whether the caller's filter keeps `path` (below top_).
+  bool Kept(const std::string& path, bool is_directory) const {
+    if (!filter_) return true;
+    const size_t prefix = top_ == "/" ? 1 : top_.size() + 1;
+    return filter_(std::string_view(path).substr(prefix), is_directory);
+  }
 
   // Iterative: a deep tree cannot exhaust the stack.
   void Walk(const std::string& top) {
@@ -131,6 +141,7 @@ class Walker {
       out_.candidates.push_back(std::move(c));
       return;
     }
+    if (!Kept(path, S_ISDIR(st.st_mode))) return;
     if (S_ISDIR(st.st_mode)) {
       if (name == ".git") {
         Skip(SkipReason::kGitMetadata);
@@ -180,7 +191,9 @@ class Walker {
   }
 
   std::string explicit_root_;
+  const std::function<bool(std::string_view, bool)>& filter_;
   std::string root_;
+  std::string top_;  // the directory argument being walked
   WalkResult& out_;
 };
 
@@ -206,8 +219,9 @@ NameRole RoleOfName(std::string_view name) {
   return NameRole::kOther;
 }
 
-void WalkPaths(const std::vector<std::string>& paths, const std::string& root, WalkResult& out) {
-  Walker walker(root, out);
+void WalkPaths(const std::vector<std::string>& paths, const std::string& root,
+               const std::function<bool(std::string_view, bool)>& filter, WalkResult& out) {
+  Walker walker(root, filter, out);
   for (const std::string& path : paths) walker.Argument(path);
 }
 

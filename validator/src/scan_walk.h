@@ -5,6 +5,7 @@
 #define STGUARD_SRC_SCAN_WALK_H_
 
 #include <array>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,9 @@ struct WalkResult {
 };
 
 // `root`: where symlinks met by a walk may lead ("" for each directory's
-// default, see ResolveRoot).
-void WalkPaths(const std::vector<std::string>& paths, const std::string& root, WalkResult& out);
+// default, see ResolveRoot). `filter`: ScanOptions::walk_filter.
+void WalkPaths(const std::vector<std::string>& paths, const std::string& root,
+               const std::function<bool(std::string_view, bool)>& filter, WalkResult& out);
 
 }  // namespace stguard::internal
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -91,6 +92,8 @@ struct Policy {
 
 // nullopt for an unknown name.
 std::optional<Policy> BuiltinPolicy(std::string_view name);
+// The names BuiltinPolicy knows, loosest first: compat, default, strict.
+std::span<const std::string_view> BuiltinPolicyNames();
 
 struct PolicyLoadResult {
   std::optional<Policy> policy;

@@ -78,6 +78,14 @@ struct ScanOptions {
   // policy's symlink_root, else the directory walked (or the index's
   // directory), or the Hub cache repository folder holding it.
   std::string root;
+  // Which entries a directory walk keeps; empty: every one. Called for each
+  // file and directory met below a directory given in `paths`, with its path
+  // relative to that directory ("sub/model.bin", '/'-separated) and whether
+  // it is a directory. A file it refuses is left out (not judged, not
+  // counted as skipped); a directory it refuses is not descended. The paths
+  // given themselves are never filtered; an index kept is still checked
+  // with every shard it names.
+  std::function<bool(std::string_view relative_path, bool is_directory)> walk_filter;
 };
 
 // The jobs a scan runs with: at least 1, at most options.jobs and at most
