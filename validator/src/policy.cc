@@ -369,13 +369,6 @@ PolicyLoadResult LoadPolicyFile(const std::string& path) {
   }
 }
 
-PolicyLoadResult ResolvePolicy(const std::string& name_or_path) {
-  if (std::optional<Policy> builtin = BuiltinPolicy(name_or_path)) {
-    return PolicyLoadResult{std::move(builtin), {}};
-  }
-  return LoadPolicyFile(name_or_path);
-}
-
 std::string PolicyToJson(const Policy& policy) {
   std::string out = "{\n  \"extends\": \"compat\",\n  \"name\": ";
   AppendJsonString(out, policy.name);

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -116,6 +118,67 @@ TEST(ResolvePolicy, BuiltinNamesAndFiles) {
   ASSERT_TRUE(loaded.policy) << loaded.error;
   EXPECT_EQ(loaded.policy->max_rank, 3u);
   EXPECT_TRUE(FailsWith(ResolvePolicy(dir.path() + "/missing.json"), "missing.json"));
+}
+
+// Installed policies: --policy NAME outside the source tree.
+class InstalledPolicies : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("STGUARD_POLICY_PATH");
+    had_old_ = old != nullptr;
+    if (had_old_) old_ = old;
+    first_.Write("hub-f16.json", R"({"extends":"strict","max_rank":2})");
+    second_.Write("hub-f16.json", R"({"extends":"strict","max_rank":9})");
+    second_.Write("lenient.json", R"({"extends":"compat","max_rank":5})");
+    second_.Write("notes.txt", "not a policy");
+    ::setenv("STGUARD_POLICY_PATH", (first_.path() + ":" + second_.path() + "/").c_str(), 1);
+  }
+  void TearDown() override {
+    if (had_old_) {
+      ::setenv("STGUARD_POLICY_PATH", old_.c_str(), 1);
+    } else {
+      ::unsetenv("STGUARD_POLICY_PATH");
+    }
+  }
+  TempDir first_, second_;
+  bool had_old_ = false;
+  std::string old_;
+};
+
+TEST_F(InstalledPolicies, FoundByNameInTheFirstDirectoryThatHoldsIt) {
+  const PolicyLoadResult found = ResolvePolicy("hub-f16");
+  ASSERT_TRUE(found.policy) << found.error;
+  EXPECT_EQ(found.policy->max_rank, 2u);
+  const PolicyLoadResult later = ResolvePolicy("lenient.json");
+  ASSERT_TRUE(later.policy) << later.error;
+  EXPECT_EQ(later.policy->max_rank, 5u);
+  const std::vector<std::string> dirs = PolicySearchDirs();
+  ASSERT_GE(dirs.size(), 2u);
+  EXPECT_EQ(dirs[0], first_.path());
+  EXPECT_EQ(dirs[1], second_.path());  // the trailing '/' dropped
+}
+
+TEST_F(InstalledPolicies, BuiltinsAndFilesComeFirst) {
+  first_.Write("strict.json", R"({"extends":"compat"})");
+  const PolicyLoadResult builtin = ResolvePolicy("strict");
+  ASSERT_TRUE(builtin.policy);
+  EXPECT_EQ(*builtin.policy, Builtin("strict"));
+  // A path is never looked up among the installed policies.
+  EXPECT_TRUE(FailsWith(ResolvePolicy(second_.path() + "/hub-f16-missing.json"),
+                        "hub-f16-missing.json"));
+  EXPECT_FALSE(ResolvePolicy("./hub-f16").policy);
+}
+
+TEST_F(InstalledPolicies, AnUnknownNameListsTheBuiltinAndInstalledNames) {
+  const PolicyLoadResult unknown = ResolvePolicy("hub-f8");
+  ASSERT_FALSE(unknown.policy);
+  for (const char* name : {"compat", "default", "strict", "hub-f16", "lenient"}) {
+    EXPECT_NE(unknown.error.find(name), std::string::npos) << name << ": " << unknown.error;
+  }
+  EXPECT_EQ(unknown.error.find("notes"), std::string::npos) << unknown.error;
+  const std::vector<std::string> names = InstalledPolicyNames();
+  EXPECT_NE(std::find(names.begin(), names.end(), "hub-f16"), names.end());
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
 // ---------------------------------------------------------------------------

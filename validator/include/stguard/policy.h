@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "stguard/dtype.h"
@@ -104,8 +105,20 @@ struct PolicyLoadResult {
 // resolved relative to `base_dir`.
 PolicyLoadResult ParsePolicy(std::string_view json_text, const std::string& base_dir);
 PolicyLoadResult LoadPolicyFile(const std::string& path);
-// A built-in name, or else a path to a policy file.
+// A built-in name; else a policy file at that path; else, for a plain name
+// (no '/'), NAME.json (or NAME when it ends in .json) in the first of
+// PolicySearchDirs() that holds it. The error for an unknown name lists the
+// built-in and installed names.
 PolicyLoadResult ResolvePolicy(const std::string& name_or_path);
+
+// Where installed policies are looked for, in order: each directory of
+// $STGUARD_POLICY_PATH (colon-separated), share/stguard/policies beside the
+// running executable's bin/ (a relocated install), and the configured
+// install's share/stguard/policies.
+std::vector<std::string> PolicySearchDirs();
+
+// The names (file stems) of the *.json policies in PolicySearchDirs(), sorted.
+std::vector<std::string> InstalledPolicyNames();
 
 // Serializes every knob (no `extends`): loading the result gives an equal policy.
 std::string PolicyToJson(const Policy& policy);
