@@ -12,6 +12,12 @@ std::optional<Policy> LoadPolicyArgument(const std::string& name_or_path) {
   PolicyLoadResult loaded = ResolvePolicy(name_or_path);
   if (loaded.policy) return std::move(loaded.policy);
   struct stat st;
+  // A plain name that is neither built in nor installed: ResolvePolicy's
+  // error lists the built-in and installed names.
+  if (::stat(name_or_path.c_str(), &st) != 0 && name_or_path.find('/') == std::string::npos) {
+    std::cerr << "stguard: " << TerminalSafe(loaded.error) << "\n";
+    return std::nullopt;
+  }
   if (::stat(name_or_path.c_str(), &st) != 0) {
     std::string names;
     for (const std::string_view name : BuiltinPolicyNames()) {

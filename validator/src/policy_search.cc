@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -23,8 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using internal::StrAppend;
 using internal::StrCat;
-
-constexpr std::string_view kBuiltinNames[] = {"compat", "default", "strict"};
 
 // The directory of the running executable's install tree, from
 // /proc/self/exe: <prefix>/bin/stguard -> <prefix>/share/stguard/policies.
@@ -100,8 +99,9 @@ PolicyLoadResult ResolvePolicy(const std::string& name_or_path) {
     if (IsRegularFile(candidate)) return LoadPolicyFile(candidate);
   }
   std::string message = StrCat("unknown policy '", name_or_path, "': built-in policies are ");
-  for (size_t i = 0; i < std::size(kBuiltinNames); ++i) {
-    StrAppend(message, i == 0 ? "" : ", ", kBuiltinNames[i]);
+  const std::span<const std::string_view> builtins = BuiltinPolicyNames();
+  for (size_t i = 0; i < builtins.size(); ++i) {
+    StrAppend(message, i == 0 ? "" : ", ", builtins[i]);
   }
   const std::vector<std::string> installed = InstalledPolicyNames();
   if (!installed.empty()) {
