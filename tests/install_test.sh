@@ -94,6 +94,19 @@ run_examples() {
 }
 run_examples "$work/check"
 
+# check.c --json prints the C API's JSON report: the CLI's, byte for byte.
+n=0
+for f in "$source_dir"/corpus/examples/accepted/*.safetensors "$source_dir"/corpus/examples/rejected/*; do
+  "$work/check" default "$f" --json >"$work/capi.json" 2>&1 || true
+  "$prefix/bin/stguard" check --policy default --format json "$f" >"$work/cli.json" 2>&1 || true
+  cmp -s "$work/capi.json" "$work/cli.json" || {
+    fail "check --json differs from stguard check --format json: $f"
+    diff "$work/capi.json" "$work/cli.json" | head -5
+  }
+  n=$((n + 1))
+done
+echo "check --json: $n reports equal to the CLI's"
+
 echo "== find_package(stguard): examples/cmake-consumer"
 if ! cmake -S "$source_dir/examples/cmake-consumer" -B "$work/consumer" \
      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
