@@ -21,6 +21,13 @@ install(FILES ${PROJECT_BINARY_DIR}/stguardConfig.cmake
 file(RELATIVE_PATH STGUARD_PC_TO_PREFIX
   /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" STGUARD_PC_TO_PREFIX "${STGUARD_PC_TO_PREFIX}")
+# The private dependencies' link flags, as pkg-config gives them here.
+pkg_check_modules(STGUARD_PC_DEPS QUIET simdjson libcrypto)
+if(STGUARD_PC_DEPS_FOUND)
+  list(JOIN STGUARD_PC_DEPS_LDFLAGS " " STGUARD_PC_PRIVATE_LIBS)
+else()
+  set(STGUARD_PC_PRIVATE_LIBS "-lsimdjson -lcrypto")
+endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/stguard.pc.in ${PROJECT_BINARY_DIR}/stguard.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/stguard.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -17,11 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "capi_handles.h"
 #include "safetensors_builder.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using stguard::testing::Builtin;
+using stguard::testing::PolicyPtr;
+using stguard::testing::ReportPtr;
 using stguard::testing::Entry;
 using stguard::testing::MakeFile;
 using stguard::testing::MakeFileWithData;
@@ -49,21 +53,6 @@ class TempDir {
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
-}
-
-struct PolicyDeleter {
-  void operator()(stguard_policy* p) const { stguard_policy_free(p); }
-};
-struct ReportDeleter {
-  void operator()(stguard_report* r) const { stguard_report_free(r); }
-};
-using PolicyPtr = std::unique_ptr<stguard_policy, PolicyDeleter>;
-using ReportPtr = std::unique_ptr<stguard_report, ReportDeleter>;
-
-PolicyPtr Builtin(const char* name) {
-  stguard_policy* p = nullptr;
-  EXPECT_EQ(stguard_policy_builtin(name, &p), STGUARD_OK) << stguard_last_error();
-  return PolicyPtr(p);
 }
 
 ReportPtr ValidateBytes(const stguard_policy* policy, const std::vector<uint8_t>& bytes) {
@@ -262,7 +251,7 @@ TEST(CApiDeepScan, BadFlagsAndDescriptorsAreErrors) {
   EXPECT_EQ(stguard_validate_buffer_ex(policy.get(), bytes.data(), bytes.size(), 0x80, &raw),
             STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(raw, nullptr);
-  EXPECT_EQ(stguard_validate_file_ex(policy.get(), "x", 2, &raw), STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stguard_validate_file_ex(policy.get(), "x", 4, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(policy.get(), -1, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(nullptr, 0, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(policy.get(), 0, 0, nullptr), STGUARD_ERR_INVALID_ARGUMENT);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build tree into a temporary prefix and uses it as a consumer
 # would: pkg-config + cc for examples/c/check.c (C API only), and a CMake
-# project with find_package(stguard). Registered in tests/CMakeLists.txt.
+# project with find_package(stguard) using the C API and, without setting a
+# C++ standard itself, the C++ API. Registered in tests/CMakeLists.txt.
 #
 # usage: install_test.sh BUILD_DIR SOURCE_DIR [CC] [CXX] [EXTRA_FLAGS]
 #   EXTRA_FLAGS: compile and link flags the build used (sanitizers), so the
@@ -41,6 +42,24 @@ done
 link_flags=""
 if [ -n "$extra_flags" ]; then link_flags="-fsanitize-link-c++-runtime -lstdc++"; fi
 
+echo "== pkg-config --cflags: include directories only"
+# The library's private definitions (simdjson's -DSIMDJSON_THREADS_ENABLED)
+# must not reach a consumer's compile line.
+cflags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags stguard)
+echo "pkg-config --cflags stguard: $cflags"
+for word in $cflags; do
+  case $word in
+    -I*) [[ -d ${word#-I} ]] || fail "pkg-config --cflags names a missing directory: $word" ;;
+    *) fail "pkg-config --cflags stguard leaks $word" ;;
+  esac
+done
+[[ -n $cflags ]] || fail "pkg-config --cflags stguard is empty"
+static_libs=$(PKG_CONFIG_PATH=$pc_dir pkg-config --static --libs stguard)
+echo "pkg-config --static --libs stguard: $static_libs"
+for lib in -lstguard -lsimdjson -lcrypto; do
+  [[ " $static_libs " == *" $lib "* ]] || fail "pkg-config --static --libs lacks $lib"
+done
+
 echo "== pkg-config + $cc: examples/c/check.c"
 flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs stguard)
 echo "pkg-config --cflags --libs stguard: $flags"
@@ -75,6 +94,19 @@ run_examples() {
 }
 run_examples "$work/check"
 
+# check.c --json prints the C API's JSON report: the CLI's, byte for byte.
+n=0
+for f in "$source_dir"/corpus/examples/accepted/*.safetensors "$source_dir"/corpus/examples/rejected/*; do
+  "$work/check" default "$f" --json >"$work/capi.json" 2>&1 || true
+  "$prefix/bin/stguard" check --policy default --format json "$f" >"$work/cli.json" 2>&1 || true
+  cmp -s "$work/capi.json" "$work/cli.json" || {
+    fail "check --json differs from stguard check --format json: $f"
+    diff "$work/capi.json" "$work/cli.json" | head -5
+  }
+  n=$((n + 1))
+done
+echo "check --json: $n reports equal to the CLI's"
+
 echo "== find_package(stguard): examples/cmake-consumer"
 if ! cmake -S "$source_dir/examples/cmake-consumer" -B "$work/consumer" \
      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
@@ -86,6 +118,7 @@ if ! cmake -S "$source_dir/examples/cmake-consumer" -B "$work/consumer" \
 else
   run_examples "$work/consumer/check_shared"
   run_examples "$work/consumer/check_static"
+  run_examples "$work/consumer/check_cxx"
 fi
 
 if ((failures > 0)); then

@@ -1,10 +1,13 @@
-/* check POLICY FILE: validates one safetensors file with the stguard C API.
+/* check POLICY FILE [--json]: validates one safetensors file with the
+ * stguard C API and lists its findings and its tensor table; with --json,
+ * prints the report as `stguard check --format json FILE` does instead.
  * Exit status: 0 accepted, 1 rejected, 2 error (bad policy, unreadable file).
  *
  * Build against an installed stguard:
  *   cc check.c -o check $(pkg-config --cflags --libs stguard)
  */
 #include <stdio.h>
+#include <string.h>
 #include <stguard/stguard.h>
 
 static void print_escaped(const char* text, size_t length) {
@@ -18,9 +21,30 @@ static void print_escaped(const char* text, size_t length) {
   }
 }
 
+/* The tensor table (STGUARD_FLAG_TENSORS), one line per tensor. */
+static int print_tensors(const stguard_report* report) {
+  size_t count = 0;
+  if (stguard_report_tensor_table_size(report, &count) != STGUARD_OK) return -1;
+  for (size_t i = 0; i < count; ++i) {
+    stguard_tensor t;
+    if (stguard_report_tensor(report, i, &t, sizeof t) != STGUARD_OK) return -1;
+    printf("  tensor \"");
+    print_escaped(t.name, t.name_length);
+    printf("\" %s [", t.dtype_name);
+    for (size_t d = 0; d < t.rank; ++d) {
+      printf("%s%llu", d == 0 ? "" : ", ", (unsigned long long)t.shape[d]);
+    }
+    printf("] bytes %llu..%llu\n", (unsigned long long)t.data_begin,
+           (unsigned long long)t.data_end);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s POLICY FILE   (POLICY: compat, default, strict or a file)\n",
+  const int json = argc == 4 && strcmp(argv[3], "--json") == 0;
+  if (argc != 3 && !json) {
+    fprintf(stderr,
+            "usage: %s POLICY FILE [--json]   (POLICY: compat, default, strict or a file)\n",
             argv[0]);
     return 2;
   }
@@ -31,7 +55,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   stguard_report* report = NULL;
-  status = stguard_validate_file(policy, argv[2], &report);
+  status = stguard_validate_file_ex(policy, argv[2], STGUARD_FLAG_TENSORS, &report);
   if (status != STGUARD_OK) {
     fprintf(stderr, "check: %s: %s\n", stguard_status_string(status), stguard_last_error());
     stguard_policy_free(policy);
@@ -45,6 +69,22 @@ int main(int argc, char** argv) {
     stguard_report_free(report);
     stguard_policy_free(policy);
     return 2;
+  }
+  if (json) {
+    char* text = NULL;
+    size_t length = 0;
+    /* NULL path: the one given to stguard_validate_file_ex. */
+    if (stguard_report_json(report, NULL, 0, &text, &length) != STGUARD_OK) {
+      fprintf(stderr, "check: %s\n", stguard_last_error());
+      stguard_report_free(report);
+      stguard_policy_free(policy);
+      return 2;
+    }
+    fwrite(text, 1, length, stdout);
+    stguard_string_free(text);
+    stguard_report_free(report);
+    stguard_policy_free(policy);
+    return verdict == STGUARD_VERDICT_ACCEPT ? 0 : 1;
   }
   printf("%s: %s (stguard %s)\n", argv[2],
          verdict == STGUARD_VERDICT_ACCEPT ? "accept" : "reject", stguard_version());
@@ -61,6 +101,7 @@ int main(int argc, char** argv) {
     }
     printf(": %s\n", f.message);
   }
+  if (print_tensors(report) != 0) fprintf(stderr, "check: %s\n", stguard_last_error());
   stguard_report_free(report);
   stguard_policy_free(policy);
   return verdict == STGUARD_VERDICT_ACCEPT ? 0 : 1;

@@ -2,6 +2,8 @@
 // catches everything: no exception crosses the C boundary.
 #include "stguard/stguard.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -15,84 +17,99 @@
 #include "stguard/policy.h"
 #include "stguard/report.h"
 #include "stguard/validate.h"
+#include "byte_source.h"
+#include "c_api_internal.h"
+#include "checked_math.h"
+#include "format_identify.h"
+#include "pipeline.h"
 #include "str_cat.h"
-
-struct stguard_policy {
-  stguard::Policy policy;
-};
-
-struct stguard_report {
-  stguard::Report report;
-  // Codes' ids as NUL-terminated strings, per finding (ids are string_views
-  // into static tables, not guaranteed NUL-terminated).
-  std::vector<std::string> ids;
-};
 
 namespace {
 
+using namespace stguard::capi;  // NOLINT: the C API's own helpers
 using stguard::internal::StrCat;
 
-thread_local std::string g_last_error;
-
-void SetError(const char* message) noexcept {
-  try {
-    g_last_error = message;
-  } catch (...) {
-    g_last_error.clear();  // cannot allocate: leave it empty
-  }
-}
-
-void SetError(const std::string& message) noexcept { SetError(message.c_str()); }
-
-stguard_status Fail(stguard_status status, const char* message) noexcept {
-  SetError(message);
-  return status;
-}
-
-stguard_status NullArgument(const char* what) noexcept {
-  try {
-    g_last_error = StrCat(what, " is NULL");
-  } catch (...) {
-    g_last_error.clear();
-  }
-  return STGUARD_ERR_INVALID_ARGUMENT;
-}
-
-constexpr uint32_t kKnownFlags = STGUARD_FLAG_DEEP_SCAN;
+constexpr uint32_t kKnownFlags = STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_TENSORS;
 
 bool OptionsFromFlags(uint32_t flags, stguard::ValidateOptions& options) noexcept {
-  if ((flags & ~kKnownFlags) != 0) return false;
+  if (RejectUnknownFlags(flags, kKnownFlags)) return false;
   options.deep_scan = (flags & STGUARD_FLAG_DEEP_SCAN) != 0;
+  options.collect_tensors = (flags & STGUARD_FLAG_TENSORS) != 0;
   return true;
 }
 
-stguard_status UnknownFlags(uint32_t flags) noexcept {
-  return Fail(STGUARD_ERR_INVALID_ARGUMENT,
-              (flags & ~kKnownFlags) != 0 ? "unknown flag bits" : "bad flags");
+// A report of bytes that came from memory or a descriptor: no path of its
+// own, named "-" as the CLI names standard input.
+stguard_status ReportOfBytes(stguard::Report&& report, const stguard::Policy& policy,
+                             const stguard::ValidateOptions& options, stguard_report** out) {
+  stguard::ScannedFile file;
+  file.path = "-";
+  file.report = std::move(report);
+  return stguard::capi::MakeReport(std::move(file), policy, options.collect_tensors, out);
 }
 
-// Runs `body`, turning any exception into a status.
-template <typename Body>
-stguard_status Guard(Body body) noexcept {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Fail(STGUARD_ERR_NO_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    SetError(StrCat("internal error: ", e.what()));
-    return STGUARD_ERR_INTERNAL;
-  } catch (...) {
-    return Fail(STGUARD_ERR_INTERNAL, "internal error");
-  }
+stguard_status ReportOfFile(stguard::FileReport&& result, std::string path,
+                            const stguard::Policy& policy, const stguard::ValidateOptions& options,
+                            stguard_report** out) {
+  stguard::ScannedFile file;
+  file.path = std::move(path);
+  file.report = std::move(result.report);
+  return stguard::capi::MakeReport(std::move(file), policy, options.collect_tensors, out);
 }
 
-stguard_status MakeReport(stguard::Report&& report, stguard_report** out) {
-  auto handle = std::make_unique<stguard_report>();
-  handle->report = std::move(report);
-  handle->ids.reserve(handle->report.findings.size());
-  for (const stguard::Finding& f : handle->report.findings) {
-    handle->ids.emplace_back(stguard::Info(f.code).id);
+// The first `size` bytes of a file of `file_size` bytes: what a range
+// reader fetched (stguard_validate_header). A read past them fails, and the
+// furthest byte asked for is kept so that the caller can be told how much
+// to fetch. Data() stays null: the pipeline would read its identification
+// window in place, past the bytes given.
+class HeadSource final : public stguard::internal::ByteSource {
+ public:
+  HeadSource(const uint8_t* data, size_t size, uint64_t file_size)
+      : data_(data), size_(size), file_size_(file_size) {}
+  uint64_t size() const override { return file_size_; }
+  bool ReadAt(uint64_t offset, uint64_t length, char* out) override {
+    const std::optional<uint64_t> end = stguard::internal::CheckedAdd(offset, length);
+    if (!end || *end > size_) {
+      wanted_ = std::max(wanted_, end.value_or(UINT64_MAX));
+      return false;
+    }
+    if (length > 0) std::memcpy(out, data_ + offset, length);
+    return true;
   }
+  std::string error() const override {
+    return StrCat("the validation reads the file's first ", wanted_, " bytes; ", size_,
+                  " were given (stguard_header_bytes_needed)");
+  }
+
+ private:
+  const uint8_t* data_;
+  uint64_t size_;
+  uint64_t file_size_;
+  uint64_t wanted_ = 0;
+};
+
+constexpr uint64_t kPrefixBytes = 8;
+static_assert(stguard::internal::kIdentifyWindowBytes == 65536,
+              "stguard.h documents the identification window as 65536 bytes");
+
+// The checks stguard_validate_header and stguard_header_bytes_needed share.
+stguard_status CheckHead(const stguard_policy* policy, const void* data, size_t size,
+                         uint64_t file_size) noexcept {
+  if (const stguard_status s = CheckHandle(policy, HandleKind::kPolicy, "policy");
+      s != STGUARD_OK) {
+    return s;
+  }
+  if (data == nullptr && size != 0) return NullArgument("data");
+  if (size > file_size) {
+    return Fail(STGUARD_ERR_INVALID_ARGUMENT,
+                "size exceeds file_size: data must be the file's first bytes");
+  }
+  return STGUARD_OK;
+}
+
+stguard_status NewPolicy(stguard::Policy&& policy, stguard_policy** out) {
+  auto handle = std::make_unique<stguard_policy>(stguard_policy{std::move(policy)});
+  RegisterHandle(handle.get(), HandleKind::kPolicy);
   *out = handle.release();
   SetError("");
   return STGUARD_OK;
@@ -100,9 +117,7 @@ stguard_status MakeReport(stguard::Report&& report, stguard_report** out) {
 
 stguard_status PolicyResult(stguard::PolicyLoadResult&& loaded, stguard_policy** out) {
   if (!loaded.policy) return Fail(STGUARD_ERR_BAD_POLICY, loaded.error.c_str());
-  *out = new stguard_policy{std::move(*loaded.policy)};
-  SetError("");
-  return STGUARD_OK;
+  return NewPolicy(std::move(*loaded.policy), out);
 }
 
 }  // namespace
@@ -137,11 +152,13 @@ const char* stguard_status_string(stguard_status status) {
       return "out of memory";
     case STGUARD_ERR_INTERNAL:
       return "internal error";
+    case STGUARD_ERR_NEED_MORE_DATA:
+      return "more of the file is needed";
   }
   return "unknown status";
 }
 
-const char* stguard_last_error(void) { return g_last_error.c_str(); }
+const char* stguard_last_error(void) { return LastError(); }
 
 stguard_status stguard_policy_builtin(const char* name, stguard_policy** out) {
   if (out != nullptr) *out = nullptr;
@@ -154,9 +171,7 @@ stguard_status stguard_policy_builtin(const char* name, stguard_policy** out) {
                       "\" (built-ins: compat, default, strict)"));
       return STGUARD_ERR_UNKNOWN_POLICY;
     }
-    *out = new stguard_policy{std::move(*policy)};
-    SetError("");
-    return STGUARD_OK;
+    return NewPolicy(std::move(*policy), out);
   });
 }
 
@@ -181,7 +196,11 @@ stguard_status stguard_policy_name(const stguard_policy* policy, const char** ou
   return STGUARD_OK;
 }
 
-void stguard_policy_free(stguard_policy* policy) { delete policy; }
+void stguard_policy_free(stguard_policy* policy) {
+  // A pointer that is not a live policy (freed already, or foreign) is left
+  // alone: deleting it would corrupt the heap.
+  if (policy != nullptr && ReleaseHandle(policy, HandleKind::kPolicy)) delete policy;
+}
 
 stguard_status stguard_validate_file(const stguard_policy* policy, const char* path,
                                      stguard_report** out) {
@@ -195,14 +214,14 @@ stguard_status stguard_validate_file_ex(const stguard_policy* policy, const char
   if (policy == nullptr) return NullArgument("policy");
   if (path == nullptr) return NullArgument("path");
   stguard::ValidateOptions options;
-  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
+  if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
   return Guard([&]() -> stguard_status {
     stguard::FileReport file = stguard::ValidateFile(path, policy->policy, options);
     if (!file.io_ok) {
       SetError(StrCat(path, ": ", file.io_error));
       return STGUARD_ERR_IO;
     }
-    return MakeReport(std::move(file.report), out);
+    return ReportOfFile(std::move(file), path, policy->policy, options, out);
   });
 }
 
@@ -218,13 +237,13 @@ stguard_status stguard_validate_buffer_ex(const stguard_policy* policy, const vo
   if (policy == nullptr) return NullArgument("policy");
   if (data == nullptr && size != 0) return NullArgument("data");
   stguard::ValidateOptions options;
-  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
+  if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
   return Guard([&] {
     static const uint8_t kEmpty[1] = {0};
     const auto* bytes = data != nullptr ? static_cast<const uint8_t*>(data) : kEmpty;
-    return MakeReport(stguard::ValidateBuffer(std::span<const uint8_t>(bytes, size),
-                                              policy->policy, options),
-                      out);
+    return ReportOfBytes(stguard::ValidateBuffer(std::span<const uint8_t>(bytes, size),
+                                                 policy->policy, options),
+                         policy->policy, options, out);
   });
 }
 
@@ -238,25 +257,80 @@ stguard_status stguard_validate_fd(const stguard_policy* policy, int fd, uint32_
     return STGUARD_ERR_INVALID_ARGUMENT;
   }
   stguard::ValidateOptions options;
-  if (!OptionsFromFlags(flags, options)) return UnknownFlags(flags);
+  if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
   return Guard([&]() -> stguard_status {
     stguard::FileReport file = stguard::ValidateFd(fd, policy->policy, options);
     if (!file.io_ok) {
       SetError(StrCat("fd ", fd, ": ", file.io_error));
       return STGUARD_ERR_IO;
     }
-    return MakeReport(std::move(file.report), out);
+    return ReportOfFile(std::move(file), "-", policy->policy, options, out);
+  });
+}
+
+stguard_status stguard_header_bytes_needed(const stguard_policy* policy, const void* data,
+                                           size_t size, uint64_t file_size, uint64_t* out) {
+  if (out == nullptr) return NullArgument("out");
+  if (const stguard_status s = CheckHead(policy, data, size, file_size); s != STGUARD_OK) {
+    return s;
+  }
+  const uint64_t window = std::min<uint64_t>(file_size, stguard::internal::kIdentifyWindowBytes);
+  if (file_size < kPrefixBytes) {
+    if (size < file_size) return Fail(STGUARD_ERR_NEED_MORE_DATA, "give the whole file");
+    *out = file_size;
+    return STGUARD_OK;
+  }
+  if (size < kPrefixBytes) {
+    return Fail(STGUARD_ERR_NEED_MORE_DATA, "give at least the 8-byte prefix");
+  }
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | bytes[i];
+  if (header_size > policy->policy.max_header_bytes || header_size > file_size - kPrefixBytes) {
+    *out = window;  // framing fails: only the identification window is read
+  } else {
+    *out = std::min(file_size, std::max(window, kPrefixBytes + header_size));
+  }
+  SetError("");
+  return STGUARD_OK;
+}
+
+stguard_status stguard_validate_header(const stguard_policy* policy, const void* data,
+                                       size_t size, uint64_t file_size, uint32_t flags,
+                                       stguard_report** out) {
+  if (out != nullptr) *out = nullptr;
+  if (out == nullptr) return NullArgument("out");
+  if (const stguard_status s = CheckHead(policy, data, size, file_size); s != STGUARD_OK) {
+    return s;
+  }
+  if ((flags & STGUARD_FLAG_DEEP_SCAN) != 0) {
+    return Fail(STGUARD_ERR_INVALID_ARGUMENT,
+                "STGUARD_FLAG_DEEP_SCAN needs the data section: use stguard_validate_file_ex, "
+                "_buffer_ex or _fd");
+  }
+  stguard::ValidateOptions options;
+  if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
+  return Guard([&]() -> stguard_status {
+    static const uint8_t kEmpty[1] = {0};
+    HeadSource source(data != nullptr ? static_cast<const uint8_t*>(data) : kEmpty, size,
+                      file_size);
+    stguard::Report report;
+    if (!stguard::internal::ValidateSource(source, policy->policy, options, nullptr, report)) {
+      SetError(source.error());
+      return STGUARD_ERR_NEED_MORE_DATA;
+    }
+    return ReportOfBytes(std::move(report), policy->policy, options, out);
   });
 }
 
 stguard_status stguard_report_sha256(const stguard_report* report, char out[65]) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  if (!report->report.content) {
+  if (!report->file.report.content) {
     SetError("the report was made without STGUARD_FLAG_DEEP_SCAN");
     return STGUARD_ERR_INVALID_ARGUMENT;
   }
-  const std::string hex = stguard::DigestHex(report->report.content->file_sha256);
+  const std::string hex = stguard::DigestHex(report->file.report.content->file_sha256);
   std::memcpy(out, hex.c_str(), hex.size() + 1);
   return STGUARD_OK;
 }
@@ -264,7 +338,7 @@ stguard_status stguard_report_sha256(const stguard_report* report, char out[65])
 stguard_status stguard_report_verdict(const stguard_report* report, stguard_verdict* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  *out = report->report.verdict == stguard::Verdict::kAccept ? STGUARD_VERDICT_ACCEPT
+  *out = report->file.report.verdict == stguard::Verdict::kAccept ? STGUARD_VERDICT_ACCEPT
                                                              : STGUARD_VERDICT_REJECT;
   return STGUARD_OK;
 }
@@ -272,28 +346,28 @@ stguard_status stguard_report_verdict(const stguard_report* report, stguard_verd
 stguard_status stguard_report_file_size(const stguard_report* report, uint64_t* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  *out = report->report.file_size;
+  *out = report->file.report.file_size;
   return STGUARD_OK;
 }
 
 stguard_status stguard_report_header_bytes(const stguard_report* report, uint64_t* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  *out = report->report.header_bytes;
+  *out = report->file.report.header_bytes;
   return STGUARD_OK;
 }
 
 stguard_status stguard_report_tensor_count(const stguard_report* report, uint64_t* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  *out = report->report.tensor_count;
+  *out = report->file.report.tensor_count;
   return STGUARD_OK;
 }
 
 stguard_status stguard_report_finding_count(const stguard_report* report, size_t* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  *out = report->report.findings.size();
+  *out = report->file.report.findings.size();
   return STGUARD_OK;
 }
 
@@ -301,29 +375,15 @@ stguard_status stguard_report_finding(const stguard_report* report, size_t index
                                       stguard_finding* out) {
   if (out == nullptr) return NullArgument("out");
   if (report == nullptr) return NullArgument("report");
-  const std::vector<stguard::Finding>& findings = report->report.findings;
-  if (index >= findings.size()) {
-    try {
-      g_last_error = StrCat("finding index ", index, " out of range (", findings.size(),
-                            " findings)");
-    } catch (...) {
-      g_last_error.clear();
-    }
-    return STGUARD_ERR_INVALID_ARGUMENT;
-  }
-  const stguard::Finding& f = findings[index];
-  out->code = static_cast<uint32_t>(f.code);
-  out->id = report->ids[index].c_str();
-  out->severity = static_cast<stguard_severity>(static_cast<int>(f.severity));
-  out->offset = f.offset;
-  out->has_tensor = f.tensor.has_value() ? 1 : 0;
-  out->tensor = f.tensor ? f.tensor->c_str() : "";
-  out->tensor_length = f.tensor ? f.tensor->size() : 0;
-  out->message = f.message.c_str();
+  const std::vector<stguard::Finding>& findings = report->file.report.findings;
+  if (index >= findings.size()) return IndexOutOfRange("finding", index, findings.size());
+  FillFinding(findings[index], report->ids[index].c_str(), out);
   return STGUARD_OK;
 }
 
-void stguard_report_free(stguard_report* report) { delete report; }
+void stguard_report_free(stguard_report* report) {
+  if (report != nullptr && ReleaseHandle(report, HandleKind::kReport)) delete report;
+}
 
 const char* stguard_code_id(uint32_t code) {
   // Ids are string literals in codes.cc: NUL-terminated.

@@ -13,7 +13,19 @@
  *     long as the report. Tensor names are decoded from the header and may
  *     contain any byte, including NUL: use the returned length.
  *   - Handles are immutable after creation: a policy may be shared by
- *     threads validating concurrently; a report may be read concurrently.
+ *     threads validating concurrently; a report or a checkpoint may be read
+ *     concurrently. Freeing a handle while another thread uses it is the
+ *     caller's error.
+ *   - The library records every handle it returns until it is freed. The
+ *     functions of revision 2 (below) and every *_free function check the
+ *     handle they are given against that record: a freed, foreign or
+ *     mistyped pointer gives STGUARD_ERR_INVALID_ARGUMENT ("not a live
+ *     ..."), and a *_free call on one does nothing, so a double free is
+ *     harmless. What cannot be detected: a freed pointer whose address the
+ *     allocator has since reused for a new handle of the same kind (it is
+ *     that handle), and freeing a handle while another thread uses it.
+ *     Strings returned through char** (stguard_report_json, ...) are not
+ *     handles: stguard_string_free cannot check them (see there).
  *
  * Example:
  *   stguard_policy* policy;
@@ -43,6 +55,10 @@ extern "C" {
 
 /* Bumped when a declaration below changes incompatibly. */
 #define STGUARD_C_API_VERSION 1
+/* Bumped when functions are added (the declarations of an earlier revision
+ * stay as they were). 2: JSON reports, the tensor table, checkpoints and
+ * headers validated from memory. */
+#define STGUARD_C_API_REVISION 2
 
 typedef enum stguard_status {
   STGUARD_OK = 0,
@@ -51,7 +67,11 @@ typedef enum stguard_status {
   STGUARD_ERR_BAD_POLICY = 3,       /* a policy file that cannot be read or is invalid */
   STGUARD_ERR_IO = 4,               /* the file to validate cannot be read */
   STGUARD_ERR_NO_MEMORY = 5,
-  STGUARD_ERR_INTERNAL = 6
+  STGUARD_ERR_INTERNAL = 6,
+  /* stguard_validate_header: the bytes given end before a byte the
+   * validation needs (stguard_last_error says up to where); see
+   * stguard_header_bytes_needed. */
+  STGUARD_ERR_NEED_MORE_DATA = 7
 } stguard_status;
 
 typedef enum stguard_verdict {
@@ -113,6 +133,9 @@ STGUARD_API stguard_status stguard_validate_buffer(const stguard_policy* policy,
 /* Flags of the _ex and _fd entry points (0: header only, as above). */
 #define STGUARD_FLAG_DEEP_SCAN 1u /* read the data once: SHA-256 of the file and of each
                                      tensor, NaN/Inf and BOOL values under the policy */
+#define STGUARD_FLAG_TENSORS 2u   /* keep the tensor table in the report (revision 2:
+                                     stguard_report_tensor); memory in proportion to
+                                     the header */
 /* Unknown flag bits give STGUARD_ERR_INVALID_ARGUMENT. */
 STGUARD_API stguard_status stguard_validate_file_ex(const stguard_policy* policy,
                                                     const char* path, uint32_t flags,
@@ -148,6 +171,208 @@ STGUARD_API void stguard_report_free(stguard_report* report);
 
 /* The id of a finding code ("duplicate-tensor-name"), or NULL when unknown. */
 STGUARD_API const char* stguard_code_id(uint32_t code);
+
+/* ---- Revision 2 (STGUARD_C_API_REVISION >= 2) ---------------------------
+ * Errors common to every function below: STGUARD_ERR_INVALID_ARGUMENT for a
+ * NULL pointer where one is required, a handle that is not live (see
+ * Conventions), an index out of range, a size too small, or flag bits this
+ * revision does not know; STGUARD_ERR_NO_MEMORY; STGUARD_ERR_INTERNAL. On
+ * any error out-parameters are left as documented above (handles NULL). */
+
+/* STGUARD_C_API_REVISION of the library actually loaded. */
+STGUARD_API int stguard_api_revision(void);
+
+/* -- The report as JSON ----------------------------------------------------
+ * Exactly what `stguard check --format json PATH` prints for the file the
+ * report is about (docs/report-format.md, docs/report.schema.json): one
+ * document {"tool", "policy", "files": [the file], "errors": [],
+ * "skipped": {...}} and a newline. With STGUARD_JSON_LINE, what
+ * `--format jsonl` prints instead: the file's object alone and a newline.
+ * A report made with STGUARD_FLAG_DEEP_SCAN carries its "content" (hashes)
+ * as `check --deep` does.
+ *
+ * path: the "path" written into the file's object; NULL for the path given
+ * to stguard_validate_file[_ex], or "-" (the CLI's name for standard input)
+ * for a report of a buffer, a descriptor or a header.
+ * On STGUARD_OK *out is a NUL-terminated UTF-8 string (bytes of a name that
+ * are not UTF-8 are written as \udcXX escapes, see docs/report-format.md),
+ * *out_length its length without the terminator (out_length may be NULL).
+ * The caller owns *out and frees it with stguard_string_free. *out is NULL
+ * on failure. Thread safety: any number of threads may render one report. */
+#define STGUARD_JSON_LINE 1u
+STGUARD_API stguard_status stguard_report_json(const stguard_report* report, const char* path,
+                                               uint32_t flags, char** out, size_t* out_length);
+/* Frees a string returned by stguard_report_json or stguard_checkpoint_json
+ * (NULL is ignored). Only those strings: anything else, or a string freed
+ * twice, is undefined behaviour (strings are not recorded as handles are). */
+STGUARD_API void stguard_string_free(char* text);
+
+/* -- The tensor table --------------------------------------------------------
+ * Needs a report made with STGUARD_FLAG_TENSORS (otherwise
+ * STGUARD_ERR_INVALID_ARGUMENT). The table is the one the reference would
+ * load (duplicate names resolved: last one wins), sorted by data offsets;
+ * it is empty when the header did not read to a table (see the findings).
+ * Note stguard_report_tensor_count counts the header's entries even when no
+ * table could be built. */
+typedef enum stguard_dtype {
+  /* Numbered in the reference's declaration order; stable. */
+  STGUARD_DTYPE_BOOL = 0, STGUARD_DTYPE_F4 = 1, STGUARD_DTYPE_F6_E2M3 = 2,
+  STGUARD_DTYPE_F6_E3M2 = 3, STGUARD_DTYPE_U8 = 4, STGUARD_DTYPE_I8 = 5,
+  STGUARD_DTYPE_F8_E5M2 = 6, STGUARD_DTYPE_F8_E4M3 = 7, STGUARD_DTYPE_F8_E8M0 = 8,
+  STGUARD_DTYPE_F8_E4M3FNUZ = 9, STGUARD_DTYPE_F8_E5M2FNUZ = 10, STGUARD_DTYPE_I16 = 11,
+  STGUARD_DTYPE_U16 = 12, STGUARD_DTYPE_F16 = 13, STGUARD_DTYPE_BF16 = 14,
+  STGUARD_DTYPE_I32 = 15, STGUARD_DTYPE_U32 = 16, STGUARD_DTYPE_F32 = 17,
+  STGUARD_DTYPE_C64 = 18, STGUARD_DTYPE_F64 = 19, STGUARD_DTYPE_I64 = 20,
+  STGUARD_DTYPE_U64 = 21
+} stguard_dtype;
+
+/* One tensor. Pointers are owned by the report and live as long as it. */
+typedef struct stguard_tensor {
+  const char* name;         /* decoded name, NUL-terminated, may contain NUL */
+  size_t name_length;       /* bytes of name, excluding the terminator */
+  stguard_dtype dtype;
+  const char* dtype_name;   /* "F32", "BF16", ...: static storage */
+  size_t rank;              /* number of dimensions (0: a scalar) */
+  const uint64_t* shape;    /* rank dimensions; not NULL even when rank is 0 */
+  uint64_t data_begin;      /* data_offsets as in the header: relative to the */
+  uint64_t data_end;        /* data section (file offset 8 + header bytes), end exclusive */
+} stguard_tensor;
+
+/* Entries in the table (0 when the header gave no table). */
+STGUARD_API stguard_status stguard_report_tensor_table_size(const stguard_report* report,
+                                                            size_t* out);
+/* Tensor `index` (0 <= index < size). out_size: sizeof(stguard_tensor), so
+ * that the struct can grow (a smaller size is an error; fields past the
+ * ones this revision knows are left untouched). */
+STGUARD_API stguard_status stguard_report_tensor(const stguard_report* report, size_t index,
+                                                 stguard_tensor* out, size_t out_size);
+
+/* -- Deep-scan hashes ---------------------------------------------------------
+ * Needs a report made with STGUARD_FLAG_DEEP_SCAN (otherwise
+ * STGUARD_ERR_INVALID_ARGUMENT); the file's SHA-256 is stguard_report_sha256.
+ * The tensors hashed are those of the JSON's "content": in data order, none
+ * when the header or layout did not tile the data section
+ * (tensors_scanned 0). */
+typedef struct stguard_tensor_hash {
+  const char* name;         /* owned by the report, may contain NUL */
+  size_t name_length;
+  stguard_dtype dtype;
+  uint64_t data_begin;      /* relative to the data section, as in stguard_tensor */
+  uint64_t data_end;
+  char sha256[65];          /* 64 lower-case hex digits and a NUL */
+  uint64_t nan_count;       /* float dtypes: NaN and Inf encodings */
+  uint64_t inf_count;
+  uint64_t invalid_bool_count; /* BOOL bytes other than 0 and 1 */
+} stguard_tensor_hash;
+
+/* *tensors_scanned: 1 when the tensors were cut out and hashed; *count: how
+ * many were (tensors_scanned may be NULL). */
+STGUARD_API stguard_status stguard_report_hashed_tensor_count(const stguard_report* report,
+                                                              int* tensors_scanned,
+                                                              size_t* count);
+/* out_size: sizeof(stguard_tensor_hash). */
+STGUARD_API stguard_status stguard_report_hashed_tensor(const stguard_report* report,
+                                                        size_t index, stguard_tensor_hash* out,
+                                                        size_t out_size);
+
+/* -- A header already in memory ------------------------------------------------
+ * For a reader that fetches ranges (HTTP, object stores): validates a file
+ * from its first bytes and its total size, with the verdict and findings
+ * stguard_validate_file gives for the whole file (header only: no deep
+ * scan, which needs the data). `data` holds the first `size` bytes of the
+ * file (size <= file_size): the 8-byte prefix and the header it announces.
+ * When the framing or the header text is broken the validation also looks
+ * at the first min(file_size, 65536) bytes, to name the format the file
+ * really is; if `data` ends too soon for what the validation reads, the
+ * result is STGUARD_ERR_NEED_MORE_DATA and no report.
+ *
+ * stguard_header_bytes_needed tells how many first bytes to fetch so that
+ * this never happens: given the first min(file_size, 8) bytes (or more) in
+ * data/size, *out = min(file_size, max(65536, 8 + N)) where N is the
+ * prefix's header length, or min(file_size, 65536) when N exceeds the
+ * policy's max_header_bytes or the file. At most 65536 + the policy's
+ * header limit. STGUARD_ERR_NEED_MORE_DATA when size < min(file_size, 8).
+ *
+ * flags: 0 or STGUARD_FLAG_TENSORS (STGUARD_FLAG_DEEP_SCAN is refused:
+ * the data is not there). The report's "path" is "-" unless given to
+ * stguard_report_json. data is only read during the call. */
+STGUARD_API stguard_status stguard_header_bytes_needed(const stguard_policy* policy,
+                                                       const void* data, size_t size,
+                                                       uint64_t file_size, uint64_t* out);
+STGUARD_API stguard_status stguard_validate_header(const stguard_policy* policy,
+                                                   const void* data, size_t size,
+                                                   uint64_t file_size, uint32_t flags,
+                                                   stguard_report** out);
+
+/* -- Checkpoints and directories -----------------------------------------------
+ * Judges `path` as `stguard check PATH` does (stguard/scan.h): a directory is
+ * walked (every file a loader could open, each distinct file once, configs
+ * and text skipped), an *.safetensors.index.json is validated with every
+ * shard it names and cross-checked, any other file by its name and bytes.
+ * Symlinks and shard names may lead only inside the policy's symlink_root,
+ * else the directory walked (or the index's directory, or the Hub cache
+ * repository holding it), as `check` without --root. A path that does not
+ * exist or cannot be read is a file with io_ok 0 in the result, not an
+ * error (as the CLI lists it under "errors").
+ *
+ * flags: 0 or STGUARD_FLAG_DEEP_SCAN (each file read and hashed, as
+ * `check --deep`). Files are validated one at a time, in the calling
+ * thread. The result is immutable: any number of threads may read it. */
+typedef struct stguard_checkpoint stguard_checkpoint;
+
+typedef enum stguard_file_role {
+  STGUARD_ROLE_SAFETENSORS = 0, /* validated as a safetensors file */
+  STGUARD_ROLE_INDEX = 1,       /* a checkpoint index, cross-checked with its shards */
+  STGUARD_ROLE_SHARD = 2,       /* a shard, validated with the index that names it */
+  STGUARD_ROLE_MODEL_FILE = 3   /* another format a loader could open (pickles graded) */
+} stguard_file_role;
+
+/* One judged file. Pointers are owned by the checkpoint. */
+typedef struct stguard_judged_file {
+  const char* path;          /* as met: the argument joined with the names below it */
+  size_t path_length;
+  stguard_file_role role;
+  const char* index;         /* STGUARD_ROLE_SHARD: the index naming it, else "" */
+  int io_ok;                 /* 0: the file could not be read (io_error says why) */
+  const char* io_error;      /* "" when io_ok */
+  stguard_verdict verdict;   /* STGUARD_VERDICT_REJECT when !io_ok */
+  size_t finding_count;      /* findings: stguard_checkpoint_finding */
+  uint64_t file_size;
+  uint64_t header_bytes;
+  uint64_t tensor_count;     /* an index: the tensors it lists */
+} stguard_judged_file;
+
+STGUARD_API stguard_status stguard_validate_checkpoint(const stguard_policy* policy,
+                                                       const char* path, uint32_t flags,
+                                                       stguard_checkpoint** out);
+/* ACCEPT only when at least one file was judged and every file was read and
+ * accepted: what `stguard check` exits 0 for (1: a file rejected; 2: a file
+ * unreadable, or no model file found, both REJECT here). */
+STGUARD_API stguard_status stguard_checkpoint_verdict(const stguard_checkpoint* checkpoint,
+                                                      stguard_verdict* out);
+STGUARD_API stguard_status stguard_checkpoint_file_count(const stguard_checkpoint* checkpoint,
+                                                         size_t* out);
+/* File `index`, in the CLI's order (each index with its shards first).
+ * out_size: sizeof(stguard_judged_file). */
+STGUARD_API stguard_status stguard_checkpoint_file(const stguard_checkpoint* checkpoint,
+                                                   size_t index, stguard_judged_file* out,
+                                                   size_t out_size);
+/* Finding `finding_index` of file `file_index`, as stguard_report_finding. */
+STGUARD_API stguard_status stguard_checkpoint_finding(const stguard_checkpoint* checkpoint,
+                                                      size_t file_index, size_t finding_index,
+                                                      stguard_finding* out);
+/* Files the walk skipped, by reason: 5 counters in the order of the JSON's
+ * "skipped" object (text-or-config, not-a-model, not-a-regular-file,
+ * directory-symlink, git-metadata). `out` has room for `count` (>= 5). */
+STGUARD_API stguard_status stguard_checkpoint_skipped(const stguard_checkpoint* checkpoint,
+                                                      uint64_t* out, size_t count);
+/* What `stguard check --format json PATH` prints (flags 0), or with
+ * STGUARD_JSON_LINE what `--format jsonl` prints (a line per file).
+ * Ownership as stguard_report_json. */
+STGUARD_API stguard_status stguard_checkpoint_json(const stguard_checkpoint* checkpoint,
+                                                   uint32_t flags, char** out,
+                                                   size_t* out_length);
+STGUARD_API void stguard_checkpoint_free(stguard_checkpoint* checkpoint);
 
 #ifdef __cplusplus
 }  /* extern "C" */
