@@ -24,7 +24,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/stguard.bash-completion
 # scripts/install-deps) the page is left out and configure says so; the
 # .deb test requires it.
 find_program(STGUARD_HELP2MAN help2man)
-if(STGUARD_HELP2MAN)
+if(NOT TARGET stguard)
+  # A build of the libraries and fuzz targets alone (no CLI11): no CLI, no page.
+elseif(STGUARD_HELP2MAN)
   set(_stguard_man ${PROJECT_BINARY_DIR}/stguard.1)
   add_custom_command(
     OUTPUT ${_stguard_man}
