@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <filesystem>
 #include <random>
 #include <set>
 #include <sstream>
@@ -153,6 +154,14 @@ std::vector<FileResult> SampleResults() {
   return {good, missing};
 }
 
+// The same with UTF-8 paths, so that simdjson parses the documents.
+std::vector<FileResult> Utf8SampleResults() {
+  std::vector<FileResult> results = SampleResults();
+  results[0].path = "dir/a.safetensors";
+  results[1].path = "gone";
+  return results;
+}
+
 TEST(Render, StreamedReportsEqualTheirStringForms) {
   const std::vector<FileResult> results = SampleResults();
   const Policy policy = *BuiltinPolicy("default");
@@ -172,9 +181,7 @@ TEST(Render, StreamedReportsEqualTheirStringForms) {
 }
 
 TEST(Render, DocumentsParseWhenPathsAreUtf8) {
-  std::vector<FileResult> results = SampleResults();
-  results[0].path = "dir/a.safetensors";
-  results[1].path = "gone";
+  const std::vector<FileResult> results = Utf8SampleResults();
   const Policy policy = *BuiltinPolicy("default");
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -188,6 +195,94 @@ TEST(Render, DocumentsParseWhenPathsAreUtf8) {
             "cannot read: No such file or directory");
   ASSERT_EQ(parser.parse(RenderJsonLine(results[1]).str()).get(doc), simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["error"]), "No such file or directory");
+}
+
+// ---------------------------------------------------------------------------
+// SARIF locations, fingerprints and rules
+
+TEST(Sarif, UriEncodingKeepsUnreservedAndSlashAndEncodesEveryOtherByte) {
+  EXPECT_EQ(UriEncodePath("models/a-b_c.d~e"), "models/a-b_c.d~e");
+  EXPECT_EQ(UriEncodePath("with space.safetensors"), "with%20space.safetensors");
+  EXPECT_EQ(UriEncodePath("per%cent"), "per%25cent");  // '%' itself: no double meaning
+  EXPECT_EQ(UriEncodePath("hash#tag?q"), "hash%23tag%3Fq");  // not a fragment or query
+  EXPECT_EQ(UriEncodePath("c:d"), "c%3Ad");  // not a scheme
+  EXPECT_EQ(UriEncodePath("bad\xff\xfe"), "bad%FF%FE");  // not UTF-8: byte by byte
+  EXPECT_EQ(UriEncodePath("\xc3\xa9"), "%C3%A9");  // UTF-8 too
+  EXPECT_EQ(UriEncodePath(std::string("nul\0x", 5)), "nul%00x");
+}
+
+TEST(Sarif, UrisAreRelativeToTheRootOrAbsoluteOutsideIt) {
+  const std::filesystem::path root = "/srv/repo", cwd = "/srv/repo/sub";
+  const auto uri = [&](std::string_view path) { return SarifUriFor(path, root, cwd); };
+  EXPECT_EQ(uri("m.safetensors").uri, "sub/m.safetensors");
+  EXPECT_TRUE(uri("m.safetensors").under_root);
+  EXPECT_EQ(uri("./x/../m.safetensors").uri, "sub/m.safetensors");
+  EXPECT_EQ(uri("/srv/repo/models/a b#\xff").uri, "models/a%20b%23%FF");
+  EXPECT_TRUE(uri("/srv/repo/models/a b#\xff").under_root);
+  EXPECT_EQ(uri("../../other/z").uri, "file:///srv/other/z");
+  EXPECT_FALSE(uri("../../other/z").under_root);
+  // A sibling sharing the root's name as a prefix is outside.
+  EXPECT_EQ(uri("/srv/repository/q").uri, "file:///srv/repository/q");
+  EXPECT_FALSE(uri("/srv/repository/q").under_root);
+  EXPECT_EQ(uri("/srv/a%b").uri, "file:///srv/a%25b");
+  EXPECT_EQ(uri("-").uri, "file:///dev/stdin");
+  EXPECT_FALSE(uri("-").under_root);
+}
+
+TEST(Sarif, FingerprintIsSha256OfRuleUriTensorAndOccurrence) {
+  // Pinned: code scanning matches results across runs by this value.
+  EXPECT_EQ(SarifFingerprint("ST311", "models/a%20b.safetensors", std::string("w"), 0),
+            "bb7d510ae6caa9517568ba89417ac982c62a5056dd3bedc0d30798fe18609ea6");
+  const std::string base = SarifFingerprint("ST311", "m", std::string("w"), 0);
+  EXPECT_NE(SarifFingerprint("ST310", "m", std::string("w"), 0), base);
+  EXPECT_NE(SarifFingerprint("ST311", "n", std::string("w"), 0), base);
+  EXPECT_NE(SarifFingerprint("ST311", "m", std::string("v"), 0), base);
+  EXPECT_NE(SarifFingerprint("ST311", "m", std::nullopt, 0), base);
+  EXPECT_NE(SarifFingerprint("ST311", "m", std::string("w"), 1), base);
+}
+
+TEST(Sarif, RulesCarrySeverityTagsAndExplainTextAsHelp) {
+  const std::vector<FileResult> results = Utf8SampleResults();
+  const Policy policy = *BuiltinPolicy("default");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string sarif = RenderSarif(results, policy, "/srv/repo").str();
+  ASSERT_EQ(parser.parse(sarif).get(doc), simdjson::SUCCESS) << sarif;
+  simdjson::dom::element run = doc["runs"].at(0);
+  EXPECT_EQ(std::string_view(run["originalUriBaseIds"]["%SRCROOT%"]["uri"]), "file:///srv/repo/");
+  size_t i = 0;
+  for (simdjson::dom::element rule : simdjson::dom::array(run["tool"]["driver"]["rules"])) {
+    const CodeInfo& info = AllCodes()[i++];
+    const std::string_view severity = rule["properties"]["security-severity"];
+    EXPECT_EQ(severity, SarifSecuritySeverity(info.code));
+    const double value = std::stod(std::string(severity));
+    EXPECT_GE(value, 0.0);
+    EXPECT_LE(value, 10.0);
+    EXPECT_EQ(std::string_view(rule["properties"]["tags"].at(0)), "security");
+    EXPECT_EQ(std::string_view(rule["help"]["text"]), ExplainText(info));
+  }
+  EXPECT_EQ(i, AllCodes().size());
+  EXPECT_EQ(SarifSecuritySeverity(Code::kPickleUnsafeImport), "9.8");
+  EXPECT_GT(std::stod(std::string(SarifSecuritySeverity(Code::kDuplicateTensorName))),
+            std::stod(std::string(SarifSecuritySeverity(Code::kDataGap))));
+  EXPECT_GT(std::stod(std::string(SarifSecuritySeverity(Code::kDataGap))),
+            std::stod(std::string(SarifSecuritySeverity(Code::kTensorOffsetUnaligned))));
+  // The result: relative paths start from the current directory, here
+  // outside /srv/repo; the region is at least a byte long.
+  simdjson::dom::element result = run["results"].at(0);
+  simdjson::dom::element physical = result["locations"].at(0)["physicalLocation"];
+  EXPECT_EQ(std::string_view(physical["artifactLocation"]["uri"]),
+            SarifUriFor("dir/a.safetensors", "/srv/repo", std::filesystem::current_path()).uri);
+  EXPECT_EQ(uint64_t(physical["region"]["byteOffset"]), 90u);
+  EXPECT_GE(uint64_t(physical["region"]["byteLength"]), 1u);
+  EXPECT_EQ(std::string_view(result["partialFingerprints"]["stguard/v1"]).size(), 64u);
+  // Under the root: relative, with %SRCROOT%.
+  const std::string here = RenderSarif(results, policy, std::filesystem::current_path()).str();
+  ASSERT_EQ(parser.parse(here).get(doc), simdjson::SUCCESS) << here;
+  simdjson::dom::element location = doc["runs"].at(0)["results"].at(0)["locations"].at(0)
+                                        ["physicalLocation"]["artifactLocation"];
+  EXPECT_EQ(std::string_view(location["uri"]), "dir/a.safetensors");
+  EXPECT_EQ(std::string_view(location["uriBaseId"]), "%SRCROOT%");
 }
 
 }  // namespace

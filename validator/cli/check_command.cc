@@ -74,6 +74,9 @@ int RunCheck(const CheckArgs& args) {
   if (!args.root.empty() && !std::filesystem::is_directory(args.root)) {
     return UsageError("--root must name a directory");
   }
+  if (!args.sarif_root.empty() && args.format != "sarif") {
+    return UsageError("--sarif-root applies to --format sarif only");
+  }
   const std::optional<Policy> loaded = LoadPolicyArgument(args.policy);
   if (!loaded) return kExitUsage;
   const Policy& policy = *loaded;
@@ -162,7 +165,7 @@ int RunCheck(const CheckArgs& args) {
       ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
   if (progress_shown) ClearProgress();
   if (args.format == "json") *out << RenderJson(results, policy, &summary);
-  if (args.format == "sarif") *out << RenderSarif(results, policy);
+  if (args.format == "sarif") *out << RenderSarif(results, policy, args.sarif_root);
   if (args.format == "text") *out << RenderTextSummary(results, policy, color, &summary);
   out->flush();
   if (!args.output.empty()) {

@@ -14,6 +14,7 @@ struct CheckArgs {
   std::string format = "text";     // -f, --format text|json|jsonl|sarif
   unsigned jobs = 1;               // -j, --jobs N
   std::string root;                // --root DIR
+  std::string sarif_root;          // --sarif-root DIR ("": the current directory)
   bool deep = false;               // --deep
   bool quiet = false;              // -q, --quiet (text only)
   std::string output;              // -o, --output FILE ("": standard output)

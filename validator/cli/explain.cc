@@ -10,8 +10,6 @@
 namespace stguard::cli {
 namespace {
 
-constexpr const char* kFamilies[] = {"bad input", "over a limit", "validator limit or bug"};
-
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -88,16 +86,7 @@ int RunExplain(std::string_view text) {
     }
     return kExitUsage;
   }
-  const CodeInfo& info = Info(*code);
-  std::cout << static_cast<unsigned>(info.code) << " " << info.id << "\n"
-            << "  " << info.summary << "\n"
-            << "  family: " << kFamilies[static_cast<int>(info.family)] << "\n"
-            << "  why: " << info.explanation << "\n";
-  if (info.knob.empty()) {
-    std::cout << "  policy: always an error (no policy accepts it)\n";
-  } else {
-    std::cout << "  policy knob: " << info.knob << "\n";
-  }
+  std::cout << ExplainText(Info(*code));
   return kExitAccepted;
 }
 
@@ -108,7 +97,7 @@ int RunCodes() {
                "| code | id | family | policy knob | meaning |\n|---|---|---|---|---|\n";
   for (const CodeInfo& info : AllCodes()) {
     std::cout << "| " << static_cast<unsigned>(info.code) << " | `" << info.id << "` | "
-              << kFamilies[static_cast<int>(info.family)] << " | ";
+              << FamilyName(info.family) << " | ";
     // Streamed piece by piece: `"`" + std::string` trips GCC 12's bogus
     // -Wrestrict at -O3 (GCC bug 105329), as in render.cc.
     if (info.knob.empty()) {

@@ -151,6 +151,11 @@ int Main(int argc, char** argv) {
                    "where symlinks and shard names may lead (default: the directory\n"
                    "walked or the index's; a Hub cache repository)")
       ->type_name("DIR");
+  check
+      ->add_option("--sarif-root", check_args.sarif_root,
+                   "--format sarif only: result URIs relative to DIR, the run's\n"
+                   "%SRCROOT% (default: the current directory; the repository root)")
+      ->type_name("DIR");
   check->add_flag("--deep", check_args.deep,
                   "also read the data: SHA-256 of each file and tensor (the JSON\n"
                   "report is then a manifest for 'verify'), NaN/Inf and BOOL values");

@@ -1,6 +1,9 @@
 #include "render.h"
 
+#include <openssl/evp.h>
+
 #include <cstdint>
+#include <map>
 #include <span>
 #include <sstream>
 
@@ -94,6 +97,135 @@ std::string TerminalSafe(std::string_view bytes) {
 }
 
 std::string SarifRuleId(Code code) { return "ST" + std::to_string(static_cast<unsigned>(code)); }
+
+std::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kBadInput:
+      return "bad input";
+    case Family::kOverLimit:
+      return "over a limit";
+    case Family::kValidatorLimit:
+      return "validator limit or bug";
+  }
+  return "bad input";
+}
+
+std::string ExplainText(const CodeInfo& info) {
+  std::string out = std::to_string(static_cast<unsigned>(info.code));
+  out += ' ';
+  out += info.id;
+  out += "\n  ";
+  out += info.summary;
+  out += "\n  family: ";
+  out += FamilyName(info.family);
+  out += "\n  why: ";
+  out += info.explanation;
+  if (info.knob.empty()) {
+    out += "\n  policy: always an error (no policy accepts it)\n";
+  } else {
+    out += "\n  policy knob: ";
+    out += info.knob;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string_view SarifSecuritySeverity(Code code) {
+  switch (code) {
+    // Pickle: loading it runs code.
+    case Code::kPickleUnsafeImport:
+      return "9.8";
+    case Code::kPickleFormat:
+    case Code::kPickleCheckpoint:
+      return "9.3";
+    case Code::kPickleUnverified:
+      return "9.0";
+    // Where two loaders read one file differently, or a reader runs past
+    // what it was given: parser differentials, overflows, escapes.
+    case Code::kShardNameUnsafe:
+    case Code::kSymlinkOutsideRoot:
+      return "8.5";
+    case Code::kDuplicateField:
+    case Code::kDuplicateTensorName:
+    case Code::kDuplicateMetadataKey:
+    case Code::kDuplicateMetadataBlock:
+    case Code::kIndexDuplicateKey:
+    case Code::kTensorInTwoShards:
+    case Code::kShapeOverflow:
+    case Code::kIntegerTooLarge:
+    case Code::kJsonNumberOverflow:
+    case Code::kTensorPastEnd:
+    case Code::kHeaderPastEof:
+    case Code::kDataOverlap:
+      return "8.0";
+    case Code::kHeaderInvalidUtf8:
+    case Code::kHeaderBom:
+    case Code::kHeaderLeadingWhitespace:
+    case Code::kHeaderTrailingContent:
+    case Code::kHeaderPaddingNotSpaces:
+    case Code::kJsonInvalidString:
+    case Code::kJsonTooDeep:
+    case Code::kHeaderTooLarge:
+    case Code::kTensorNamePathLike:
+    case Code::kTensorNameControlChar:
+    case Code::kMetadataControlChar:
+    case Code::kShardRejected:
+      return "7.0";
+    // Layout and schema: a broken or ambiguous file, not a known exploit.
+    case Code::kOffsetsReversed:
+    case Code::kTensorSizeMismatch:
+    case Code::kDataTrailingBytes:
+    case Code::kDataGap:
+    case Code::kJsonSyntax:
+    case Code::kTopLevelNotObject:
+    case Code::kMetadataNotObject:
+    case Code::kMetadataValueNotString:
+    case Code::kMetadataNull:
+    case Code::kTensorEntryInvalid:
+    case Code::kTensorEntryArrayForm:
+    case Code::kFieldMissing:
+    case Code::kFieldUnknown:
+    case Code::kFieldWrongType:
+    case Code::kDtypeObjectForm:
+    case Code::kIntegerExpected:
+    case Code::kDtypeUnknown:
+    case Code::kSubByteNotWholeBytes:
+    case Code::kFileTooShort:
+    case Code::kIndexInvalid:
+    case Code::kIndexSchema:
+    case Code::kShardMissing:
+    case Code::kIndexTensorMissing:
+    case Code::kShardTensorUnlisted:
+      return "5.5";
+    // Limits a policy sets (resource exhaustion), names and formats a
+    // policy may allow.
+    case Code::kTooManyTensors:
+    case Code::kRankTooLarge:
+    case Code::kTooManyMetadataEntries:
+    case Code::kMetadataValueTooLong:
+    case Code::kTensorNameTooLong:
+    case Code::kTensorNameEmpty:
+    case Code::kDtypeNotAllowed:
+    case Code::kForeignFormat:
+    case Code::kOtherWeightFormat:
+    case Code::kIndexTotalMismatch:
+    case Code::kZeroSizeTensorInside:
+      return "4.0";
+    // Style and content warnings: not a way into the loader.
+    case Code::kHeaderLengthUnaligned:
+    case Code::kTensorOffsetUnaligned:
+    case Code::kNonFiniteValues:
+    case Code::kBoolInvalidValues:
+      return "2.0";
+    // Our own limits or bugs: no statement about the file.
+    case Code::kFindingsTruncated:
+    case Code::kResourceExhausted:
+    case Code::kInternalError:
+    case Code::kCheckpointFanOut:
+      return "1.0";
+  }
+  return "5.0";
+}
 
 std::string RenderText(const FileResult& result, bool color) {
   const char* bold = color ? "\033[1m" : "";
@@ -314,9 +446,6 @@ void RenderJsonLine(std::ostream& out, const FileResult& result) {
   out << '\n';
 }
 
-namespace {
-
-// RFC 3986: keep unreserved characters and '/', percent-encode the rest.
 std::string UriEncodePath(std::string_view path) {
   static constexpr char kHexUpper[] = "0123456789ABCDEF";
   std::string out;
@@ -335,6 +464,40 @@ std::string UriEncodePath(std::string_view path) {
   return out;
 }
 
+std::string FileUri(const std::filesystem::path& absolute) {
+  return "file://" + UriEncodePath(absolute.generic_string());
+}
+
+SarifUri SarifUriFor(std::string_view path, const std::filesystem::path& root,
+                     const std::filesystem::path& cwd) {
+  if (path == "-") return {"file:///dev/stdin", false};
+  const std::filesystem::path given(path);
+  const std::filesystem::path absolute =
+      (given.is_absolute() ? given : cwd / given).lexically_normal();
+  const std::filesystem::path relative = absolute.lexically_relative(root);
+  const std::string rel = relative.generic_string();
+  const bool inside = !relative.empty() && rel != "." && rel != ".." && !rel.starts_with("../");
+  if (!inside) return {FileUri(absolute), false};
+  return {UriEncodePath(rel), true};
+}
+
+std::string SarifFingerprint(std::string_view rule_id, std::string_view uri,
+                             const std::optional<std::string>& tensor, size_t occurrence) {
+  std::string text(rule_id);
+  text += '\0';
+  text += uri;
+  text += '\0';
+  text += tensor ? "t:" + *tensor : std::string("-");
+  text += '\0';
+  text += std::to_string(occurrence);
+  Sha256Digest digest{};
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return DigestHex(digest);
+}
+
+namespace {
+
 const char* SarifLevel(Severity severity) {
   switch (severity) {
     case Severity::kError:
@@ -347,16 +510,28 @@ const char* SarifLevel(Severity severity) {
   return "error";
 }
 
-void WriteSarifLocation(std::ostream& out, const FileResult& r) {
-  out << "{\"physicalLocation\":{\"artifactLocation\":{\"uri\":";
-  WriteJsonString(out, UriEncodePath(r.path));
+void WriteArtifactLocation(std::ostream& out, const SarifUri& uri) {
+  out << "{\"uri\":";
+  WriteJsonString(out, uri.uri);
+  if (uri.under_root) out << ",\"uriBaseId\":\"%SRCROOT%\"";
   out << '}';
+}
+
+void WriteSarifLocation(std::ostream& out, const SarifUri& uri) {
+  out << "{\"physicalLocation\":{\"artifactLocation\":";
+  WriteArtifactLocation(out, uri);
 }
 
 }  // namespace
 
-void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
-                 const Policy& policy) {
+void RenderSarif(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy,
+                 const std::filesystem::path& sarif_root) {
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  const std::filesystem::path root =
+      (sarif_root.empty() ? cwd : sarif_root.is_absolute() ? sarif_root : cwd / sarif_root)
+          .lexically_normal();
+  std::string root_uri = FileUri(root);
+  if (!root_uri.ends_with('/')) root_uri += '/';
   // One rule per code, in AllCodes() order, so ruleIndex is the position.
   const std::span<const CodeInfo> codes = AllCodes();
   out << "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
@@ -373,29 +548,48 @@ void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
     WriteJsonString(out, info.summary);
     out << "},\"fullDescription\":{\"text\":";
     WriteJsonString(out, info.explanation);
+    // The help is what `stguard explain CODE` prints.
     out << "},\"help\":{\"text\":";
-    WriteJsonString(out, std::string(info.explanation) +
-                             (info.knob.empty() ? " Always an error."
-                                                : " Policy knob: " + std::string(info.knob) + "."));
-    out << "}}";
+    WriteJsonString(out, ExplainText(info));
+    out << "},\"properties\":{\"security-severity\":\"" << SarifSecuritySeverity(info.code)
+        << "\",\"tags\":[\"security\",";
+    WriteJsonString(out, FamilyName(info.family));
+    out << "]}}";
   }
-  out << "]}},\"properties\":{\"policy\":";
+  out << "]}},\"originalUriBaseIds\":{\"%SRCROOT%\":{\"uri\":";
+  WriteJsonString(out, root_uri);
+  out << "}},\"properties\":{\"policy\":";
   WriteJsonString(out, policy.name);
   out << "},\"results\":[";
   bool first = true;
+  // How many results came before with the same rule, file and tensor: the
+  // fingerprint tells them apart without the byte offset, which moves when
+  // anything before it in the header changes.
+  std::map<std::string, size_t> seen;
   for (const FileResult& r : results) {
     if (!r.io_ok) continue;
+    const SarifUri uri = SarifUriFor(r.path, root, cwd);
     for (const Finding& f : r.report.findings) {
       size_t rule_index = 0;
       while (rule_index < codes.size() && codes[rule_index].code != f.code) ++rule_index;
-      out << (first ? "\n" : ",\n") << "{\"ruleId\":\"" << SarifRuleId(f.code)
+      const std::string rule_id = SarifRuleId(f.code);
+      std::string key = rule_id;
+      key += '\0';
+      key += uri.uri;
+      key += '\0';
+      key += f.tensor ? "t:" + *f.tensor : std::string("-");
+      const size_t occurrence = seen[key]++;
+      out << (first ? "\n" : ",\n") << "{\"ruleId\":\"" << rule_id
           << "\",\"ruleIndex\":" << rule_index << ",\"level\":\"" << SarifLevel(f.severity)
           << "\",\"message\":{\"text\":";
       first = false;
       WriteJsonString(out, f.tensor ? f.message + " (tensor \"" + *f.tensor + "\")" : f.message);
       out << "},\"locations\":[";
-      WriteSarifLocation(out, r);
-      out << ",\"region\":{\"byteOffset\":" << f.offset << ",\"byteLength\":1}}}]}";
+      WriteSarifLocation(out, uri);
+      // The library reports where a claim is made, not its extent: one byte.
+      out << ",\"region\":{\"byteOffset\":" << f.offset << ",\"byteLength\":1}}}]"
+          << ",\"partialFingerprints\":{\"stguard/v1\":\""
+          << SarifFingerprint(rule_id, uri.uri, f.tensor, occurrence) << "\"}}";
     }
   }
   out << ']';
@@ -403,10 +597,10 @@ void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
   first = true;
   for (const FileResult& r : results) {
     if (!r.io_ok || !r.report.content) continue;
-    out << (first ? ",\"artifacts\":[" : ",") << "{\"location\":{\"uri\":";
+    out << (first ? ",\"artifacts\":[" : ",") << "{\"location\":";
     first = false;
-    WriteJsonString(out, UriEncodePath(r.path));
-    out << "},\"length\":" << r.report.file_size << ",\"hashes\":{\"sha-256\":\""
+    WriteArtifactLocation(out, SarifUriFor(r.path, root, cwd));
+    out << ",\"length\":" << r.report.file_size << ",\"hashes\":{\"sha-256\":\""
         << DigestHex(r.report.content->file_sha256) << "\"}}";
   }
   if (!first) out << ']';
@@ -421,7 +615,7 @@ void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
     first = false;
     WriteJsonString(out, "cannot read: " + r.io_error);
     out << "},\"locations\":[";
-    WriteSarifLocation(out, r);
+    WriteSarifLocation(out, SarifUriFor(r.path, root, cwd));
     out << "}}]}";
   }
   out << "]}]}]}\n";
@@ -444,8 +638,11 @@ Rendered RenderJsonLine(const FileResult& result) {
   return Rendered([&result](std::ostream& out) { RenderJsonLine(out, result); });
 }
 
-Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy) {
-  return Rendered([&results, &policy](std::ostream& out) { RenderSarif(out, results, policy); });
+Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy,
+                     const std::filesystem::path& sarif_root) {
+  return Rendered([&results, &policy, &sarif_root](std::ostream& out) {
+    RenderSarif(out, results, policy, sarif_root);
+  });
 }
 
 }  // namespace stguard::cli

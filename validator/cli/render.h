@@ -8,7 +8,9 @@
 #ifndef STGUARD_CLI_RENDER_H_
 #define STGUARD_CLI_RENDER_H_
 
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -36,6 +38,33 @@ std::string TerminalSafe(std::string_view bytes);
 // A code's SARIF rule id: "ST" and its number ("ST311").
 std::string SarifRuleId(Code code);
 
+// "bad input", "over a limit", "validator limit or bug".
+std::string_view FamilyName(Family family);
+// What `stguard explain CODE` prints (several lines, each ending in '\n');
+// also the help of the code's SARIF rule.
+std::string ExplainText(const CodeInfo& info);
+// GitHub code scanning's security-severity of a code's rule, "0.0".."10.0"
+// (the mapping is in docs/report-format.md).
+std::string_view SarifSecuritySeverity(Code code);
+
+// A path as a URI reference (RFC 3986): unreserved characters and '/' kept,
+// every other byte (space, '%', '#', bytes that are not UTF-8) as %XX.
+std::string UriEncodePath(std::string_view path);
+// Where a SARIF result points: `path` (relative paths start from `cwd`)
+// relative to `root` (absolute, normal) as a relative URI to be read
+// against %SRCROOT%, or, outside the root, an absolute file:// URI; "-"
+// (standard input) is file:///dev/stdin.
+struct SarifUri {
+  std::string uri;
+  bool under_root = false;  // uriBaseId %SRCROOT%
+};
+SarifUri SarifUriFor(std::string_view path, const std::filesystem::path& root,
+                     const std::filesystem::path& cwd);
+// partialFingerprints["stguard/v1"]: hex SHA-256 of the rule id, the URI,
+// the tensor name and the result's place among those sharing all three.
+std::string SarifFingerprint(std::string_view rule_id, std::string_view uri,
+                             const std::optional<std::string>& tensor, size_t occurrence);
+
 std::string RenderText(const FileResult& result, bool color);
 // The last line(s): counts of the verdicts, and of what the scan skipped
 // and why (`summary` may be null: nothing was walked).
@@ -51,8 +80,10 @@ void RenderJson(std::ostream& out, const std::vector<FileResult>& results, const
 void RenderJsonLine(std::ostream& out, const FileResult& result);
 // --format sarif: SARIF 2.1.0, a rule per code, a result per finding located
 // by file URI and byte offset; unreadable files become tool notifications.
-void RenderSarif(std::ostream& out, const std::vector<FileResult>& results,
-                 const Policy& policy);
+// URIs are relative to `sarif_root` (default and when relative: from the
+// current directory), the run's %SRCROOT%.
+void RenderSarif(std::ostream& out, const std::vector<FileResult>& results, const Policy& policy,
+                 const std::filesystem::path& sarif_root = {});
 
 // A rendering not yet written: `out << RenderJson(results, policy)` writes
 // it piece by piece into `out`; str() builds it as one string (for tests).
@@ -74,7 +105,8 @@ class Rendered {
 Rendered RenderJson(const std::vector<FileResult>& results, const Policy& policy,
                     const ScanSummary* summary = nullptr);
 Rendered RenderJsonLine(const FileResult& result);
-Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy);
+Rendered RenderSarif(const std::vector<FileResult>& results, const Policy& policy,
+                     const std::filesystem::path& sarif_root = {});
 
 }  // namespace stguard::cli
 
