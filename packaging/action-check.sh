@@ -20,7 +20,10 @@ shift 2
 stguard=${STGUARD:-stguard}
 
 status=0
-"$stguard" check --policy "$policy" --format sarif "$@" >"$sarif" || status=$?
+# Locations relative to the workspace (uriBaseId %SRCROOT%), as code
+# scanning resolves them; fingerprints then do not depend on the runner.
+"$stguard" check --policy "$policy" --format sarif --sarif-root "${GITHUB_WORKSPACE:-$PWD}" "$@" \
+  >"$sarif" || status=$?
 if [ "$status" -ge 2 ] && [ ! -s "$sarif" ]; then
   echo "stguard could not check the paths (exit $status)" >&2
   exit "$status"

@@ -41,6 +41,11 @@ uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
 assert any(u.endswith("bad.safetensors") for u in uris), uris
 assert not any(u.endswith("good.safetensors") for u in uris), uris
 assert any(r.get("level") == "error" for r in results)
+# Relative to the workspace (the repository here), as code scanning wants.
+for r in results:
+    for loc in r.get("locations", []):
+        art = loc["physicalLocation"]["artifactLocation"]
+        assert art.get("uriBaseId") == "%SRCROOT%" and not art["uri"].startswith("file:"), art
 PY
 grep -q "bad.safetensors" "$work/log" || fail "the job log does not name the rejected file"
 grep -q "rejected under policy default" "$work/log" || fail "the job log has no verdict line"
