@@ -650,8 +650,12 @@ const stguard::Finding* FirstOf(const Report& report, stguard::Code code) {
 
 }  // namespace
 
-void CheckStages(const Report& report, std::span<const uint8_t> file,
-                 const stguard::Policy& policy, const char* what) {
+namespace {
+
+// `identifying`: the report was made with foreign formats identified (the
+// default); false for the same bytes validated with identification off.
+void CheckStagesOf(const Report& report, std::span<const uint8_t> file,
+                   const stguard::Policy& policy, const char* what, bool identifying) {
   using stguard::Action;
   using stguard::Code;
   const std::string w(what);
@@ -663,23 +667,48 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
     }
   };
   // A file whose framing or header text failed is named from its first
-  // bytes when they are another format (the report says what was
-  // uploaded); any other file never is.
+  // bytes when they are another format, and then reported by that name
+  // alone; any other file never is. Whether framing or the text failed is
+  // read from the same bytes validated with identification off, which must
+  // pass every check below in its own right.
   {
-    const bool unreadable_header =
-        has(Code::kFileTooShort) || has(Code::kHeaderTooLarge) || has(Code::kHeaderPastEof) ||
-        has(Code::kHeaderInvalidUtf8) || has(Code::kHeaderBom) ||
-        has(Code::kHeaderTrailingContent) || has(Code::kJsonTooDeep) ||
-        has(Code::kJsonSyntax) || has(Code::kJsonNumberOverflow) ||
-        has(Code::kJsonInvalidString) || has(Code::kTopLevelNotObject);
     const size_t window = std::min(file.size(), stguard::internal::kIdentifyWindowBytes);
     const std::optional<stguard::internal::ForeignFormat> format =
         stguard::internal::IdentifyForeignFormat(file.first(window), file.size());
     const bool named = has(Code::kPickleFormat) || has(Code::kForeignFormat);
-    if (named != (unreadable_header && format.has_value())) {
-      Fail(w + (named ? ": a format named for a file whose header was read"
-                      : ": a file whose header failed, identified as " +
-                            std::string(format->name) + ", not named"));
+    if (!identifying && named) Fail(w + ": a format named with identification off");
+    if (identifying && (named || format.has_value())) {
+      stguard::ValidateOptions unnamed_options;
+      unnamed_options.identify_foreign_formats = false;
+      const Report unnamed = stguard::ValidateBuffer(file, policy, unnamed_options);
+      if (unnamed.HasCode(Code::kPickleFormat) || unnamed.HasCode(Code::kForeignFormat)) {
+        Fail(w + ": a format named with identification off");
+      }
+      const auto unnamed_has = [&](Code code) { return unnamed.HasCode(code); };
+      const bool unreadable_header =
+          unnamed_has(Code::kFileTooShort) || unnamed_has(Code::kHeaderTooLarge) ||
+          unnamed_has(Code::kHeaderPastEof) || unnamed_has(Code::kHeaderInvalidUtf8) ||
+          unnamed_has(Code::kHeaderBom) || unnamed_has(Code::kHeaderTrailingContent) ||
+          unnamed_has(Code::kJsonTooDeep) || unnamed_has(Code::kJsonSyntax) ||
+          unnamed_has(Code::kJsonNumberOverflow) || unnamed_has(Code::kJsonInvalidString) ||
+          unnamed_has(Code::kTopLevelNotObject);
+      if (named != (unreadable_header && format.has_value())) {
+        Fail(w + (named ? ": a format named for a file whose header was read"
+                        : ": a file whose header failed, identified as " +
+                              std::string(format->name) + ", not named"));
+      }
+      if (named) {
+        if (report.findings.size() != 1 || report.verdict != stguard::Verdict::kReject) {
+          Fail(w + ": a named file's report holds more than its name (" +
+               std::to_string(report.findings.size()) + " findings)");
+        }
+        if (report.header_bytes != unnamed.header_bytes ||
+            report.file_size != unnamed.file_size) {
+          Fail(w + ": naming the format changed the report's sizes");
+        }
+        CheckStagesOf(unnamed, file, policy, (w + ", identification off").c_str(), false);
+        return;
+      }
     }
   }
   // Framing, from the prefix alone.
@@ -903,6 +932,13 @@ void CheckStages(const Report& report, std::span<const uint8_t> file,
       }
     }
   }
+}
+
+}  // namespace
+
+void CheckStages(const Report& report, std::span<const uint8_t> file,
+                 const stguard::Policy& policy, const char* what) {
+  CheckStagesOf(report, file, policy, what, true);
 }
 
 namespace {

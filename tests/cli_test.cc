@@ -367,6 +367,42 @@ TEST_F(CliTest, PickleAndOtherFormatsAreNamed) {
   const CliRun j = Stguard("check " + Write("junk.safetensors", "hello, world"));
   EXPECT_EQ(j.exit_code, 1);
   EXPECT_EQ(j.out.find("foreign-format"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("header-too-large"), std::string::npos) << j.out;
+}
+
+TEST_F(CliTest, NamedFormatLeadsItsReportWithNoFramingNoise) {
+  // A GGUF file's first 8 bytes read as a header of 12,884,901,959 bytes:
+  // the report is the identification, and its line says what the file is.
+  const std::string gguf_path =
+      Write("gguf.safetensors", std::string("GGUF\x03\x00\x00\x00", 8) + std::string(32, '\0'));
+  const CliRun text = Stguard("check " + gguf_path);
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find(": REJECT (1 error, 0 warnings; not safetensors, file 40 bytes)\n"
+                          "  error   104 foreign-format at byte 0: not safetensors: GGUF"),
+            std::string::npos)
+      << text.out;
+  EXPECT_EQ(text.out.find("header-too-large"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("header 12884901959"), std::string::npos) << text.out;
+  const CliRun json = Stguard("check -f json " + gguf_path);
+  EXPECT_NE(json.out.find("\"findings\":[{\"code\":104,"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("\"code\":102"), std::string::npos) << json.out;
+  // A Git LFS pointer under the model's name (the model never downloaded).
+  const CliRun lfs = Stguard("check " + kCorpus + "/foreign/lfs-pointer.safetensors");
+  EXPECT_NE(lfs.out.find("not safetensors, file 134 bytes"), std::string::npos) << lfs.out;
+  EXPECT_EQ(lfs.out.find(" 102 "), std::string::npos) << lfs.out;
+}
+
+TEST_F(CliTest, IndexLineCountsItsEntriesAndShards) {
+  const std::string dir = kCorpus + "/real/bert_float32_sharded";
+  const CliRun text = Stguard("check " + dir);
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("model.safetensors.index.json: ACCEPT (0 errors, 0 warnings; "
+                          "39 entries in 3 shards, index 3326 bytes)"),
+            std::string::npos)
+      << text.out;
+  const CliRun json = Stguard("check -f json " + dir);
+  EXPECT_NE(json.out.find("\"role\":\"index\",\"shards\":3,"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"tensor_count\":39,"), std::string::npos) << json.out;
 }
 
 

@@ -66,6 +66,17 @@ std::string Plural(size_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
+std::string Plural(size_t n, const char* word, const char* words) {
+  return std::to_string(n) + " " + (n == 1 ? word : words);
+}
+
+// The validator named the file's format instead of reading it as
+// safetensors (validate.h, identify_foreign_formats): its one finding.
+bool IsNamedForeignFormat(const Report& report) {
+  return report.findings.size() == 1 && (report.findings[0].code == Code::kForeignFormat ||
+                                         report.findings[0].code == Code::kPickleFormat);
+}
+
 }  // namespace
 
 std::string TerminalSafe(std::string_view bytes) {
@@ -242,7 +253,8 @@ std::string RenderText(const FileResult& result, bool color) {
   std::string what;
   switch (result.role) {
     case FileRole::kIndex:
-      what = Plural(report.tensor_count, "listed tensor") + ", index " +
+      what = Plural(report.tensor_count, "entry", "entries") + " in " +
+             Plural(result.index_shards, "shard") + ", index " +
              std::to_string(report.file_size) + " bytes";
       break;
     case FileRole::kModelFile:
@@ -250,6 +262,12 @@ std::string RenderText(const FileResult& result, bool color) {
       break;
     case FileRole::kSafetensors:
     case FileRole::kShard:
+      if (IsNamedForeignFormat(report)) {
+        // Its prefix and header are another format's bytes: no tensor or
+        // header figure means anything; the finding says what it is.
+        what = "not safetensors, file " + std::to_string(report.file_size) + " bytes";
+        break;
+      }
       what = Plural(report.tensor_count, "tensor") + ", header " +
              std::to_string(report.header_bytes) + " bytes, file " +
              std::to_string(report.file_size) + " bytes";
@@ -362,6 +380,7 @@ void WriteFileObject(std::ostream& out, const FileResult& r) {
     out << ",\"index\":";
     WriteJsonString(out, r.index);
   }
+  if (r.role == FileRole::kIndex) out << ",\"shards\":" << r.index_shards;
   if (!r.also_at.empty()) {
     out << ",\"also_at\":[";
     for (size_t i = 0; i < r.also_at.size(); ++i) {

@@ -25,12 +25,15 @@ constexpr std::array<CodeInfo, 73> kCodes = {{
     {Code::kForeignFormat, "foreign-format", F::kBadInput, "",
      "the file is not safetensors: its bytes match another format",
      "Named after its signature (GGUF, NumPy .npy, HDF5, ONNX, a ZIP archive, a Git LFS "
-     "pointer, ...), so a gatekeeper can say what was uploaded instead of only 'bad header'."},
+     "pointer, ...), so a gatekeeper can say what was uploaded instead of only 'bad header'. "
+     "It is then the file's only finding: what its bytes would mean as a safetensors prefix "
+     "and header is left out."},
     {Code::kPickleFormat, "pickle-format", F::kBadInput, "",
      "the file is pickle-based (raw pickle, PyTorch torch.save, NumPy object array): "
      "loading it can execute arbitrary code",
      "Unpickling runs whatever callables the pickle imports (os.system, eval, ...); this is "
-     "the attack safetensors exists to prevent. The imports found are listed."},
+     "the attack safetensors exists to prevent. The imports found are listed. It is then "
+     "the file's only finding, as for 104."},
     {Code::kPickleUnsafeImport, "pickle-unsafe-import", F::kBadInput, "",
      "a pickle imports a global outside the tensor-rebuild allowlist",
      "Found in a model file of a scanned directory (pytorch_model.bin, *.pkl, a NumPy object "

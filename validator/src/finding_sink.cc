@@ -33,6 +33,15 @@ void FindingSink::Add(Code code, Severity severity, uint64_t offset,
   findings_.push_back(Finding{code, severity, offset, std::move(reported), std::move(message)});
 }
 
+void FindingSink::Clear() {
+  has_error_ = false;
+  over_budget_ = false;
+  touched_count_ = 0;
+  counts_.fill(0);
+  worst_dropped_.fill(Severity{});
+  findings_.clear();
+}
+
 void FindingSink::AddAction(Code code, Action action, uint64_t offset,
                             std::optional<std::string_view> tensor, std::string message) {
   switch (action) {

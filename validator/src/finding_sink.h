@@ -37,6 +37,8 @@ class FindingSink {
   }
 
   bool has_error() const { return has_error_; }
+  // Forgets every finding and count, as if none had been added.
+  void Clear();
   // Moves `other`'s findings and counts into this sink, as if they had been
   // added here (the per-code budget applies to the sum).
   void Absorb(FindingSink& other);

@@ -306,6 +306,7 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
     index.report.findings = std::move(checkpoint.findings);
     index.report.file_size = checkpoint.index_size;
     index.report.tensor_count = checkpoint.listed_tensors;
+    index.index_shards = checkpoint.shards.size();
     out(std::move(index));
     for (ShardReport& shard : checkpoint.shards) {
       if (!shard.checked) continue;  // the index's findings say why

@@ -54,8 +54,12 @@ void FillTensorRecords(const internal::TensorTable& table, Report& report) {
 
 // Framing or the header's text failed: most such files are another format
 // altogether. Names it from its first bytes (at most the identification
-// window), so the report says what was uploaded, not only "bad header".
-bool NameForeignFormat(ByteSource& source, FindingSink& sink) {
+// window), so the report says what was uploaded, not only "bad header". A
+// named file is reported by its name alone: the findings that read its
+// bytes as a safetensors prefix and header (a 19-digit header length, a
+// JSON syntax error) describe a file it never was, and would lead the report.
+bool NameForeignFormat(ByteSource& source, const ValidateOptions& options, FindingSink& sink) {
+  if (!options.identify_foreign_formats) return true;
   const uint64_t size = source.size();
   const size_t window =
       static_cast<size_t>(std::min<uint64_t>(size, internal::kIdentifyWindowBytes));
@@ -72,6 +76,7 @@ bool NameForeignFormat(ByteSource& source, FindingSink& sink) {
   const std::optional<internal::ForeignFormat> found =
       internal::IdentifyForeignFormat(head, size);
   if (!found) return true;
+  sink.Clear();
   const std::string_view open = found->detail.empty() ? "" : " (";
   const std::string_view close = found->detail.empty() ? "" : ")";
   if (found->runs_code_on_load) {
@@ -180,7 +185,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   if (file_size < kPrefixBytes) {
     sink.Error(Code::kFileTooShort, 0,
                internal::StrCat("file has ", file_size, " bytes, fewer than the 8-byte prefix"));
-    return NameForeignFormat(source, sink);
+    return NameForeignFormat(source, options, sink);
   }
   unsigned char prefix[kPrefixBytes];
   if (!source.ReadAt(0, kPrefixBytes, reinterpret_cast<char*>(prefix))) return false;
@@ -190,13 +195,13 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
     sink.Error(Code::kHeaderTooLarge, 0,
                internal::StrCat("header length ", header_size, " exceeds the limit of ",
                                 policy.max_header_bytes, " bytes"));
-    return NameForeignFormat(source, sink);
+    return NameForeignFormat(source, options, sink);
   }
   if (header_size > file_size - kPrefixBytes) {
     sink.Error(Code::kHeaderPastEof, 0,
                internal::StrCat("header length ", header_size, " but only ",
                                 file_size - kPrefixBytes, " bytes follow the prefix"));
-    return NameForeignFormat(source, sink);
+    return NameForeignFormat(source, options, sink);
   }
   if (header_size % 8 != 0) {
     sink.AddAction(Code::kHeaderLengthUnaligned, policy.header_length_unaligned, 0, {},
@@ -233,7 +238,7 @@ bool RunPipeline(ByteSource& source, const Policy& policy, const ValidateOptions
   };
   if (!internal::ReadHeaderText(header, header_size, kPrefixBytes, policy, sink, builder,
                                 &consumed)) {
-    return NameForeignFormat(source, sink);
+    return NameForeignFormat(source, options, sink);
   }
   // The table holds copies of what it needs: free the header before the
   // table's own passes, to keep the peak low.

@@ -622,9 +622,44 @@ TEST(ForeignFormats, OtherFormatsGetTheForeignCode) {
   std::vector<uint8_t> gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
   gguf.resize(64, 0);
   const Report r = RunBytes(gguf, "compat");
-  EXPECT_TRUE(Has(r, Code::kHeaderTooLarge, Severity::kError, 0)) << Dump(r);
   EXPECT_TRUE(Has(r, Code::kForeignFormat, Severity::kError, 0)) << Dump(r);
   EXPECT_TRUE(Lacks(r, Code::kPickleFormat));
+}
+
+// The identification is the report: the framing or JSON findings that read
+// another format's bytes as a safetensors header are left out (a GGUF file
+// is not "a header of 12,884,901,959 bytes"). With identification off, those
+// findings are what the report holds, and the verdict is the same.
+TEST(ForeignFormats, NamedFileIsReportedByItsNameAlone) {
+  std::vector<uint8_t> gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
+  gguf.resize(64, 0);
+  static const char kPickle[] = "\x80\x02}q\x00X\x01\x00\x00\x00" "aq\x01K\x01s.";
+  const std::vector<uint8_t> pickle(kPickle, kPickle + sizeof(kPickle) - 1);
+  // Git LFS pointer text: its prefix reads as a length of 2.3e18.
+  const std::string lfs =
+      "version https://git-lfs.github.com/spec/v1\n"
+      "oid sha256:dacf4900898ce3e4a01623732b0125f0ef3683fd6df83b63f475c6a4fa75d995\n"
+      "size 548105171\n";
+  const std::vector<uint8_t> pointer(lfs.begin(), lfs.end());
+  for (const auto& [bytes, named] : {std::pair{gguf, Code::kForeignFormat},
+                                     std::pair{pickle, Code::kPickleFormat},
+                                     std::pair{pointer, Code::kForeignFormat}}) {
+    for (const char* policy : {"compat", "default", "strict"}) {
+      const Report r = RunBytes(bytes, policy);
+      ASSERT_EQ(r.findings.size(), 1u) << policy << Dump(r);
+      EXPECT_EQ(r.findings[0].code, named) << policy << Dump(r);
+      EXPECT_EQ(r.verdict, Verdict::kReject);
+
+      ValidateOptions unnamed;
+      unnamed.identify_foreign_formats = false;
+      const Report raw = ValidateBuffer(bytes, P(policy), unnamed);
+      EXPECT_EQ(raw.verdict, Verdict::kReject);
+      EXPECT_TRUE(Lacks(raw, Code::kForeignFormat) && Lacks(raw, Code::kPickleFormat))
+          << Dump(raw);
+      EXPECT_FALSE(raw.findings.empty());
+      EXPECT_EQ(raw.header_bytes, r.header_bytes);
+    }
+  }
 }
 
 TEST(ForeignFormats, NamedEvenWhenThePrefixLooksLikeALength) {

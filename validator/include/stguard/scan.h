@@ -36,6 +36,7 @@ struct ScannedFile {
   // links, further names in an index): the file was validated once.
   std::vector<std::string> also_at;
   std::string index;  // kShard: the index that named it
+  uint64_t index_shards = 0;  // kIndex: the distinct shard files its weight_map names
   bool io_ok = true;
   std::string io_error;  // when !io_ok: the file could not be read (exit status 2)
   Report report;

@@ -32,6 +32,13 @@ struct ValidateOptions {
   bool deep_scan = false;
   // Size of the chunks a deep scan reads; memory stays bounded by it.
   uint32_t read_chunk_bytes = 4 * 1024 * 1024;
+  // A file whose framing or header text fails and whose first bytes are
+  // another format (a pickle, GGUF, a ZIP, a Git LFS pointer...) is reported
+  // by that identification alone (code 104 or 105): "header length
+  // 8319679523434209315 exceeds the limit" says nothing about a pickle.
+  // false: the framing or text findings instead, never the identification
+  // (tests and fuzz oracles compare the two).
+  bool identify_foreign_formats = true;
 };
 
 Report ValidateBuffer(std::span<const uint8_t> file_bytes, const Policy& policy,
