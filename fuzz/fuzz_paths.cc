@@ -10,7 +10,10 @@
 //     entries read without the DOM), the exact readers give the same
 //     report, findings and tensor table included;
 //   - ValidateFile on the same bytes written to a temporary file gives the
-//     same report as ValidateBuffer (file path vs memory path).
+//     same report as ValidateBuffer (file path vs memory path), and so does
+//     a deep scan of that file in small chunks on the paths of large inputs
+//     (large_input_paths.h: background file hash, read-ahead, in-place
+//     duplicate-name grouping, the baseline value scan).
 // fuzz_check keeps the policy invariants (determinism, compat -> default ->
 // strict, findings, tiling); splitting the two keeps each target fast.
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <sys/mman.h>
 #endif
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -27,6 +31,7 @@
 
 #include "fast_paths.h"
 #include "fuzz_common.h"
+#include "large_input_paths.h"
 
 using stguard::Report;
 
@@ -104,5 +109,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   CheckFilePath(bytes, expected, policy, collect);
+
+  // A deep scan of the file, read in chunks of 1 to 4096 bytes (the next
+  // chunk read ahead while the current one is hashed) on the paths large
+  // inputs take (large_input_paths.h), against a deep scan of the buffer
+  // on the default paths.
+  stguard::ValidateOptions deep = collect;
+  deep.deep_scan = true;
+  const Report expected_deep = stguard::ValidateBuffer(bytes, policy, deep);
+  // At most 16 chunks: each costs a hand-over to the hash thread.
+  deep.read_chunk_bytes = static_cast<uint32_t>(
+      std::max<size_t>(1 + (size / 7) % 4096, size / 16 + 1));
+  {
+    const stguard::internal::ScopedLargeInputPaths large_input_paths;
+    CheckFilePath(bytes, expected_deep, policy, deep);
+  }
   return 0;
 }

@@ -2,7 +2,8 @@
 // sizes (derived from the input, so a crash reproduces), against
 // ValidateBuffer over the same bytes. Oracle (abort on any violation):
 //   - the stream's report equals the buffer's, findings, tensors and deep
-//     scan content included, with and without a deep scan;
+//     scan content included, with and without a deep scan (the deep stream
+//     forced onto the paths of large inputs, large_input_paths.h);
 //   - the deep scan's file hash does not depend on the chunking, and a deep
 //     scan changes nothing in the report but the content findings;
 //   - every finding has a known code and an offset inside the file;
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "fuzz_common.h"
+#include "large_input_paths.h"
 
 namespace {
 
@@ -76,7 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     const stguard::FileReport stream_shallow = Stream(bytes, seed, policy, shallow);
-    const stguard::FileReport stream_deep = Stream(bytes, seed * 3, policy, deep);
+    // The deep stream takes the paths large inputs take (file hash on a
+    // second thread, in-place duplicate-name grouping, the baseline value
+    // scan), the buffer the default ones: the reports must still agree.
+    stguard::FileReport stream_deep;
+    {
+      const stguard::internal::ScopedLargeInputPaths large_input_paths;
+      stream_deep = Stream(bytes, seed * 3, policy, deep);
+    }
     if (!stream_shallow.io_ok || !stream_deep.io_ok) {
       stguard_fuzz::Fail("stream read failed: " + stream_shallow.io_error + stream_deep.io_error);
     }

@@ -8,6 +8,8 @@
 #include <optional>
 #include <system_error>
 
+#include "large_input_paths.h"
+
 namespace stguard::internal {
 
 // ---------------------------------------------------------------------------
@@ -195,7 +197,7 @@ void ScanValuesBaseline(Dtype dtype, const uint8_t* p, size_t count, uint64_t da
 void ScanValues(Dtype dtype, const uint8_t* p, size_t count, uint64_t data_offset,
                 TensorScan& scan) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (HasAvx2()) return ScanValuesAvx2(dtype, p, count, data_offset, scan);
+  if (HasAvx2() && !LargeInputPathsForced()) return ScanValuesAvx2(dtype, p, count, data_offset, scan);
 #endif
   ScanValuesInline(dtype, p, count, data_offset, scan);
 }
@@ -358,7 +360,7 @@ void FileHasher::Work() {
 
 void FileHasher::Submit(const uint8_t* bytes, size_t length, std::function<void()> then) {
   Wait();
-  if (!threaded_ && length >= kBackgroundMinBytes) {
+  if (!threaded_ && (length >= kBackgroundMinBytes || LargeInputPathsForced())) {
     try {
       worker_ = std::thread([this] { Work(); });
       threaded_ = true;

@@ -6,6 +6,7 @@
 
 #include "huge_pages.h"
 #include "json_reader.h"
+#include "large_input_paths.h"
 #include "str_cat.h"
 #include "tensor_names.h"
 #include "tensor_table.h"
@@ -131,7 +132,8 @@ void KeepLastOfEachName(std::vector<TensorEntry>& entries, std::vector<uint64_t>
                       uint64_t file_offset, const Policy& policy, FindingSink& sink,
                       TensorTable& table) {
   // Usually every name differs, which a set of hashes shows in linear time.
-  const bool all_differ = AllHashesDiffer(name_hashes, kGroupHashesInPlaceFrom);
+  const bool all_differ = AllHashesDiffer(
+      name_hashes, LargeInputPathsForced() ? kCompareAllHashPairsBelow : kGroupHashesInPlaceFrom);
   // Freed now, before the exact pass allocates (`= {}` would pick the
   // initializer_list assignment, which keeps the capacity).
   std::vector<uint64_t>().swap(name_hashes);

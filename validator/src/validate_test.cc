@@ -11,14 +11,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "large_input_paths.h"
 #include "report_assertions.h"
 #include "safetensors_builder.h"
 #include "temp_dir.h"
@@ -292,6 +295,53 @@ std::vector<std::vector<uint8_t>> SampleFiles() {
       16));
   files.push_back(MakeFile(""));
   return files;
+}
+
+// The paths large inputs take (large_input_paths.h), forced on a small
+// file: the file hash on a second thread, the next chunk read ahead, names
+// grouped in place, the baseline value scan. The report is the default
+// paths' one: 40 F32 tensors (one name twice, so the exact duplicate pass
+// runs too), NaN and Inf among the values, read in 24-byte chunks.
+TEST(ValidateFile, LargeInputPathsGiveTheSameDeepReport) {
+  std::string header = "{";
+  std::vector<uint8_t> data;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = i == 39 ? "t0" : "t" + std::to_string(i);
+    header += (i == 0 ? "" : ",") + std::string("\"") + name + "\":{\"dtype\":\"F32\"," +
+              "\"shape\":[3],\"data_offsets\":[" + std::to_string(data.size()) + "," +
+              std::to_string(data.size() + 12) + "]}";
+    for (int k = 0; k < 3; ++k) {
+      const float value = k == 1 && i % 7 == 0   ? std::numeric_limits<float>::quiet_NaN()
+                          : k == 2 && i % 5 == 0 ? std::numeric_limits<float>::infinity()
+                                                 : static_cast<float>(i * 3 + k);
+      uint8_t bytes[4];
+      std::memcpy(bytes, &value, 4);
+      data.insert(data.end(), bytes, bytes + 4);
+    }
+  }
+  header += "}";
+  std::vector<uint8_t> file = testing::MakeFileWithData(testing::PadToEight(header), 0);
+  file.insert(file.end(), data.begin(), data.end());
+  TempDir dir;
+  const std::string path = dir.Write("forty.safetensors", file);
+  for (const char* policy : {"compat", "default", "strict"}) {
+    ValidateOptions deep;
+    deep.collect_tensors = true;
+    deep.deep_scan = true;
+    const Report expected = ValidateBuffer(file, P(policy), deep);
+    ASSERT_TRUE(expected.content.has_value());
+    deep.read_chunk_bytes = 24;
+    FileReport forced;
+    {
+      const internal::ScopedLargeInputPaths large_input_paths;
+      forced = ValidateFile(path, P(policy), deep);
+    }
+    ASSERT_TRUE(forced.io_ok) << forced.io_error;
+    EXPECT_EQ(forced.report.verdict, expected.verdict) << policy;
+    EXPECT_EQ(forced.report.tensors, expected.tensors) << policy;
+    EXPECT_EQ(forced.report.content, expected.content) << policy;
+    EXPECT_EQ(Dump(forced.report), Dump(expected)) << policy;
+  }
 }
 
 TEST(ValidateFile, AgreesWithValidateBuffer) {
