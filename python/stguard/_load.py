@@ -59,13 +59,13 @@ def _read_private(raw_path: bytes):
     return buf[:got]
 
 
-def _validate_buffer(buf, pol: Policy) -> Report:
+def _validate_buffer(buf, pol: Policy, deep: bool = True) -> Report:
     out = ctypes.c_void_p()
-    flags = _native.FLAG_DEEP_SCAN | _native.FLAG_TENSORS
+    flags = _native.FLAG_TENSORS | (_native.FLAG_DEEP_SCAN if deep else 0)
     address = buf.ctypes.data if buf.size else None
     _check_status(_native.lib.stguard_validate_buffer_ex(pol.handle, address, buf.size, flags,
                                                          ctypes.byref(out)))
-    return Report(out.value, tensors=True, deep=True)
+    return Report(out.value, tensors=True, deep=deep)
 
 
 MAX_DIMENSION = 2**63 - 1  # NumPy's intp and torch's int64 sizes
@@ -106,7 +106,7 @@ def _numpy_dtypes(report: Report):
 
 def load_file(path: Union[str, bytes, "os.PathLike"], framework: str = "numpy",
               policy: Union[str, Policy, "os.PathLike[str]"] = "default",
-              device: str = "cpu") -> Dict[str, object]:
+              device: str = "cpu", deep: bool = True) -> Dict[str, object]:
     """Loads a safetensors file after validating the very bytes it loads.
 
     Returns {name: array} (framework "numpy": numpy.ndarray; "torch":
@@ -114,6 +114,11 @@ def load_file(path: Union[str, bytes, "os.PathLike"], framework: str = "numpy",
     holding the file (NumPy: views; torch: tensors over it, copied when a
     tensor's data is not aligned for its dtype). BOOL tensors are made of
     the bytes' truth values.
+
+    deep=False validates the same bytes without the deep scan: the header
+    and layout rules only, no SHA-256 and no NaN/Inf/BOOL value rules (BOOL
+    tensors are still made of truth values). Faster on large files (the
+    hashing bounds the deep scan), for callers who accept that.
 
     Raises RejectedFile (``.report``) when the policy rejects the file,
     UnsupportedDtype when a tensor's dtype has no equivalent in the framework
@@ -126,10 +131,12 @@ def load_file(path: Union[str, bytes, "os.PathLike"], framework: str = "numpy",
         raise ValueError(f"framework must be 'numpy' or 'torch', not {framework!r}")
     if not isinstance(device, str):
         raise TypeError(f"device must be str, not {type(device).__name__}")
+    if not isinstance(deep, bool):
+        raise TypeError(f"deep must be bool, not {type(deep).__name__}")
     raw_path = fspath_bytes(path)
     pol = as_policy(policy)
     buf = _read_private(raw_path)
-    report = _validate_buffer(buf, pol)
+    report = _validate_buffer(buf, pol, deep)
     try:
         if not report.accepted:
             raise RejectedFile(os.fsdecode(raw_path), report)

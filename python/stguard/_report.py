@@ -149,18 +149,25 @@ class Report(_Handle):
 
     @staticmethod
     def _read_tensors(handle: int) -> Tuple[TensorInfo, ...]:
+        # The hot loop of a large table (100k tensors): names bound once, one
+        # reused struct and byref, the status tested inline.
         lib = _native.lib
         size = _out(lib.stguard_report_tensor_table_size, handle, ctypes.c_size_t)
         t = _native.Tensor()
-        tensors = []
+        ref = ctypes.byref(t)
         struct_size = ctypes.sizeof(t)
+        get = lib.stguard_report_tensor
+        string_at = ctypes.string_at
+        dtype_names = DTYPE_NAMES
+        tensors = []
+        append = tensors.append
         for i in range(size):
-            check(lib.stguard_report_tensor(handle, i, ctypes.byref(t), struct_size))
-            tensors.append(TensorInfo(
-                name=decode_name(_native.string_at(t.name, t.name_length)),
-                dtype=t.dtype_name.decode("ascii"),
-                shape=tuple(t.shape[d] for d in range(t.rank)),
-                begin=t.data_begin, end=t.data_end))
+            status = get(handle, i, ref, struct_size)
+            if status:
+                check(status)
+            append(TensorInfo(
+                string_at(t.name, t.name_length).decode("utf-8", "surrogateescape"),
+                dtype_names[t.dtype], tuple(t.shape[:t.rank]), t.data_begin, t.data_end))
         return tuple(tensors)
 
     @staticmethod

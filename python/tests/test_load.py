@@ -178,9 +178,14 @@ def test_rejected_files_raise_with_their_report(tmp_path):
     for path in sorted(os.listdir(os.path.join(CORPUS, "examples", "rejected"))):
         with pytest.raises(stguard.RejectedFile):
             stguard.load_file(os.path.join(CORPUS, "examples", "rejected", path))
-    # compat warns about the BOOL byte; the loader still gives true bools.
-    got = stguard.load_file(bad, policy="compat")["b"]
-    assert got.dtype == bool and got.tolist() == [True, True]
+    # compat warns about the BOOL byte, and deep=False does not look at it:
+    # either way the loader gives true bools.
+    for kwargs in ({"policy": "compat"}, {"deep": False}):
+        got = stguard.load_file(bad, **kwargs)["b"]
+        assert got.dtype == bool and got.tolist() == [True, True]
+        if torch is not None:
+            got = stguard.load_file(bad, framework="torch", **kwargs)["b"]
+            assert got.dtype == torch.bool and got.tolist() == [True, True]
 
 
 def test_errors_of_arguments_and_files(tmp_path):
@@ -195,6 +200,8 @@ def test_errors_of_arguments_and_files(tmp_path):
         stguard.load_file(None)
     with pytest.raises(TypeError):
         stguard.load_file(good, device=0)
+    with pytest.raises(TypeError):
+        stguard.load_file(good, deep=None)
     with pytest.raises(stguard.PolicyError):
         stguard.load_file(good, policy="nope")
     raw = os.fsencode(str(tmp_path)) + b"/\xfe.safetensors"
