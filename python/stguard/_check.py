@@ -52,8 +52,8 @@ def check(source: Union[str, "os.PathLike", bytes, bytearray, memoryview, io.IOB
         # The memoryview pins the buffer (a bytearray cannot be resized while
         # it is exported) for the duration of the call.
         with memoryview(source) as view:
-            if not view.contiguous:
-                raise ValueError("the buffer must be contiguous")
+            if not view.c_contiguous:
+                raise ValueError("the buffer must be C-contiguous")
             with view.cast("B") as flat:
                 keep, address = _address_of(flat)
                 _check_status(lib.stguard_validate_buffer_ex(pol.handle, address, flat.nbytes,

@@ -222,3 +222,15 @@ def test_raw_pipe_is_read_through_its_descriptor():
     os.close(w)
     with open(r, "rb", buffering=0) as f:
         assert stguard.check(f, deep=True).to_json() == stguard.check(blob, deep=True).to_json()
+
+
+def test_buffers_of_any_shape_and_empty_ones():
+    import numpy as np
+    assert stguard.check(b"").verdict == "reject"
+    assert stguard.check(bytearray()).file_size == 0
+    blob = read(BOOL_FILE)
+    as_rows = np.frombuffer(blob, dtype=np.uint8).reshape(-1, 16)  # 2-D, read-only
+    assert stguard.check(memoryview(as_rows)).to_json() == stguard.check(blob).to_json()
+    fortran = np.asfortranarray(np.zeros((4, 4), dtype=np.uint8))
+    with pytest.raises(ValueError):
+        stguard.check(memoryview(fortran))
