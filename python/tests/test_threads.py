@@ -49,24 +49,34 @@ def test_validation_releases_the_gil():
     alone = time.perf_counter() - start
     assert alone > 0.02, "the header validates too fast to show anything"
 
-    done = threading.Event()
+    def longest_pause() -> float:
+        done = threading.Event()
 
-    def validate():
-        for _ in range(3):
-            stguard.check(blob)
-        done.set()
+        def validate():
+            for _ in range(3):
+                stguard.check(blob)
+            done.set()
 
-    worker = threading.Thread(target=validate)
-    worker.start()
-    # This thread keeps running Python while the other validates: the
-    # longest pause between two of its steps stays far below one validation
-    # (with the GIL held through the C call it would be at least `alone`).
-    longest, steps, last = 0.0, 0, time.perf_counter()
-    while not done.is_set():
-        now = time.perf_counter()
-        longest = max(longest, now - last)
-        last = now
-        steps += 1
-    worker.join()
-    assert steps > 1000
-    assert longest < alone / 2, (longest, alone)
+        worker = threading.Thread(target=validate)
+        worker.start()
+        # This thread keeps running Python while the other validates: the
+        # longest pause between two of its steps stays far below one
+        # validation (with the GIL held through the C call it would be at
+        # least `alone`).
+        longest, steps, last = 0.0, 0, time.perf_counter()
+        while not done.is_set():
+            now = time.perf_counter()
+            longest = max(longest, now - last)
+            last = now
+            steps += 1
+        worker.join()
+        assert steps > 1000
+        return longest
+
+    # A busy machine may deschedule this thread once: up to three tries.
+    pauses = []
+    for _ in range(3):
+        pauses.append(longest_pause())
+        if pauses[-1] < alone / 2:
+            break
+    assert min(pauses) < alone / 2, (pauses, alone)
