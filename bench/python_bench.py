@@ -13,7 +13,8 @@ reports/performance.md, section "Python", by hand).
      check+tensors  stguard.check(bytes, tensors=True): also 100k TensorInfo
 2. load_file of a 1 GiB file (256 F32 tensors of 4 MiB) against
    numpy.fromfile of the same file, both from the page cache (warmed first),
-   load_file(deep=False) (header and layout rules only), and load_file's two
+   load_file(deep=False) (header and layout rules only), load_file with
+   framework="torch" (CPU tensors), and load_file's two
    parts: reading into the private buffer, and the validation (deep scan +
    tensor table) of those bytes.
 
@@ -151,6 +152,8 @@ def load_vs_fromfile(runs: int, work: str, gib: float) -> None:
     path = os.path.join(work, "big.safetensors")
     size = write_big(path, gib)
     print(f"load_file: {size} bytes, {size >> 22} F32 tensors of 4 MiB (page cache warm)")
+    import torch  # imported before the timing
+    print(f"torch {torch.__version__}")
     np.fromfile(path, dtype=np.uint8)  # warm the page cache
     pol = stguard.Policy.builtin("default")
     state = {}
@@ -164,6 +167,7 @@ def load_vs_fromfile(runs: int, work: str, gib: float) -> None:
     variants = {"fromfile": lambda: np.fromfile(path, dtype=np.uint8),
                 "load_file": lambda: stguard.load_file(path),
                 "load_file deep=False": lambda: stguard.load_file(path, deep=False),
+                "load_file torch": lambda: stguard.load_file(path, framework="torch"),
                 "  read part": read_only, "  validate part": validate_only}
     times = {name: [] for name in variants}
     for _ in range(runs):
