@@ -15,6 +15,7 @@
 
 #include "run_cli.h"
 #include "capi_handles.h"
+#include "capi_samples.h"
 #include "safetensors_builder.h"
 #include "stguard/stguard.h"
 
@@ -70,19 +71,7 @@ std::string Cli(std::vector<std::string> args) {
   return run.out;
 }
 
-// Files of several kinds: accepted, rejected, foreign, every real dtype.
-std::vector<std::string> SampleFiles() {
-  std::vector<std::string> files;
-  for (const char* dir : {"/examples/accepted", "/examples/rejected"}) {
-    for (const auto& e : fs::directory_iterator(kCorpus + dir)) files.push_back(e.path());
-  }
-  for (const char* name : {"/real/dtype_bool.safetensors", "/real/dtype_float8_e4m3fn.safetensors",
-                           "/real/gpt2_float32/model.safetensors"}) {
-    files.push_back(kCorpus + name);
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
+std::vector<std::string> SampleFiles() { return CapiSampleFiles(kCorpus); }
 
 // ---- JSON ------------------------------------------------------------------
 

@@ -57,6 +57,15 @@ stguard_status ReportOfFile(stguard::FileReport&& result, std::string path,
   return stguard::capi::MakeReport(std::move(file), policy, options.collect_tensors, out);
 }
 
+// A stream's result (stguard_validate_fd, _reader): a report named "-", or
+// STGUARD_ERR_IO with "<what>: <why>" when the stream could not be read.
+stguard_status ReportOfStream(stguard::FileReport&& result, const std::string& what,
+                              const stguard::Policy& policy,
+                              const stguard::ValidateOptions& options, stguard_report** out) {
+  if (!result.io_ok) return Fail(STGUARD_ERR_IO, StrCat(what, ": ", result.io_error).c_str());
+  return ReportOfFile(std::move(result), "-", policy, options, out);
+}
+
 // The first `size` bytes of a file of `file_size` bytes: what a range
 // reader fetched (stguard_validate_header). A read past them fails, and the
 // furthest byte asked for is kept so that the caller can be told how much
@@ -259,12 +268,29 @@ stguard_status stguard_validate_fd(const stguard_policy* policy, int fd, uint32_
   stguard::ValidateOptions options;
   if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
   return Guard([&]() -> stguard_status {
-    stguard::FileReport file = stguard::ValidateFd(fd, policy->policy, options);
-    if (!file.io_ok) {
-      SetError(StrCat("fd ", fd, ": ", file.io_error));
-      return STGUARD_ERR_IO;
-    }
-    return ReportOfFile(std::move(file), "-", policy->policy, options, out);
+    return ReportOfStream(stguard::ValidateFd(fd, policy->policy, options), StrCat("fd ", fd),
+                          policy->policy, options, out);
+  });
+}
+
+stguard_status stguard_validate_reader(const stguard_policy* policy, stguard_read_function read,
+                                       void* user_data, uint32_t flags, stguard_report** out) {
+  if (out != nullptr) *out = nullptr;
+  if (out == nullptr) return NullArgument("out");
+  if (const stguard_status s = CheckHandle(policy, HandleKind::kPolicy, "policy");
+      s != STGUARD_OK) {
+    return s;
+  }
+  if (read == nullptr) return NullArgument("read");
+  stguard::ValidateOptions options;
+  if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;
+  return Guard([&]() -> stguard_status {
+    const stguard::ReadFunction reader = [read, user_data](char* buffer,
+                                                           size_t capacity) -> int64_t {
+      return read(user_data, buffer, capacity);
+    };
+    return ReportOfStream(stguard::ValidateStream(reader, policy->policy, options), "stream",
+                          policy->policy, options, out);
   });
 }
 

@@ -57,8 +57,9 @@ extern "C" {
 #define STGUARD_C_API_VERSION 1
 /* Bumped when functions are added (the declarations of an earlier revision
  * stay as they were). 2: JSON reports, the tensor table, checkpoints and
- * headers validated from memory. */
-#define STGUARD_C_API_REVISION 2
+ * headers validated from memory. 3: streams read through a callback
+ * (stguard_validate_reader). */
+#define STGUARD_C_API_REVISION 3
 
 typedef enum stguard_status {
   STGUARD_OK = 0,
@@ -373,6 +374,26 @@ STGUARD_API stguard_status stguard_checkpoint_json(const stguard_checkpoint* che
                                                    uint32_t flags, char** out,
                                                    size_t* out_length);
 STGUARD_API void stguard_checkpoint_free(stguard_checkpoint* checkpoint);
+
+/* ---- Revision 3 (STGUARD_C_API_REVISION >= 3) ---------------------------
+ * A stream read through a callback, for a caller whose stream has no file
+ * descriptor (a Python file object, a decompressor, an HTTP body): the same
+ * report as stguard_validate_fd gives for the same bytes, path "-".
+ *
+ * read(user_data, buffer, capacity) writes at most `capacity` (>= 1) bytes
+ * to `buffer` and returns how many it wrote: 0 at the end of the stream,
+ * -1 on an error. A return above `capacity` or below -1 counts as an error.
+ * It is called only during stguard_validate_reader, from the calling
+ * thread, in stream order, until it returns 0 or an error: the whole stream
+ * is read, as a descriptor is. After an error it is not called again and
+ * the result is STGUARD_ERR_IO ("read error"), no report. Memory: the
+ * header plus a fixed buffer (the stream is never held whole). Flags and
+ * errors as stguard_validate_fd, plus STGUARD_ERR_INVALID_ARGUMENT for a
+ * NULL read function; policy must be a live handle. */
+typedef int64_t (*stguard_read_function)(void* user_data, char* buffer, size_t capacity);
+STGUARD_API stguard_status stguard_validate_reader(const stguard_policy* policy,
+                                                   stguard_read_function read, void* user_data,
+                                                   uint32_t flags, stguard_report** out);
 
 #ifdef __cplusplus
 }  /* extern "C" */
