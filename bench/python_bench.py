@@ -15,8 +15,10 @@ reports/performance.md, section "Python", by hand).
    numpy.fromfile of the same file, both from the page cache (warmed first),
    load_file(deep=False) (header and layout rules only), load_file with
    framework="torch" (CPU tensors), and load_file's two
-   parts: reading into the private buffer, and the validation (deep scan +
-   tensor table) of those bytes.
+   parts: reading into the private buffer, and the validation (value rules
+   without hashes, STGUARD_FLAG_VALUE_RULES, + tensor table) of those bytes;
+   and, for comparison, the full deep scan of the same buffer (two SHA-256
+   streams: what load_file did before the flag).
 
 Each figure is the minimum (and median) over --runs runs, variants
 interleaved so that they share the machine's state.
@@ -162,13 +164,17 @@ def load_vs_fromfile(runs: int, work: str, gib: float) -> None:
         state["buf"] = _load._read_private(os.fsencode(path))
 
     def validate_only():
-        _load._validate_buffer(state.pop("buf"), pol).close()
+        _load._validate_buffer(state["buf"], pol).close()
+
+    def deep_scan_only():
+        stguard.check(memoryview(state.pop("buf")), policy=pol, deep=True).close()
 
     variants = {"fromfile": lambda: np.fromfile(path, dtype=np.uint8),
                 "load_file": lambda: stguard.load_file(path),
                 "load_file deep=False": lambda: stguard.load_file(path, deep=False),
                 "load_file torch": lambda: stguard.load_file(path, framework="torch"),
-                "  read part": read_only, "  validate part": validate_only}
+                "  read part": read_only, "  validate part": validate_only,
+                "  deep scan of the buffer (hashes)": deep_scan_only}
     times = {name: [] for name in variants}
     for _ in range(runs):
         for name, fn in variants.items():

@@ -4,6 +4,8 @@
 //   - the stream's report equals the buffer's, findings, tensors and deep
 //     scan content included, with and without a deep scan (the deep stream
 //     forced onto the paths of large inputs, large_input_paths.h);
+//   - the value rules without the hashes (hash_content = false, the C API's
+//     STGUARD_FLAG_VALUE_RULES) give the deep report less its content;
 //   - the deep scan's file hash does not depend on the chunking, and a deep
 //     scan changes nothing in the report but the content findings;
 //   - every finding has a known code and an offset inside the file;
@@ -75,6 +77,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (buffer_shallow.verdict == stguard::Verdict::kAccept &&
         !buffer_deep.content->tensors_scanned) {
       stguard_fuzz::Fail("the header check accepts the file but the deep scan scanned no tensor");
+    }
+
+    // The value rules without the hashes: the deep report's findings and
+    // verdict, and no content.
+    stguard::ValidateOptions values_only = deep;
+    values_only.hash_content = false;
+    const stguard::Report buffer_values = stguard::ValidateBuffer(bytes, policy, values_only);
+    if (buffer_values.content) stguard_fuzz::Fail("content (hashes) without hash_content");
+    {
+      stguard::Report hashed = buffer_deep;
+      hashed.content.reset();
+      if (std::string d = stguard_fuzz::DiffReports(hashed, buffer_values, true); !d.empty()) {
+        stguard_fuzz::Fail("the value rules without hashes disagree with the deep scan: " + d);
+      }
     }
 
     const stguard::FileReport stream_shallow = Stream(bytes, seed, policy, shallow);

@@ -251,7 +251,7 @@ TEST(CApiDeepScan, BadFlagsAndDescriptorsAreErrors) {
   EXPECT_EQ(stguard_validate_buffer_ex(policy.get(), bytes.data(), bytes.size(), 0x80, &raw),
             STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(raw, nullptr);
-  EXPECT_EQ(stguard_validate_file_ex(policy.get(), "x", 4, &raw), STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stguard_validate_file_ex(policy.get(), "x", 8, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(policy.get(), -1, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(nullptr, 0, 0, &raw), STGUARD_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stguard_validate_fd(policy.get(), 0, 0, nullptr), STGUARD_ERR_INVALID_ARGUMENT);

@@ -215,6 +215,45 @@ TEST(CApiTensors, KnownDigestAndUnscannedLayouts) {
             STGUARD_ERR_INVALID_ARGUMENT);
 }
 
+// STGUARD_FLAG_VALUE_RULES (revision 3): the deep scan's findings and JSON
+// less its "content", no hashes; a header from memory cannot have it.
+TEST(CApiValueRules, DeepFindingsWithoutHashes) {
+  const PolicyPtr policy = Builtin("default");
+  const std::string header = PadToEight("{" + Entry("b", "BOOL", {4}, 0, 4) + "}");
+  const std::vector<uint8_t> file = MakeFile(header, std::string("\x00\x01\x02\x01", 4));
+  const ReportPtr deep = ValidateBytes(policy.get(), file, STGUARD_FLAG_DEEP_SCAN);
+  const ReportPtr values = ValidateBytes(policy.get(), file, STGUARD_FLAG_VALUE_RULES);
+  stguard_verdict deep_verdict = STGUARD_VERDICT_ACCEPT, values_verdict = STGUARD_VERDICT_ACCEPT;
+  ASSERT_EQ(stguard_report_verdict(deep.get(), &deep_verdict), STGUARD_OK);
+  ASSERT_EQ(stguard_report_verdict(values.get(), &values_verdict), STGUARD_OK);
+  EXPECT_EQ(deep_verdict, STGUARD_VERDICT_REJECT);  // 609 under default
+  EXPECT_EQ(values_verdict, deep_verdict);
+  const ReportPtr shallow = ValidateBytes(policy.get(), file, 0);
+  const std::string deep_json = ReportJson(deep.get(), "f", 0);
+  const std::string values_json = ReportJson(values.get(), "f", 0);
+  EXPECT_NE(values_json.find("\"code\":609"), std::string::npos) << values_json;
+  EXPECT_EQ(values_json.find("\"content\""), std::string::npos) << values_json;
+  EXPECT_NE(deep_json.find("\"content\""), std::string::npos) << deep_json;
+  EXPECT_EQ(ReportJson(shallow.get(), "f", 0).find("\"code\":609"), std::string::npos);
+  char sha[65];
+  EXPECT_EQ(stguard_report_sha256(values.get(), sha), STGUARD_ERR_INVALID_ARGUMENT);
+  int scanned = 1;
+  size_t count = 1;
+  EXPECT_EQ(stguard_report_hashed_tensor_count(values.get(), &scanned, &count),
+            STGUARD_ERR_INVALID_ARGUMENT);
+  // Both flags: the deep scan, hashes included.
+  const ReportPtr both =
+      ValidateBytes(policy.get(), file, STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_VALUE_RULES);
+  EXPECT_EQ(stguard_report_sha256(both.get(), sha), STGUARD_OK);
+  EXPECT_EQ(ReportJson(both.get(), "f", 0), deep_json);
+  // A header from memory has no data to read.
+  stguard_report* raw = nullptr;
+  EXPECT_EQ(stguard_validate_header(policy.get(), file.data(), file.size(), file.size(),
+                                    STGUARD_FLAG_VALUE_RULES, &raw),
+            STGUARD_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(raw, nullptr);
+}
+
 // ---- Checkpoints --------------------------------------------------------------
 
 TEST(CApiCheckpoint, ShardedDirectoryAndIndexAsTheCli) {

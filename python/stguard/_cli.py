@@ -106,10 +106,14 @@ def _file_text(obj: dict) -> List[str]:
     warnings = sum(f["severity"] == "warning" for f in findings)
     role = obj["role"]
     if role == "index":
-        what = (f"{_plural(obj['tensor_count'], 'listed tensor')}, index "
-                f"{obj['file_size']} bytes")
+        entries = obj["tensor_count"]
+        what = (f"{entries} {'entry' if entries == 1 else 'entries'} in "
+                f"{_plural(obj['shards'], 'shard')}, index {obj['file_size']} bytes")
     elif role == "model-file":
         what = f"model file, {obj['file_size']} bytes"
+    elif len(findings) == 1 and findings[0]["code"] in (104, 105):
+        # Named as another format (render.cc IsNamedForeignFormat).
+        what = f"not safetensors, file {obj['file_size']} bytes"
     else:
         what = (f"{_plural(obj['tensor_count'], 'tensor')}, header {obj['header_bytes']} "
                 f"bytes, file {obj['file_size']} bytes")

@@ -2,8 +2,9 @@
 
 The file is read once, with read(2), into private anonymous memory (a NumPy
 uint8 buffer: malloc'd pages, not a mapping of the file). Those bytes, and
-only those, are validated in memory with the deep scan and the tensor table
-(stguard_validate_buffer_ex); the arrays are then cut out of the same buffer
+only those, are validated in memory with the value rules (NaN/Inf, BOOL:
+STGUARD_FLAG_VALUE_RULES, the deep scan's findings without its hashes) and
+the tensor table (stguard_validate_buffer_ex); the arrays are then cut out of the same buffer
 by the validator's table. A writer changing the file afterwards changes the
 file, not the buffer: nothing can alter what was checked between the check
 and the load. (A file mapping would not do: an unmodified MAP_PRIVATE page
@@ -60,12 +61,15 @@ def _read_private(raw_path: bytes):
 
 
 def _validate_buffer(buf, pol: Policy, deep: bool = True) -> Report:
+    # The value rules (NaN/Inf, BOOL) without the SHA-256 a deep scan adds:
+    # the findings are those of check(deep=True), the hashes nobody loading
+    # needs are not computed (they would bound the load's speed).
     out = ctypes.c_void_p()
-    flags = _native.FLAG_TENSORS | (_native.FLAG_DEEP_SCAN if deep else 0)
+    flags = _native.FLAG_TENSORS | (_native.FLAG_VALUE_RULES if deep else 0)
     address = buf.ctypes.data if buf.size else None
     _check_status(_native.lib.stguard_validate_buffer_ex(pol.handle, address, buf.size, flags,
                                                          ctypes.byref(out)))
-    return Report(out.value, tensors=True, deep=deep)
+    return Report(out.value, tensors=True, deep=False)
 
 
 MAX_DIMENSION = 2**63 - 1  # NumPy's intp and torch's int64 sizes
@@ -115,10 +119,10 @@ def load_file(path: Union[str, bytes, "os.PathLike"], framework: str = "numpy",
     tensor's data is not aligned for its dtype). BOOL tensors are made of
     the bytes' truth values.
 
-    deep=False validates the same bytes without the deep scan: the header
-    and layout rules only, no SHA-256 and no NaN/Inf/BOOL value rules (BOOL
-    tensors are still made of truth values). Faster on large files (the
-    hashing bounds the deep scan), for callers who accept that.
+    The bytes are read once for the value rules (NaN/Inf and BOOL values,
+    the findings check(deep=True) gives) without the SHA-256 hashes, which
+    a load does not need. deep=False skips the value rules too: the header
+    and layout rules only (BOOL tensors are still made of truth values).
 
     Raises RejectedFile (``.report``) when the policy rejects the file,
     UnsupportedDtype when a tensor's dtype has no equivalent in the framework

@@ -28,6 +28,7 @@ ERR_NEED_MORE_DATA = 7
 
 FLAG_DEEP_SCAN = 1
 FLAG_TENSORS = 2
+FLAG_VALUE_RULES = 4
 JSON_LINE = 1
 
 # The revision this binding needs: 3 adds stguard_validate_reader.

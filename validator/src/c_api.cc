@@ -29,11 +29,14 @@ namespace {
 using namespace stguard::capi;  // NOLINT: the C API's own helpers
 using stguard::internal::StrCat;
 
-constexpr uint32_t kKnownFlags = STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_TENSORS;
+constexpr uint32_t kKnownFlags =
+    STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_TENSORS | STGUARD_FLAG_VALUE_RULES;
 
 bool OptionsFromFlags(uint32_t flags, stguard::ValidateOptions& options) noexcept {
   if (RejectUnknownFlags(flags, kKnownFlags)) return false;
-  options.deep_scan = (flags & STGUARD_FLAG_DEEP_SCAN) != 0;
+  options.deep_scan = (flags & (STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_VALUE_RULES)) != 0;
+  // The value rules alone: no hashes, unless a deep scan asked for them.
+  options.hash_content = (flags & STGUARD_FLAG_DEEP_SCAN) != 0;
   options.collect_tensors = (flags & STGUARD_FLAG_TENSORS) != 0;
   return true;
 }
@@ -329,10 +332,10 @@ stguard_status stguard_validate_header(const stguard_policy* policy, const void*
   if (const stguard_status s = CheckHead(policy, data, size, file_size); s != STGUARD_OK) {
     return s;
   }
-  if ((flags & STGUARD_FLAG_DEEP_SCAN) != 0) {
+  if ((flags & (STGUARD_FLAG_DEEP_SCAN | STGUARD_FLAG_VALUE_RULES)) != 0) {
     return Fail(STGUARD_ERR_INVALID_ARGUMENT,
-                "STGUARD_FLAG_DEEP_SCAN needs the data section: use stguard_validate_file_ex, "
-                "_buffer_ex or _fd");
+                "STGUARD_FLAG_DEEP_SCAN or STGUARD_FLAG_VALUE_RULES needs the data section: use "
+                "stguard_validate_file_ex, _buffer_ex or _fd");
   }
   stguard::ValidateOptions options;
   if (!OptionsFromFlags(flags, options)) return STGUARD_ERR_INVALID_ARGUMENT;

@@ -238,15 +238,15 @@ bool CanScan(const std::vector<ScanTensor>& tensors) {
 // ---------------------------------------------------------------------------
 // ContentScanner
 
-ContentScanner::ContentScanner(std::vector<ScanTensor> tensors)
-    : tensors_(std::move(tensors)), usable_(CanScan(tensors_)) {
+ContentScanner::ContentScanner(std::vector<ScanTensor> tensors, bool hash)
+    : tensors_(std::move(tensors)), usable_(CanScan(tensors_)), hash_(hash) {
   if (usable_) results_.resize(tensors_.size());
 }
 
 void ContentScanner::FinishReadyTensors() {
   while (next_ < tensors_.size() && tensors_[next_].end == position_) {
     const ScanTensor& t = tensors_[next_];
-    results_[next_].sha256 = t.begin == t.end ? EmptySha256() : tensor_hash_.Finish();
+    if (hash_) results_[next_].sha256 = t.begin == t.end ? EmptySha256() : tensor_hash_.Finish();
     // CanScan guarantees whole elements: nothing can be left over.
     carry_length_ = 0;
     ++next_;
@@ -288,7 +288,7 @@ void ContentScanner::Consume(const uint8_t* bytes, size_t length) {
     // hash has just brought into the core's cache instead of memory.
     const uint64_t take = std::min<uint64_t>(std::min<uint64_t>(length, kCachePiece),
                                              tensors_[next_].end - position_);
-    tensor_hash_.Update(bytes, take);
+    if (hash_) tensor_hash_.Update(bytes, take);
     ScanPiece(bytes, take);
     position_ += take;
     bytes += take;
@@ -435,7 +435,7 @@ class ChunkReadAhead {
 }  // namespace
 
 bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanner,
-                size_t chunk_bytes, Sha256Digest& file_digest) {
+                size_t chunk_bytes, Sha256Digest& file_digest, bool hash_file) {
   const uint64_t size = source.size();
   chunk_bytes = std::max<size_t>(chunk_bytes, 1);
   // Bytes already in memory are used in place. A file is read into two
@@ -471,9 +471,11 @@ bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanne
         next = buffers[1 - current].data();
       }
     }
-    std::function<void()> then;
-    if (read_ahead) then = [&read_ahead] { read_ahead->ReadSome(); };
-    file_hash.Submit(chunk, length, std::move(then));
+    if (hash_file) {
+      std::function<void()> then;
+      if (read_ahead) then = [&read_ahead] { read_ahead->ReadSome(); };
+      file_hash.Submit(chunk, length, std::move(then));
+    }
     if (scanner != nullptr && chunk_end > data_offset) {
       const uint64_t skip = offset < data_offset ? data_offset - offset : 0;
       scanner->Consume(chunk + skip, length - static_cast<size_t>(skip));
@@ -489,7 +491,7 @@ bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanne
     offset = chunk_end;
   }
   if (scanner != nullptr) scanner->Finish();
-  file_digest = file_hash.Finish();
+  if (hash_file) file_digest = file_hash.Finish();
   return true;
 }
 

@@ -90,8 +90,9 @@ bool CanScan(const std::vector<ScanTensor>& tensors);
 class ContentScanner {
  public:
   // `tensors` must satisfy CanScan (checked: otherwise nothing is scanned
-  // and complete() stays false).
-  explicit ContentScanner(std::vector<ScanTensor> tensors);
+  // and complete() stays false). hash = false: values only, every
+  // TensorScan::sha256 left zero.
+  explicit ContentScanner(std::vector<ScanTensor> tensors, bool hash = true);
 
   // The next `length` bytes of the data section. Bytes past the last
   // tensor are ignored (the layout rules report them).
@@ -112,6 +113,7 @@ class ContentScanner {
   std::vector<ScanTensor> tensors_;
   std::vector<TensorScan> results_;
   bool usable_;
+  bool hash_;
   size_t next_ = 0;       // the tensor bytes go to
   uint64_t position_ = 0;  // data-section offset of the next byte
   Sha256 tensor_hash_;
@@ -160,9 +162,10 @@ class FileHasher {
 
 // Reads the whole of `source` once, in chunks of `chunk_bytes`: every byte
 // into the file hash, the bytes from `data_offset` on into `scanner` (when
-// not null). False when the source failed to deliver a chunk.
+// not null). False when the source failed to deliver a chunk. hash_file =
+// false: no file hash (`file_digest` is left as it is).
 bool ScanSource(ByteSource& source, uint64_t data_offset, ContentScanner* scanner,
-                size_t chunk_bytes, Sha256Digest& file_digest);
+                size_t chunk_bytes, Sha256Digest& file_digest, bool hash_file = true);
 
 }  // namespace stguard::internal
 

@@ -186,9 +186,11 @@ FileReport ValidateStream(const ReadFunction& read, const Policy& policy,
       if (header_complete) {
         std::optional<std::vector<internal::ScanTensor>> plan =
             PlanFromHeader(kept, header_end, policy, options);
-        if (plan) scanner.emplace(std::move(*plan));
+        if (plan) scanner.emplace(std::move(*plan), options.hash_content);
       }
-      file_hash.Submit(reinterpret_cast<const uint8_t*>(kept.data()), kept.size());
+      if (options.hash_content) {
+        file_hash.Submit(reinterpret_cast<const uint8_t*>(kept.data()), kept.size());
+      }
       if (scanner && kept.size() > header_end) {
         scanner->Consume(reinterpret_cast<const uint8_t*>(kept.data()) + header_end,
                          kept.size() - header_end);
@@ -202,7 +204,7 @@ FileReport ValidateStream(const ReadFunction& read, const Policy& policy,
       if (got == 0) break;
       if (!options.deep_scan) continue;
       const auto* bytes = reinterpret_cast<const uint8_t*>(buffer.data());
-      file_hash.Submit(bytes, got);
+      if (options.hash_content) file_hash.Submit(bytes, got);
       if (scanner) scanner->Consume(bytes, got);
       file_hash.Wait();
     }

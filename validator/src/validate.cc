@@ -112,10 +112,12 @@ std::optional<std::vector<internal::ScanTensor>> ScanPlan(const internal::Tensor
 
 // Stage 5 (deep scan): the file hash always; per-tensor hashes and content
 // rules when `plan` is set. Reads the source unless the stream already did.
+// Without options.hash_content: the content rules alone, and no content.
 bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* plan,
                    uint64_t data_offset, const Policy& policy, const ValidateOptions& options,
                    const internal::StreamedContent* streamed, FindingSink& sink,
                    Report& report) {
+  if (!options.hash_content && plan == nullptr) return true;  // nothing to scan
   ContentScan content;
   const internal::ContentScanner* scanner = nullptr;
   std::optional<internal::ContentScanner> own_scanner;
@@ -129,21 +131,24 @@ bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* 
       return true;
     }
   } else {
-    if (plan != nullptr) own_scanner.emplace(*plan);
+    if (plan != nullptr) own_scanner.emplace(*plan, options.hash_content);
     if (!internal::ScanSource(source, data_offset, own_scanner ? &*own_scanner : nullptr,
-                              options.read_chunk_bytes, content.file_sha256)) {
+                              options.read_chunk_bytes, content.file_sha256,
+                              options.hash_content)) {
       return false;
     }
     if (own_scanner) scanner = &*own_scanner;
   }
   if (scanner != nullptr && scanner->complete()) {
     content.tensors_scanned = true;
-    content.tensors.reserve(plan->size());
+    if (options.hash_content) content.tensors.reserve(plan->size());
     for (size_t i = 0; i < plan->size(); ++i) {
       const internal::ScanTensor& t = (*plan)[i];
       const internal::TensorScan& scan = scanner->results()[i];
-      content.tensors.push_back({std::string(t.name), t.dtype, t.begin, t.end, scan.sha256,
-                                 scan.nan_count, scan.inf_count, scan.invalid_bool_count});
+      if (options.hash_content) {
+        content.tensors.push_back({std::string(t.name), t.dtype, t.begin, t.end, scan.sha256,
+                                   scan.nan_count, scan.inf_count, scan.invalid_bool_count});
+      }
       // Every finding is counted (the cap's note says how many were left
       // out); the message is built only for the ones kept.
       if (scan.nan_count + scan.inf_count > 0) {
@@ -168,7 +173,7 @@ bool DeepScanStage(ByteSource& source, const std::vector<internal::ScanTensor>* 
       }
     }
   }
-  report.content = std::move(content);
+  if (options.hash_content) report.content = std::move(content);
   return true;
 }
 

@@ -344,6 +344,41 @@ TEST(ValidateFile, LargeInputPathsGiveTheSameDeepReport) {
   }
 }
 
+// hash_content = false: the deep scan's findings (608 NaN/Inf, 609 BOOL)
+// and verdict, no content, from a buffer and from a file read in chunks.
+TEST(DeepScan, ValueRulesWithoutHashesGiveTheDeepFindings) {
+  const std::string header = testing::PadToEight(
+      R"({"f":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("b":{"dtype":"BOOL","shape":[2],"data_offsets":[8,10]}})");
+  std::vector<uint8_t> file = testing::MakeFileWithData(header, 0);
+  const float values[2] = {1.0f, std::numeric_limits<float>::quiet_NaN()};
+  const uint8_t* value_bytes = reinterpret_cast<const uint8_t*>(values);
+  file.insert(file.end(), value_bytes, value_bytes + 8);
+  file.push_back(1);
+  file.push_back(7);  // a BOOL byte other than 0 and 1
+  TempDir dir;
+  const std::string path = dir.Write("values.safetensors", file);
+  for (const char* policy : {"compat", "default", "strict"}) {
+    ValidateOptions deep;
+    deep.deep_scan = true;
+    const Report hashed = ValidateBuffer(file, P(policy), deep);
+    ASSERT_TRUE(hashed.content.has_value());
+    EXPECT_TRUE(hashed.HasCode(Code::kBoolInvalidValues) || std::string(policy) == "compat")
+        << Dump(hashed);
+    ValidateOptions values = deep;
+    values.hash_content = false;
+    values.read_chunk_bytes = 3;
+    const Report from_buffer = ValidateBuffer(file, P(policy), values);
+    const FileReport from_file = ValidateFile(path, P(policy), values);
+    ASSERT_TRUE(from_file.io_ok);
+    for (const Report* r : {&from_buffer, &from_file.report}) {
+      EXPECT_FALSE(r->content.has_value()) << policy;
+      EXPECT_EQ(r->verdict, hashed.verdict) << policy;
+      EXPECT_EQ(Dump(*r), Dump(hashed)) << policy;
+    }
+  }
+}
+
 TEST(ValidateFile, AgreesWithValidateBuffer) {
   TempDir dir;
   ValidateOptions options;

@@ -58,7 +58,7 @@ extern "C" {
 /* Bumped when functions are added (the declarations of an earlier revision
  * stay as they were). 2: JSON reports, the tensor table, checkpoints and
  * headers validated from memory. 3: streams read through a callback
- * (stguard_validate_reader). */
+ * (stguard_validate_reader), STGUARD_FLAG_VALUE_RULES. */
 #define STGUARD_C_API_REVISION 3
 
 typedef enum stguard_status {
@@ -137,6 +137,12 @@ STGUARD_API stguard_status stguard_validate_buffer(const stguard_policy* policy,
 #define STGUARD_FLAG_TENSORS 2u   /* keep the tensor table in the report (revision 2:
                                      stguard_report_tensor); memory in proportion to
                                      the header */
+#define STGUARD_FLAG_VALUE_RULES 4u /* revision 3: read the data once for the value rules
+                                       alone (NaN/Inf, BOOL: the findings DEEP_SCAN gives),
+                                       with no SHA-256, so at memory speed; the report has
+                                       no hashes (stguard_report_sha256 and the hashed
+                                       tensors give STGUARD_ERR_INVALID_ARGUMENT). With
+                                       STGUARD_FLAG_DEEP_SCAN it changes nothing. */
 /* Unknown flag bits give STGUARD_ERR_INVALID_ARGUMENT. */
 STGUARD_API stguard_status stguard_validate_file_ex(const stguard_policy* policy,
                                                     const char* path, uint32_t flags,
@@ -376,7 +382,7 @@ STGUARD_API stguard_status stguard_checkpoint_json(const stguard_checkpoint* che
 STGUARD_API void stguard_checkpoint_free(stguard_checkpoint* checkpoint);
 
 /* ---- Revision 3 (STGUARD_C_API_REVISION >= 3) ---------------------------
- * A stream read through a callback, for a caller whose stream has no file
+ * STGUARD_FLAG_VALUE_RULES (above), and a stream read through a callback, for a caller whose stream has no file
  * descriptor (a Python file object, a decompressor, an HTTP body): the same
  * report as stguard_validate_fd gives for the same bytes, path "-".
  *

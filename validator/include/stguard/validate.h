@@ -32,6 +32,12 @@ struct ValidateOptions {
   bool deep_scan = false;
   // Size of the chunks a deep scan reads; memory stays bounded by it.
   uint32_t read_chunk_bytes = 4 * 1024 * 1024;
+  // With deep_scan: false reads the data for the value rules alone (codes
+  // 608 and 609, the same findings) without any SHA-256, and leaves
+  // Report::content unset. Hashing bounds a deep scan's speed; a loader
+  // that validates the bytes it is about to use needs the rules, not the
+  // hashes (python/stguard's load_file).
+  bool hash_content = true;
   // A file whose framing or header text fails and whose first bytes are
   // another format (a pickle, GGUF, a ZIP, a Git LFS pointer...) is reported
   // by that identification alone (code 104 or 105): "header length
