@@ -9,7 +9,7 @@ include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index
-    fuzz_walk fuzz_manifest fuzz_pickle)
+    fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi)
 
 if(NOT TARGET stguard_fuzz_common_replay)
   add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc
@@ -28,10 +28,13 @@ function(stguard_add_fuzz_replay target)
                  ${STGUARD_FUZZ_DIR}/replay_main.cc)
   target_compile_definitions(${target}_replay PRIVATE STGUARD_FUZZ_TARGET_NAME="${target}")
   target_link_libraries(${target}_replay PRIVATE stguard_fuzz_common_replay stguard_core)
-  # fuzz_policies takes the same inputs as fuzz_check: it shares its seeds.
+  # fuzz_policies takes the same inputs as fuzz_check, fuzz_capi as
+  # fuzz_stream: they share their seeds.
   set(seeds ${target})
   if(target STREQUAL "fuzz_policies")
     set(seeds fuzz_check)
+  elseif(target STREQUAL "fuzz_capi")
+    set(seeds fuzz_stream)
   endif()
   if(target STREQUAL "fuzz_manifest")
     target_link_libraries(${target}_replay PRIVATE stguard_cli_manifest)

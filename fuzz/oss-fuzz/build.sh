@@ -18,7 +18,7 @@
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
 TARGETS="fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream
-  fuzz_index fuzz_walk fuzz_manifest fuzz_pickle"
+  fuzz_index fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
@@ -80,6 +80,7 @@ for target in $TARGETS; do
   rm -f "$OUT/${target}_seed_corpus.zip"
   seeds=$target
   [ "$target" = fuzz_policies ] && seeds=fuzz_check  # the same inputs: shared seeds
+  [ "$target" = fuzz_capi ] && seeds=fuzz_stream
   zip_dir "$OUT/${target}_seed_corpus.zip" "$STGUARD_SRC/corpus/seeds/$seeds" \
     "$STGUARD_SRC/corpus/regressions"
 done
