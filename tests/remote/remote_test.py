@@ -154,7 +154,41 @@ def group_corpus(root, server):
         check(all(e["range"] is not None for e in requests), "a request without a range")
 
 
+def many_tensors(path, count):
+    """A valid file whose header is long (count one-byte tensors)."""
+    entries = {f"t{i:05d}": {"dtype": "U8", "shape": [1], "data_offsets": [i, i + 1]}
+               for i in range(count)}
+    header = json.dumps(entries, separators=(",", ":"))
+    header += " " * ((8 - len(header) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header.encode() + bytes(count))
+    return len(header)
+
+
 def group_faults(root, server):
+    # A header longer than the first 64 KiB: one more request, for exactly
+    # the bytes missing; over the policy's limit: never fetched.
+    long_header = many_tensors(os.path.join(root, "long.safetensors"), 4000)
+    check(long_header > 150000, f"long header only {long_header} bytes")
+    server.clear()
+    code, doc = report([f"{server.base}/files/long.safetensors"])
+    f = doc["files"][0]
+    check(code == 0 and f["fetched_bytes"] == 8 + long_header,
+          f"long header: exit {code}, fetched {f.get('fetched_bytes')} for {long_header}")
+    ranges = [e["range"] for e in server.entries()]
+    check(ranges == ["bytes=0-65535", f"bytes=65536-{8 + long_header - 1}"],
+          f"long header: ranges {ranges}")
+    policy = os.path.join(root, "small-limit.json")
+    with open(policy, "w") as p:
+        json.dump({"extends": "default", "name": "small-limit", "max_header_bytes": 100000}, p)
+    server.clear()
+    code, doc = report(["-p", policy, f"{server.base}/files/long.safetensors"])
+    _, local = report(["-p", policy, os.path.join(root, "long.safetensors")])
+    check(code == 1 and comparable(doc["files"][0]) == comparable(local["files"][0]),
+          f"over the limit: exit {code} {doc['files']}")
+    check(sum(e["bytes"] for e in server.entries()) == 65536,
+          f"over the limit: {[e['range'] for e in server.entries()]}")
+
     good = "real/gpt2_float32/model.safetensors"
     local_code, local = report([os.path.join(root, good)])
 
