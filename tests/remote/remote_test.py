@@ -281,6 +281,10 @@ def group_hub(root, server):
     check(any(e["host"].startswith("localhost") for e in entries), "no redirect was followed")
     p, _ = run(["hf://org/sharded"], env=env)
     check("hf_secret_token_123" not in p.stdout + p.stderr, "the token was printed")
+    # A token that would start another header line: refused.
+    p, _ = run(["hf://org/sharded"], env=dict(env, HF_TOKEN="abc\r\nX-Evil: 1"))
+    check(p.returncode == 2 and "HF_TOKEN" in p.stderr and "X-Evil" not in p.stderr,
+          f"token with CRLF: {p.returncode} {p.stderr}")
     # One file of the repository, with a revision.
     code, one = report(["hf://org/sharded@main/extra/pickle-proto0-exploit.pkl"], env=env)
     check(code == 1 and one["files"][0]["role"] == "model-file",

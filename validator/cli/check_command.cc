@@ -150,6 +150,16 @@ int RunCheck(const CheckArgs& args) {
     };
   }
 
+#ifdef STGUARD_REMOTE
+  const remote::RemoteOptions remote_options = RemoteOptionsOf(args, options.validate);
+  // The token goes into a header line: a control character or a space in it
+  // would start another header.
+  if (std::any_of(args.paths.begin(), args.paths.end(), IsRemoteArgument) &&
+      std::any_of(remote_options.hf_token.begin(), remote_options.hf_token.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+    return UsageError("HF_TOKEN holds a space or a control character");
+  }
+#endif
   const bool fail_on_warning = args.fail_on == "warning";
   const bool streaming = args.format == "text" || args.format == "jsonl";
   const bool color = args.format == "text" && UseColor(args.color, args.output.empty());
@@ -207,8 +217,7 @@ int RunCheck(const CheckArgs& args) {
   }
 #ifdef STGUARD_REMOTE
   if (!remote_names.empty()) {
-    const ScanSummary remote = remote::CheckRemote(remote_names, policy,
-                                                   RemoteOptionsOf(args, options.validate),
+    const ScanSummary remote = remote::CheckRemote(remote_names, policy, remote_options,
                                                    [&](ScannedFile&& f) { emit(std::move(f)); });
     summary.judged += remote.judged;
     for (size_t i = 0; i < kSkipReasonCount; ++i) summary.skipped[i] += remote.skipped[i];
