@@ -273,6 +273,10 @@ def group_hub(root, server):
         check(code == local_code, f"hub {policy}: exit {code}, local {local_code}")
         compare(local, repo + "/", remote, f"{server.base}/org/sharded/resolve/main/",
                 f"hub under {policy}")
+    # --deep: shards by ranges, chunk by chunk; hashes equal to the local ones.
+    _, local = report(["--deep", repo])
+    _, remote = report(["--deep", "hf://org/sharded"], env=env)
+    compare(local, repo + "/", remote, f"{server.base}/org/sharded/resolve/main/", "hub --deep")
     entries = server.entries()
     check(any(e["path"].startswith("/api/models/org/sharded/revision/main") and e["auth"]
               for e in entries), "the listing request carried no token")
