@@ -255,6 +255,22 @@ std::optional<ScannedFile> JudgeModel(const Context& ctx, const std::string& url
   return f;
 }
 
+// A source another object owns, lent to the checkpoint checker (which
+// destroys what OpenIndex gives it before the index's bytes are counted).
+class BorrowedSource final : public internal::ByteSource {
+ public:
+  explicit BorrowedSource(internal::ByteSource& source) : source_(source) {}
+  uint64_t size() const override { return source_.size(); }
+  bool ReadAt(uint64_t offset, uint64_t length, char* out) override {
+    return source_.ReadAt(offset, length, out);
+  }
+  std::string error() const override { return source_.error(); }
+  bool Unchanged() override { return source_.Unchanged(); }
+
+ private:
+  internal::ByteSource& source_;
+};
+
 // A checkpoint served over HTTP: shard names resolved against the index's
 // URL (plain relative names only), and, for a Hub repository, against its
 // listing.
@@ -266,16 +282,14 @@ class RemoteCheckpointFiles final : public internal::CheckpointFiles {
         dir_in_repo_(std::move(dir_in_repo)), listed_(listed) {}
 
   std::unique_ptr<internal::ByteSource> OpenIndex(std::string& error) override {
-    auto source = std::make_unique<RemoteSource>(*index_client_, index_url_);
-    if (!source->Open()) {
-      error = source->needs_stream()
+    index_ = std::make_unique<RemoteSource>(*index_client_, index_url_);
+    if (!index_->Open()) {
+      error = index_->needs_stream()
                   ? StrCat(index_url_, ": the server ignored the range request and sent no size")
-                  : source->error();
-      index_fetched_ = source->fetched();
+                  : index_->error();
       return nullptr;
     }
-    index_source_ = source.get();
-    return source;
+    return std::make_unique<BorrowedSource>(*index_);
   }
   std::string Prepare() override { return {}; }
   internal::ShardTarget Resolve(const std::string& name) override {
@@ -316,9 +330,7 @@ class RemoteCheckpointFiles final : public internal::CheckpointFiles {
     fetched_[locator] = source.fetched();
     return out;
   }
-  uint64_t index_fetched() const {
-    return index_source_ != nullptr ? index_source_->fetched() : index_fetched_;
-  }
+  uint64_t index_fetched() const { return index_ ? index_->fetched() : 0; }
   uint64_t fetched(const std::string& locator) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = fetched_.find(locator);
@@ -331,8 +343,7 @@ class RemoteCheckpointFiles final : public internal::CheckpointFiles {
   std::string index_url_, base_url_, dir_in_repo_;
   const std::set<std::string>* listed_;
   std::map<std::string, uint64_t> ids_;
-  RemoteSource* index_source_ = nullptr;  // owned by the checker while it runs
-  uint64_t index_fetched_ = 0;
+  std::unique_ptr<RemoteSource> index_;
   std::mutex mutex_;
   std::map<std::string, uint64_t> fetched_;
 };
