@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-STGUARD, CORPUS, GROUP = sys.argv[1], sys.argv[2], sys.argv[3]
+STGUARD = CORPUS = GROUP = None  # from the command line (scripts/bench-remote imports Server)
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAILURES = []
 
@@ -342,4 +342,5 @@ def main():
 
 
 if __name__ == "__main__":
+    STGUARD, CORPUS, GROUP = sys.argv[1], sys.argv[2], sys.argv[3]
     main()

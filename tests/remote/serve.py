@@ -44,6 +44,9 @@ SEEN_429 = set()
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "stguard-test"
+    # The head and the body are two writes: with Nagle's algorithm the body
+    # waits for the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # the JSON log replaces stderr lines
         pass
