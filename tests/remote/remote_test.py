@@ -277,6 +277,20 @@ def group_hub(root, server):
     _, local = report(["--deep", repo])
     _, remote = report(["--deep", "hf://org/sharded"], env=env)
     compare(local, repo + "/", remote, f"{server.base}/org/sharded/resolve/main/", "hub --deep")
+    # The remote report (fetched_bytes, URLs as paths) is a valid report.
+    try:
+        import jsonschema
+    except ImportError:
+        jsonschema = None
+    if jsonschema is not None:
+        schema_path = os.path.join(os.path.dirname(os.path.abspath(CORPUS)), "docs",
+                                   "report.schema.json")
+        with open(schema_path) as f:
+            schema = json.load(f)
+        try:
+            jsonschema.validate(remote, schema)
+        except jsonschema.ValidationError as e:
+            check(False, f"the remote report does not match the schema: {e.message}")
     entries = server.entries()
     check(any(e["path"].startswith("/api/models/org/sharded/revision/main") and e["auth"]
               for e in entries), "the listing request carried no token")
