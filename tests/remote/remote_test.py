@@ -204,11 +204,22 @@ def group_faults(root, server):
         compare(local, root + "/", remote, f"{server.base}/m/{mode}/files/", mode)
         return remote
 
-    # Ranges ignored: read as a stream, stopped once the header is in.
-    server.clear()
+    # Ranges ignored: read as a stream, stopped once the header is in (an
+    # 8 MiB file: the client takes the first 64 KiB and one more libcurl
+    # write at most, whatever the server pushed into the socket's buffers).
     expect_same("norange")
-    sent = sum(e["bytes"] for e in server.entries())
-    check(sent <= 65536 * 2 + 4096, f"norange: {sent} bytes sent for a non-deep check")
+    big = os.path.join(root, "eight-mib.safetensors")
+    header = json.dumps({"w": {"dtype": "U8", "shape": [8 << 20], "data_offsets": [0, 8 << 20]}})
+    header += " " * ((8 - len(header) % 8) % 8)
+    with open(big, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header.encode())
+    os.truncate(big, 8 + len(header) + (8 << 20))
+    code, doc = report([f"{server.base}/m/norange/files/eight-mib.safetensors"])
+    _, local_big = report([big])
+    check(code == 0 and comparable(doc["files"][0]) == comparable(local_big["files"][0]),
+          f"norange 8 MiB: exit {code} {doc['files']}")
+    fetched = doc["files"][0].get("fetched_bytes", 1 << 40)
+    check(fetched <= 65536 + 16384, f"norange 8 MiB: {fetched} bytes received")
     expect_same("nolength")
     expect_io_error("badstart", ["Content-Range starts at byte"])
     expect_io_error("badtotal", ["unreadable Content-Range"])
