@@ -38,20 +38,21 @@ def check(condition, what):
 
 
 class Server:
-    def __init__(self, root):
+    def __init__(self, root, tls=None):
         self.dir = tempfile.mkdtemp(prefix="stguard-serve-")
         self.log = os.path.join(self.dir, "log.jsonl")
         port_file = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "serve.py"),
                                       "--root", root, "--log", self.log,
-                                      "--port-file", port_file])
+                                      "--port-file", port_file,
+                                      *(["--tls", *tls] if tls else [])])
         deadline = time.time() + 20
         while not os.path.exists(port_file):
             if time.time() > deadline or self.proc.poll() is not None:
                 raise SystemExit("the test server did not start")
             time.sleep(0.02)
         self.port = int(open(port_file).read())
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
 
     def entries(self):
         if not os.path.exists(self.log):
@@ -238,6 +239,23 @@ def group_faults(root, server):
     # A missing file: an I/O error naming the status.
     p, _ = run([f"{server.base}/files/nothing.safetensors"])
     check(p.returncode == 2 and "404" in p.stdout, f"404: {p.returncode} {p.stdout}")
+    # TLS is verified: a self-signed certificate is refused (exit 2).
+    cert, key = os.path.join(root, "cert.pem"), os.path.join(root, "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                           "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1"],
+                          capture_output=True)
+    if made.returncode == 0:
+        tls = Server(root, (cert, key))
+        try:
+            p, _ = run([f"{tls.base}/files/{good}"])
+            check(p.returncode == 2 and "SSL" in p.stdout.upper(),
+                  f"self-signed https: exit {p.returncode} {p.stdout}")
+            check(not tls.entries(), "a request was served over an unverified TLS connection")
+        finally:
+            tls.stop()
+    else:
+        print("openssl not found: the TLS case is skipped")
     # Redirect to another host name: followed (loopback both).
     server.clear()
     expect_same("other")

@@ -25,6 +25,7 @@ Paths:
       other       302 to the same path on the other host name (127.0.0.1 <-> localhost)
   /api/models/ORG/NAME/revision/REV   {"sha":..., "siblings":[{"rfilename":...}]} of
                                       --root/hub/ORG/NAME (REV "missing": 404)
+  --tls CERT KEY: the same over https (a certificate stguard must refuse).
   /ORG/NAME/resolve/REV/PATH          302 to http://localhost:PORT/files/hub/ORG/NAME/PATH
                                       (another host name, as the Hub's CDN is)
 """
@@ -177,8 +178,15 @@ def main():
     parser.add_argument("--root", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--port-file", required=True)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                        help="serve https with this certificate (self-signed in the tests)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.root = os.path.realpath(args.root)
     server.log_path = args.log
