@@ -4,6 +4,7 @@
 usage: remote_test.py STGUARD CORPUS_DIR GROUP     GROUP: corpus | faults | hub
 
 corpus: every safetensors file and index of corpus/examples and corpus/real,
+        and every file of corpus/foreign (pickles, archives, GGUF, ONNX...),
         served over loopback, judged as the local file is under compat,
         default and strict (verdict, sizes, findings); a non-deep check
         fetches at most the header plus 64 KiB (from the server's log, which
@@ -131,8 +132,12 @@ def group_corpus(root, server):
             for n in names:
                 if n.endswith(".safetensors") or n.endswith(".safetensors.index.json"):
                     files.append(os.path.relpath(os.path.join(dirpath, n), root))
+    # Pickles and other formats, judged by their names as a local check does.
+    for n in os.listdir(os.path.join(root, "foreign")):
+        if os.path.isfile(os.path.join(root, "foreign", n)) and not n.endswith((".md", ".py")):
+            files.append(os.path.join("foreign", n))
     files.sort()
-    check(len(files) > 40, f"only {len(files)} corpus files found")
+    check(len(files) > 70, f"only {len(files)} corpus files found")
     for policy in ("compat", "default", "strict"):
         server.clear()
         _, local = report(["-p", policy] + [os.path.join(root, f) for f in files])
@@ -141,7 +146,7 @@ def group_corpus(root, server):
         # Bytes fetched: at most the header plus 64 KiB, and as reported.
         logged = fetched_by_path(server)
         for f in remote["files"]:
-            if f["role"] == "index":
+            if f["role"] != "safetensors" and f["role"] != "shard":
                 continue
             path = f["path"][len(server.base):]
             check(f["fetched_bytes"] == logged.get(path),
@@ -369,7 +374,7 @@ def group_hub(root, server):
 def main():
     root = tempfile.mkdtemp(prefix="stguard-remote-")
     try:
-        for top in ("examples", "real"):
+        for top in ("examples", "real", "foreign"):
             shutil.copytree(os.path.join(CORPUS, top), os.path.join(root, top))
         server = Server(root)
         try:
