@@ -184,6 +184,10 @@ def group_faults(root, server):
     ranges = [e["range"] for e in server.entries()]
     check(ranges == ["bytes=0-65535", f"bytes=65536-{8 + long_header - 1}"],
           f"long header: ranges {ranges}")
+    # The file changes between the first range and the second: an I/O error.
+    p, _ = run([f"{server.base}/m/etag/files/long.safetensors"])
+    check(p.returncode == 2 and "changed while it was checked" in p.stdout,
+          f"etag change: exit {p.returncode} {p.stdout}")
     policy = os.path.join(root, "small-limit.json")
     with open(policy, "w") as p:
         json.dump({"extends": "default", "name": "small-limit", "max_header_bytes": 100000}, p)

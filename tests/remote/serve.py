@@ -23,6 +23,7 @@ Paths:
       r429        429 (Retry-After: 1) to the first request for the path, then normal
       slow        the head, then silence for 30 s
       other       302 to the same path on the other host name (127.0.0.1 <-> localhost)
+      etag        a new ETag on every request (the file "changes" between two ranges)
   /api/models/ORG/NAME/revision/REV   {"sha":..., "siblings":[{"rfilename":...}]} of
                                       --root/hub/ORG/NAME (REV "missing": 404)
   --tls CERT KEY: the same over https (a certificate stguard must refuse).
@@ -40,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG_LOCK = threading.Lock()
 SEEN_429 = set()
+ETAG_COUNTER = [0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -140,7 +142,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         else:
             self.send_header("Content-Length", str(length))
-        self.send_header("ETag", f'"{int(os.path.getmtime(full))}-{size}"')
+        etag = f'"{int(os.path.getmtime(full))}-{size}"'
+        if mode == "etag":
+            with LOG_LOCK:
+                ETAG_COUNTER[0] += 1
+                etag = f'"v{ETAG_COUNTER[0]}"'
+        self.send_header("ETag", etag)
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
         to_send = length // 2 if mode == "short" else length
