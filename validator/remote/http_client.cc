@@ -198,8 +198,8 @@ HttpResult HttpClient::Get(const std::string& url,
                                 : "plain http to a host that is not loopback (use --allow-http)";
       return out;
     }
-    if (!Once(current, range, check, sink, out)) return out;
     out.url = current;
+    if (!Once(current, range, check, sink, out)) return out;
     if (out.stopped) {
       out.ok = true;
       return out;

@@ -149,9 +149,9 @@ class BodyStream {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!cancelled_) {
       if (!result.ok) {
-        error_ = StrCat(url_, ": ", result.error);
+        error_ = result.error;
       } else if (result.head.status != 200) {
-        error_ = StrCat(url_, ": HTTP status ", result.head.status);
+        error_ = StrCat("HTTP status ", result.head.status);
       }
     }
     done_ = true;
@@ -285,7 +285,7 @@ class RemoteCheckpointFiles final : public internal::CheckpointFiles {
     index_ = std::make_unique<RemoteSource>(*index_client_, index_url_);
     if (!index_->Open()) {
       error = index_->needs_stream()
-                  ? StrCat(index_url_, ": the server ignored the range request and sent no size")
+                  ? std::string("the server ignored the range request and sent no size")
                   : index_->error();
       return nullptr;
     }

@@ -98,12 +98,19 @@ bool RemoteSource::Fetch(uint64_t offset, uint64_t length, std::string& into, bo
   };
   const HttpResult result = client_.Get(url_, std::make_pair(offset, offset + length - 1), check, sink);
   fetched_ += seen;
+  // The report names the file's URL already; where a redirect led is news,
+  // but only its origin: a storage host's URL may carry a signature that
+  // grants access to the file for a while.
+  const std::string where =
+      result.url.empty() || result.url == url_
+          ? std::string()
+          : StrCat(" (at ", Origin(result.url).value_or("another host"), ", after a redirect)");
   if (!result.ok) {
-    SetError(StrCat(result.url.empty() ? url_ : result.url, ": ", result.error));
+    SetError(StrCat(result.error, where));
     return false;
   }
   if (!problem.empty()) {
-    SetError(StrCat(url_, ": ", problem));
+    SetError(StrCat(problem, where));
     return false;
   }
   if (result.head.status != 200 && result.head.status != 206) {
@@ -112,12 +119,13 @@ bool RemoteSource::Fetch(uint64_t offset, uint64_t length, std::string& into, bo
       size_ = 0;
       return true;
     }
-    SetError(StrCat(url_, ": ", judged.error.empty() ? StrCat("HTTP status ", result.head.status)
-                                                     : judged.error));
+    SetError(StrCat(judged.error.empty() ? StrCat("HTTP status ", result.head.status)
+                                         : judged.error,
+                    where));
     return false;
   }
   if (into.size() - kept_before != wanted) {
-    SetError(StrCat(url_, ": the body ended after ", into.size() - kept_before, " of ", wanted,
+    SetError(StrCat("the body ended after ", into.size() - kept_before, " of ", wanted,
                     " bytes (a short body)"));
     return false;
   }
@@ -133,7 +141,7 @@ bool RemoteSource::ReadAt(uint64_t offset, uint64_t length, char* out) {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::optional<uint64_t> end = CheckedAdd(offset, length);
   if (!end || *end > size_) {
-    SetError(StrCat(url_, ": read past the end of the file"));
+    SetError("read past the end of the file");
     return false;
   }
   if (length == 0) return true;
