@@ -9,7 +9,8 @@ include_guard(GLOBAL)
 
 set(STGUARD_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(STGUARD_FUZZ_TARGETS fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream fuzz_index
-    fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi)
+    fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi
+    fuzz_remote_response)
 
 if(NOT TARGET stguard_fuzz_common_replay)
   add_library(stguard_fuzz_common_replay STATIC ${STGUARD_FUZZ_DIR}/fuzz_common.cc
@@ -38,6 +39,9 @@ function(stguard_add_fuzz_replay target)
   endif()
   if(target STREQUAL "fuzz_manifest")
     target_link_libraries(${target}_replay PRIVATE stguard_cli_manifest)
+  endif()
+  if(target STREQUAL "fuzz_remote_response")
+    target_link_libraries(${target}_replay PRIVATE stguard_remote_parse)
   endif()
   add_test(NAME fuzz_replay_${target}
            COMMAND ${target}_replay ${PROJECT_SOURCE_DIR}/corpus/seeds/${seeds}

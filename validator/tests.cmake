@@ -30,3 +30,7 @@ stguard_add_test(content_scan_test ${PROJECT_SOURCE_DIR}/validator/src/content_s
 target_compile_options(serde_number_test PRIVATE ${STGUARD_WARNINGS})
 target_compile_definitions(serde_number_test PRIVATE
   STGUARD_SERDE_NUMBER_CASES="${PROJECT_SOURCE_DIR}/validator/src/serde_number_cases.tsv")
+
+# Remote checks' parsers (validator/remote/: no libcurl needed).
+stguard_add_test(remote_parse_test ${PROJECT_SOURCE_DIR}/validator/remote/remote_parse_test.cc
+                 LIBS stguard_remote_parse LABELS unit remote)

@@ -1,6 +1,9 @@
 #!/bin/bash -eu
 # OSS-Fuzz / ClusterFuzzLite build script for stguard.
 #
+# Remote checks' I/O (libcurl) is left out (-DSTGUARD_REMOTE=OFF): the
+# parsers fuzz_remote_response drives need no libcurl.
+#
 # Inputs (OSS-Fuzz conventions): $CC $CXX $CFLAGS $CXXFLAGS
 # $LIB_FUZZING_ENGINE $SRC $OUT $WORK. The source tree is $SRC/stguard
 # (override with STGUARD_SRC). simdjson: built from $SRC/simdjson with the
@@ -18,7 +21,7 @@
 
 STGUARD_SRC=${STGUARD_SRC:-$SRC/stguard}
 TARGETS="fuzz_check fuzz_policies fuzz_paths fuzz_header fuzz_structured fuzz_policy fuzz_stream
-  fuzz_index fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi"
+  fuzz_index fuzz_walk fuzz_manifest fuzz_pickle fuzz_capi fuzz_remote_response"
 GENERATOR=""
 if command -v ninja >/dev/null 2>&1; then GENERATOR="-G Ninja"; fi
 
@@ -45,6 +48,7 @@ cmake -S "$STGUARD_SRC" -B "$WORK/stguard-build" $GENERATOR \
   -DSTGUARD_BUILD_TESTS=OFF \
   -DSTGUARD_SANITIZE=OFF \
   -DSTGUARD_BUILD_FUZZERS=ON \
+  -DSTGUARD_REMOTE=OFF \
   -DSTGUARD_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
   -DSTGUARD_FUZZ_CORE_FLAGS="$CORE_FLAGS" \
   "${PREFIX_ARGS[@]}"
@@ -75,6 +79,7 @@ for target in $TARGETS; do
     fuzz_walk) cp "$STGUARD_SRC/fuzz/dict/walk.dict" "$OUT/$target.dict" ;;
     fuzz_manifest) cp "$STGUARD_SRC/fuzz/dict/manifest.dict" "$OUT/$target.dict" ;;
     fuzz_pickle) cp "$STGUARD_SRC/fuzz/dict/pickle.dict" "$OUT/$target.dict" ;;
+    fuzz_remote_response) cp "$STGUARD_SRC/fuzz/dict/remote.dict" "$OUT/$target.dict" ;;
     *) cp "$STGUARD_SRC/fuzz/dict/safetensors.dict" "$OUT/$target.dict" ;;
   esac
   rm -f "$OUT/${target}_seed_corpus.zip"

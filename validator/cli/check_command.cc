@@ -14,6 +14,9 @@
 #include "report_file.h"
 #include "stguard/scan.h"
 #include "stguard/validate.h"
+#ifdef STGUARD_REMOTE
+#include "remote_check.h"
+#endif
 
 namespace stguard::cli {
 namespace {
@@ -56,6 +59,32 @@ int UsageError(const std::string& problem) {
   return kExitUsage;
 }
 
+// A remote check's argument: http://, https:// or hf:// (a local path
+// spelled so is written ./http://...).
+bool IsRemoteArgument(std::string_view path) {
+  return path.starts_with("http://") || path.starts_with("https://") || path.starts_with("hf://");
+}
+
+#ifdef STGUARD_REMOTE
+// The Hub's endpoint and token as huggingface_hub reads them.
+remote::RemoteOptions RemoteOptionsOf(const CheckArgs& args, const ValidateOptions& validate) {
+  remote::RemoteOptions options;
+  options.validate = validate;
+  options.jobs = args.jobs;
+  options.http.allow_http = args.allow_http;
+  options.http.connect_timeout_seconds = static_cast<long>(args.timeout);
+  options.http.stall_timeout_seconds = static_cast<long>(args.timeout);
+  if (const char* endpoint = std::getenv("HF_ENDPOINT"); endpoint != nullptr && *endpoint != 0) {
+    options.hf_endpoint = endpoint;
+    while (options.hf_endpoint.size() > 1 && options.hf_endpoint.back() == '/') {
+      options.hf_endpoint.pop_back();
+    }
+  }
+  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) options.hf_token = token;
+  return options;
+}
+#endif
+
 }  // namespace
 
 bool WalkKeeps(const std::vector<std::string>& include, const std::vector<std::string>& exclude,
@@ -77,6 +106,15 @@ int RunCheck(const CheckArgs& args) {
   if (!args.sarif_root.empty() && args.format != "sarif") {
     return UsageError("--sarif-root applies to --format sarif only");
   }
+#ifndef STGUARD_REMOTE
+  for (const std::string& path : args.paths) {
+    if (IsRemoteArgument(path)) {
+      std::cerr << "stguard check: " << TerminalSafe(path)
+                << ": this stguard was built without remote checks (STGUARD_REMOTE=OFF)\n";
+      return kExitUsage;
+    }
+  }
+#endif
   const std::optional<Policy> loaded = LoadPolicyArgument(args.policy);
   if (!loaded) return kExitUsage;
   const Policy& policy = *loaded;
@@ -112,6 +150,16 @@ int RunCheck(const CheckArgs& args) {
     };
   }
 
+#ifdef STGUARD_REMOTE
+  const remote::RemoteOptions remote_options = RemoteOptionsOf(args, options.validate);
+  // The token goes into a header line: a control character or a space in it
+  // would start another header.
+  if (std::any_of(args.paths.begin(), args.paths.end(), IsRemoteArgument) &&
+      std::any_of(remote_options.hf_token.begin(), remote_options.hf_token.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+    return UsageError("HF_TOKEN holds a space or a control character");
+  }
+#endif
   const bool fail_on_warning = args.fail_on == "warning";
   const bool streaming = args.format == "text" || args.format == "jsonl";
   const bool color = args.format == "text" && UseColor(args.color, args.output.empty());
@@ -147,9 +195,11 @@ int RunCheck(const CheckArgs& args) {
       progress_shown = true;
     }
   };
-  std::vector<std::string> file_paths;
+  std::vector<std::string> file_paths, remote_names;
   for (const std::string& path : args.paths) {
-    if (path == kStdinPath) {
+    if (IsRemoteArgument(path)) {
+      remote_names.push_back(path);
+    } else if (path == kStdinPath) {
       FileReport file = ValidateFd(STDIN_FILENO, policy, options.validate);
       FileResult r;
       r.path = path;
@@ -161,8 +211,18 @@ int RunCheck(const CheckArgs& args) {
       file_paths.push_back(path);
     }
   }
-  const ScanSummary summary =
-      ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
+  ScanSummary summary;
+  if (!file_paths.empty() || remote_names.empty()) {
+    summary = ScanPaths(file_paths, policy, options, [&](ScannedFile&& f) { emit(std::move(f)); });
+  }
+#ifdef STGUARD_REMOTE
+  if (!remote_names.empty()) {
+    const ScanSummary remote = remote::CheckRemote(remote_names, policy, remote_options,
+                                                   [&](ScannedFile&& f) { emit(std::move(f)); });
+    summary.judged += remote.judged;
+    for (size_t i = 0; i < kSkipReasonCount; ++i) summary.skipped[i] += remote.skipped[i];
+  }
+#endif
   if (progress_shown) ClearProgress();
   if (args.format == "json") *out << RenderJson(results, policy, &summary);
   if (args.format == "sarif") *out << RenderSarif(results, policy, args.sarif_root);

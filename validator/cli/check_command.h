@@ -21,7 +21,9 @@ struct CheckArgs {
   std::string fail_on = "error";   // --fail-on error|warning
   std::vector<std::string> include, exclude;  // --include / --exclude GLOB
   std::string color = "auto";      // --color auto|always|never
-  std::vector<std::string> paths;  // "-" is standard input
+  bool allow_http = false;         // --allow-http: plain http to hosts other than loopback
+  unsigned timeout = 30;           // --timeout SECONDS: remote connect and stall timeout
+  std::vector<std::string> paths;  // "-" is standard input; http(s):// and hf:// are remote
 };
 
 // --include / --exclude for a file met by a directory walk, `relative` to

@@ -2,8 +2,10 @@
 //
 //   stguard check [-p NAME|FILE] [-f text|json|jsonl|sarif] [-j N] [-o FILE] [-q]
 //                 [--fail-on error|warning] [--include GLOB]... [--exclude GLOB]...
-//                 [--color auto|always|never] [--root DIR] [--deep] [--] PATH...
-//                 (- is standard input)
+//                 [--color auto|always|never] [--root DIR] [--deep]
+//                 [--allow-http] [--timeout SECONDS] [--] PATH...
+//                 (- is standard input; https://URL and hf://ORG/NAME[@REV][/FILE]
+//                 are checked remotely, validator/remote/)
 //   stguard verify [-p NAME|FILE] [--root DIR] MANIFEST
 //   stguard explain CODE|ID|RULE   (311, duplicate-tensor-name or ST311)
 //   stguard policy [NAME|FILE]
@@ -159,10 +161,21 @@ int Main(int argc, char** argv) {
   check->add_flag("--deep", check_args.deep,
                   "also read the data: SHA-256 of each file and tensor (the JSON\n"
                   "report is then a manifest for 'verify'), NaN/Inf and BOOL values");
+  check->add_flag("--allow-http", check_args.allow_http,
+                  "remote checks: allow plain http:// to hosts that are not\n"
+                  "loopback (https is required otherwise, redirects included)");
+  check
+      ->add_option("--timeout", check_args.timeout,
+                   "remote checks: give up on a connection after SECONDS, and on a\n"
+                   "transfer that stalls that long (default 30)")
+      ->check(CLI::Range(1u, 3600u).description(""))
+      ->type_name("SECONDS");
   check
       ->add_option("PATH", check_args.paths,
                    "files and directories; - reads one file from standard input;\n"
-                   "after --, paths may start with -")
+                   "https://URL and hf://ORG/NAME[@REV][/FILE] are checked remotely\n"
+                   "(from their headers, by range requests); after --, paths may\n"
+                   "start with -")
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->type_name("");

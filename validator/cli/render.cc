@@ -389,6 +389,7 @@ void WriteFileObject(std::ostream& out, const FileResult& r) {
     }
     out << ']';
   }
+  if (r.fetched_bytes) out << ",\"fetched_bytes\":" << *r.fetched_bytes;
   out << ",\"verdict\":\"" << VerdictName(report.verdict) << "\",\"file_size\":" << report.file_size
       << ",\"header_bytes\":" << report.header_bytes << ",\"tensor_count\":" << report.tensor_count
       << ",\"findings\":[";
@@ -490,6 +491,8 @@ std::string FileUri(const std::filesystem::path& absolute) {
 SarifUri SarifUriFor(std::string_view path, const std::filesystem::path& root,
                      const std::filesystem::path& cwd) {
   if (path == "-") return {"file:///dev/stdin", false};
+  // A remote check's file: its URL (percent-encoded when it was built).
+  if (path.starts_with("https://") || path.starts_with("http://")) return {std::string(path), false};
   const std::filesystem::path given(path);
   const std::filesystem::path absolute =
       (given.is_absolute() ? given : cwd / given).lexically_normal();

@@ -53,7 +53,8 @@ std::string UriEncodePath(std::string_view path);
 // Where a SARIF result points: `path` (relative paths start from `cwd`)
 // relative to `root` (absolute, normal) as a relative URI to be read
 // against %SRCROOT%, or, outside the root, an absolute file:// URI; "-"
-// (standard input) is file:///dev/stdin.
+// (standard input) is file:///dev/stdin; an http(s):// URL (a remote
+// check) is itself.
 struct SarifUri {
   std::string uri;
   bool under_root = false;  // uriBaseId %SRCROOT%

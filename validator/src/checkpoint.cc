@@ -39,14 +39,7 @@ using internal::FindingSink;
 using internal::ListedTensor;
 using internal::StrCat;
 
-// Why a shard name leads to no file that may be opened, or "" when it
-// does; `file` is then set.
-struct Resolved {
-  Code code = Code::kShardNameUnsafe;
-  std::string why;
-  std::string real_path;
-  FileId file;
-};
+using Resolved = internal::ShardTarget;
 
 Resolved Resolve(const std::string& dir, const std::string& name, const std::string& root) {
   Resolved r;
@@ -115,16 +108,18 @@ struct ShardFile {
 
 class Checker {
  public:
-  Checker(const std::string& index_path, const Policy& policy, const CheckpointOptions& options,
+  Checker(internal::CheckpointFiles& files, const Policy& policy, const CheckpointOptions& options,
           internal::IndexFanIn* fan_in, CheckpointReport& out)
-      : index_path_(index_path), policy_(policy), options_(options), fan_in_(fan_in), out_(out) {}
+      : files_source_(files), policy_(policy), options_(options), fan_in_(fan_in), out_(out) {}
 
   void Run() {
-    internal::FileSource source;
-    if (!source.Open(index_path_)) {
-      out_.index_io_error = source.error();
+    std::string open_error;
+    const std::unique_ptr<internal::ByteSource> opened = files_source_.OpenIndex(open_error);
+    if (!opened) {
+      out_.index_io_error = std::move(open_error);
       return;
     }
+    internal::ByteSource& source = *opened;
     out_.index_io_ok = true;
     const uint64_t size = source.size();
     out_.index_size = size;
@@ -164,14 +159,8 @@ class Checker {
 
  private:
   void CheckShards(internal::IndexContent& index) {
-    const std::string dir = internal::DirName(index_path_);
-    const std::string& wanted_root =
-        !options_.root.empty() ? options_.root : policy_.symlink_root;
-    const std::optional<std::string> root = internal::ResolveRoot(wanted_root, dir);
-    if (!root) {
-      sink_->Error(Code::kShardMissing, index.weight_map_pos,
-                   StrCat("the root ", wanted_root.empty() ? dir : wanted_root,
-                          " does not resolve: no shard is opened"));
+    if (const std::string why = files_source_.Prepare(); !why.empty()) {
+      sink_->Error(Code::kShardMissing, index.weight_map_pos, why);
       return;
     }
     // Shard names sorted, each resolved; names leading to one file share it.
@@ -186,13 +175,13 @@ class Checker {
     for (const uint16_t id : by_name) {
       const std::string& name = index.shard_names[id];
       const uint32_t pos = index.shard_first_pos[id];
-      const Resolved r = Resolve(dir, name, *root);
+      const Resolved r = files_source_.Resolve(name);
       if (!r.why.empty()) {
         every_name_resolved = false;
         sink_->Error(r.code, pos, r.why);
         ShardReport shard;
         shard.file_name = name;
-        shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
+        shard.path = files_source_.ShardPath(name);
         out_.shards.push_back(std::move(shard));
         continue;
       }
@@ -204,7 +193,7 @@ class Checker {
       }
       ShardReport shard;
       shard.file_name = name;
-      shard.path = dir == "/" ? StrCat("/", name) : StrCat(dir, "/", name);
+      shard.path = files_source_.ShardPath(name);
       shard.device = r.file.device;
       shard.inode = r.file.inode;
       ShardFile file;
@@ -288,7 +277,7 @@ class Checker {
           end_turn();
         };
         FileReport result =
-            internal::ValidateFileVisiting(file.real_path, policy_, options_.validate, visit);
+            files_source_.Validate(file.real_path, policy_, options_.validate, visit);
         if (!visited) {
           wait_turn(i);
           end_turn();
@@ -372,7 +361,7 @@ class Checker {
     }
   }
 
-  const std::string& index_path_;
+  internal::CheckpointFiles& files_source_;
   const Policy& policy_;
   const CheckpointOptions& options_;
   internal::IndexFanIn* fan_in_;
@@ -385,9 +374,67 @@ class Checker {
   bool bytes_overflow_ = false, elements_overflow_ = false;
 };
 
+// The checkpoint's files on the local file system: shard names resolved
+// as a loader resolves them, refused outside the root.
+class LocalFiles final : public internal::CheckpointFiles {
+ public:
+  LocalFiles(const std::string& index_path, const Policy& policy, const CheckpointOptions& options)
+      : index_path_(index_path), dir_(internal::DirName(index_path)),
+        wanted_root_(!options.root.empty() ? options.root : policy.symlink_root) {}
+
+  std::unique_ptr<internal::ByteSource> OpenIndex(std::string& error) override {
+    auto source = std::make_unique<internal::FileSource>();
+    if (!source->Open(index_path_)) {
+      error = source->error();
+      return nullptr;
+    }
+    return source;
+  }
+  std::string Prepare() override {
+    const std::optional<std::string> root = internal::ResolveRoot(wanted_root_, dir_);
+    if (!root) {
+      return StrCat("the root ", wanted_root_.empty() ? dir_ : wanted_root_,
+                    " does not resolve: no shard is opened");
+    }
+    root_ = *root;
+    return {};
+  }
+  internal::ShardTarget Resolve(const std::string& name) override {
+    return ::stguard::Resolve(dir_, name, root_);
+  }
+  std::string ShardPath(const std::string& name) override {
+    return dir_ == "/" ? StrCat("/", name) : StrCat(dir_, "/", name);
+  }
+  FileReport Validate(const std::string& locator, const Policy& policy,
+                      const ValidateOptions& options,
+                      const internal::TableVisitor& visitor) override {
+    return internal::ValidateFileVisiting(locator, policy, options, visitor);
+  }
+
+ private:
+  const std::string& index_path_;
+  std::string dir_;
+  std::string wanted_root_;
+  std::string root_;
+};
+
 }  // namespace
 
 namespace internal {
+
+ScannedFile IndexFile(std::string path, CheckpointReport& checkpoint) {
+  ScannedFile index;
+  index.path = std::move(path);
+  index.role = FileRole::kIndex;
+  index.io_ok = checkpoint.index_io_ok;
+  index.io_error = std::move(checkpoint.index_io_error);
+  index.report.verdict = checkpoint.verdict;
+  index.report.findings = std::move(checkpoint.findings);
+  index.report.file_size = checkpoint.index_size;
+  index.report.tensor_count = checkpoint.listed_tensors;
+  index.index_shards = checkpoint.shards.size();
+  return index;
+}
 
 bool IndexFanIn::Admit(const FileId& file) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -396,9 +443,15 @@ bool IndexFanIn::Admit(const FileId& file) {
 
 CheckpointReport CheckCheckpoint(const std::string& index_path, const Policy& policy,
                                  const CheckpointOptions& options, IndexFanIn* fan_in) {
+  LocalFiles files(index_path, policy, options);
+  return CheckCheckpoint(files, policy, options, fan_in);
+}
+
+CheckpointReport CheckCheckpoint(CheckpointFiles& files, const Policy& policy,
+                                 const CheckpointOptions& options, IndexFanIn* fan_in) {
   CheckpointReport out;
   try {
-    Checker(index_path, policy, options, fan_in, out).Run();
+    Checker(files, policy, options, fan_in, out).Run();
   } catch (...) {
     out.verdict = Verdict::kReject;
     out.findings.push_back(Finding{Code::kResourceExhausted, Severity::kError, 0, std::nullopt,

@@ -18,6 +18,7 @@
 #include "file_source.h"
 #include "finding_sink.h"
 #include "model_file.h"
+#include "run_in_order.h"
 #include "scan_walk.h"
 #include "str_cat.h"
 
@@ -131,55 +132,6 @@ ScannedFile JudgeSafetensors(const std::string& path, const Policy& policy,
   f.report = std::move(file.report);
   f.report.tensors.clear();
   return f;
-}
-
-// Runs tasks on `jobs` threads and hands each result to `emit` in task
-// order. A worker starts task k only when k < emitted + jobs, so at most
-// `jobs` results (and validations) are alive at once.
-template <typename Result>
-void RunInOrder(size_t count, unsigned jobs, const std::function<Result(size_t)>& task,
-                const std::function<void(Result&&)>& emit) {
-  if (count == 0) return;
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(count)));
-  std::vector<std::optional<Result>> results(count);
-  std::mutex mutex;
-  std::condition_variable changed;
-  size_t next = 0, emitted = 0;
-  const auto work = [&] {
-    while (true) {
-      size_t k;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] { return next >= count || next < emitted + jobs; });
-        if (next >= count) return;
-        k = next++;
-      }
-      Result result = task(k);
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        results[k] = std::move(result);
-      }
-      changed.notify_all();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(work);
-  for (size_t k = 0; k < count; ++k) {
-    Result result;
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      changed.wait(lock, [&] { return results[k].has_value(); });
-      result = std::move(*results[k]);
-      results[k].reset();
-    }
-    emit(std::move(result));
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      emitted = k + 1;
-    }
-    changed.notify_all();
-  }
-  for (std::thread& t : threads) t.join();
 }
 
 }  // namespace
@@ -296,17 +248,8 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
     const Candidate& index_path = *p.paths.front();
     CheckpointReport checkpoint =
         internal::CheckCheckpoint(index_path.path, policy, checkpoint_options, &fan_in);
-    ScannedFile index;
-    index.path = index_path.path;
-    index.role = FileRole::kIndex;
+    ScannedFile index = internal::IndexFile(index_path.path, checkpoint);
     index.also_at = other_paths(index_path.id, index_path.path);
-    index.io_ok = checkpoint.index_io_ok;
-    index.io_error = std::move(checkpoint.index_io_error);
-    index.report.verdict = checkpoint.verdict;
-    index.report.findings = std::move(checkpoint.findings);
-    index.report.file_size = checkpoint.index_size;
-    index.report.tensor_count = checkpoint.listed_tensors;
-    index.index_shards = checkpoint.shards.size();
     out(std::move(index));
     for (ShardReport& shard : checkpoint.shards) {
       if (!shard.checked) continue;  // the index's findings say why
@@ -341,7 +284,7 @@ ScanSummary ScanPaths(const std::vector<std::string>& paths, const Policy& polic
   std::sort(tasks.begin(), tasks.end(),
             [](const Task& a, const Task& b) { return a.order < b.order; });
   std::atomic<uint64_t> not_a_model{0};
-  RunInOrder<std::optional<ScannedFile>>(
+  internal::RunInOrder<std::optional<ScannedFile>>(
       tasks.size(), jobs,
       [&](size_t k) -> std::optional<ScannedFile> {
         const Task& task = tasks[k];

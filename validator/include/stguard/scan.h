@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ struct ScannedFile {
   bool io_ok = true;
   std::string io_error;  // when !io_ok: the file could not be read (exit status 2)
   Report report;
+  // A remote check (stguard check URL): the body bytes received for this
+  // file, every request counted. Unset for a local file.
+  std::optional<uint64_t> fetched_bytes;
 };
 
 // Why a file met by a walk was not judged.
