@@ -241,6 +241,20 @@ TEST(Sarif, FingerprintIsSha256OfRuleUriTensorAndOccurrence) {
   EXPECT_NE(SarifFingerprint("ST311", "m", std::string("w"), 1), base);
 }
 
+TEST(Sarif, RegionsCoverThePrefixOrTheTrailingBytes) {
+  const auto finding = [](Code code, uint64_t offset) {
+    return Finding{code, Severity::kError, offset, std::nullopt, "m"};
+  };
+  EXPECT_EQ(SarifRegionLength(finding(Code::kHeaderTooLarge, 0), 100), 8u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kHeaderPastEof, 0), 100), 8u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kHeaderLengthUnaligned, 0), 100), 8u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kFileTooShort, 0), 5), 5u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kFileTooShort, 0), 0), 0u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kDataTrailingBytes, 90), 100), 10u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kDuplicateTensorName, 42), 100), 1u);
+  EXPECT_EQ(SarifRegionLength(finding(Code::kDuplicateTensorName, 0), 0), 0u);
+}
+
 TEST(Sarif, RulesCarrySeverityTagsAndExplainTextAsHelp) {
   const std::vector<FileResult> results = Utf8SampleResults();
   const Policy policy = *BuiltinPolicy("default");

@@ -238,6 +238,21 @@ std::string_view SarifSecuritySeverity(Code code) {
   return "5.0";
 }
 
+uint64_t SarifRegionLength(const Finding& finding, uint64_t file_size) {
+  const uint64_t left = file_size > finding.offset ? file_size - finding.offset : 0;
+  switch (finding.code) {
+    case Code::kHeaderTooLarge:
+    case Code::kHeaderPastEof:
+    case Code::kHeaderLengthUnaligned:
+      return std::min<uint64_t>(8, left);  // the length prefix
+    case Code::kFileTooShort:
+    case Code::kDataTrailingBytes:
+      return left;  // the whole (short) file; the bytes no tensor covers
+    default:
+      return std::min<uint64_t>(1, left);
+  }
+}
+
 std::string RenderText(const FileResult& result, bool color) {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
@@ -608,8 +623,8 @@ void RenderSarif(std::ostream& out, const std::vector<FileResult>& results, cons
       WriteJsonString(out, f.tensor ? f.message + " (tensor \"" + *f.tensor + "\")" : f.message);
       out << "},\"locations\":[";
       WriteSarifLocation(out, uri);
-      // The library reports where a claim is made, not its extent: one byte.
-      out << ",\"region\":{\"byteOffset\":" << f.offset << ",\"byteLength\":1}}}]"
+      out << ",\"region\":{\"byteOffset\":" << f.offset
+          << ",\"byteLength\":" << SarifRegionLength(f, r.report.file_size) << "}}}]"
           << ",\"partialFingerprints\":{\"stguard/v1\":\""
           << SarifFingerprint(rule_id, uri.uri, f.tensor, occurrence) << "\"}}";
     }

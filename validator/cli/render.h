@@ -61,6 +61,11 @@ struct SarifUri {
 };
 SarifUri SarifUriFor(std::string_view path, const std::filesystem::path& root,
                      const std::filesystem::path& cwd);
+// A SARIF result's region length: the bytes the finding is about where its
+// code fixes them (the 8-byte prefix for 102, 103 and 110; from the offset
+// to the end of the file for 101 and 604), else the byte at the offset
+// (the library reports where a claim is made); never past the file's end.
+uint64_t SarifRegionLength(const Finding& finding, uint64_t file_size);
 // partialFingerprints["stguard/v1"]: hex SHA-256 of the rule id, the URI,
 // the tensor name and the result's place among those sharing all three.
 std::string SarifFingerprint(std::string_view rule_id, std::string_view uri,
