@@ -10,6 +10,8 @@ largest limits; default too where it reads the input differently) and
 compares its peak RSS with the ceiling:
 
   a header of 100,000,000 bytes, from a file and from standard input   300 MB
+  the same header by range requests (stguard check http://127.0.0.1)    300 MB
+    (with --remote: tests/remote/serve.py serves it)
   an index of 100,000,000 bytes (with its shard)                        500 MB
   --jobs 4 over four 100,000,000-byte worst-case headers         4 x 320 MiB
   200 symlinks to a shard with a 20 MB header, each named in the index  300 MB
@@ -19,7 +21,7 @@ compares its peak RSS with the ceiling:
 The worst families were chosen from reports/resources.md (the highest peak
 of each kind); the runner measures all of them. MB = 1,000,000 bytes.
 
-usage: memory_test.py STGUARD [--tmp DIR] [--only NAME,...]
+usage: memory_test.py STGUARD [--tmp DIR] [--only NAME,...] [--remote]
 Only meaningful without sanitizers (ASan's shadow memory): CMake registers
 it only when STGUARD_SANITIZE is OFF.
 """
@@ -105,6 +107,27 @@ def check_headers(c):
         shutil.rmtree(d)
 
 
+def check_remote(c):
+    """The remote path holds the header it fetched (a second range request
+    for the bytes past the first 64 KiB): the file's ceiling applies."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "remote"))
+    from remote_test import Server  # noqa: E402
+    for family in WORST_STDIN:
+        d = c.fresh_dir("remote")
+        F.write(family, LIMIT, os.path.join(d, "h.safetensors"))
+        server = Server(d)
+        try:
+            c.run("100 MB header " + family + ", by range requests", "compat",
+                  [server.base + "/files/h.safetensors"], HEADER_CEILING)
+            fetched = sum(e.get("bytes", 0) for e in server.entries())
+            if fetched > LIMIT + 8 + 65536:
+                c.failures.append("remote %s: %d bytes fetched for a header of %d"
+                                  % (family, fetched, LIMIT))
+        finally:
+            server.stop()
+        shutil.rmtree(d)
+
+
 def check_indexes(c):
     for family in WORST_INDEX:
         d = c.fresh_dir("index")
@@ -140,15 +163,19 @@ def check_report(c):
 
 
 CHECKS = {"headers": check_headers, "indexes": check_indexes, "jobs4": check_jobs4,
-          "symlinks": check_symlinks, "report": check_report}
+          "symlinks": check_symlinks, "report": check_report, "remote": check_remote}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("stguard")
     ap.add_argument("--tmp", default=None)
-    ap.add_argument("--only", default=",".join(CHECKS))
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--remote", action="store_true",
+                    help="stguard was built with STGUARD_REMOTE: check the remote path too")
     args = ap.parse_args()
+    if args.only is None:
+        args.only = ",".join(name for name in CHECKS if name != "remote" or args.remote)
     start = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="stguard-memory-", dir=args.tmp)
     c = Checks(os.path.abspath(args.stguard), tmp)

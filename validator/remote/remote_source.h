@@ -46,9 +46,21 @@ class RemoteSource final : public internal::ByteSource {
   uint64_t fetched() const;
 
  private:
+  // Where fetched bytes go: appended to a string the source keeps, or
+  // written to a caller's buffer (which holds the length asked for).
+  struct FetchTarget {
+    std::string* keep = nullptr;
+    char* buffer = nullptr;
+    uint64_t written = 0;  // into buffer
+    uint64_t size() const { return keep != nullptr ? keep->size() : written; }
+    void Reserve(uint64_t bytes) {
+      if (keep != nullptr) keep->reserve(static_cast<size_t>(bytes));
+    }
+    void Append(const char* data, size_t length);
+  };
   // Appends bytes [offset, offset + length) (clipped to the size, when
   // known) to `into`.
-  bool Fetch(uint64_t offset, uint64_t length, std::string& into, bool opening);
+  bool Fetch(uint64_t offset, uint64_t length, FetchTarget into, bool opening);
   void SetError(std::string error);
 
   HttpClient& client_;
