@@ -10,6 +10,10 @@ names, STGUARD_BUILD_DIR/validator/libstguard.so.0, or the first of
 With none of them the package is installed without a copy and finds the
 system's libstguard.so.0 (the .deb's) at import time. STGUARD_NO_BUNDLE=1
 skips the copy on purpose.
+
+The stguard CLI built with that library (the file `stguard` beside it, in a
+build tree's validator/) is carried too, as stguard/_lib/stguard: `python
+-m stguard` runs it, so it is the CLI, every option and output included.
 """
 import os
 import shutil
@@ -43,6 +47,15 @@ def library_to_carry():
     return None
 
 
+def carry(source, target, mode):
+    """Copies the file itself (symlinks resolved), without debug info."""
+    shutil.copyfile(os.path.realpath(source), target)
+    os.chmod(target, mode)
+    if shutil.which("strip"):  # a RelWithDebInfo build is mostly debug info
+        subprocess.run(["strip", "--strip-debug", target], check=True)
+    print(f"stguard: carrying {os.path.realpath(source)}")
+
+
 class BuildPyCarryingLibrary(build_py):
     def run(self):
         super().run()
@@ -52,12 +65,14 @@ class BuildPyCarryingLibrary(build_py):
             return
         target = os.path.join(self.build_lib, "stguard", "_lib")
         os.makedirs(target, exist_ok=True)
-        # The file itself (symlinks resolved), under its soname.
-        copy = os.path.join(target, LIBRARY)
-        shutil.copyfile(os.path.realpath(library), copy)
-        if shutil.which("strip"):  # a RelWithDebInfo build is mostly debug info
-            subprocess.run(["strip", "--strip-debug", copy], check=True)
-        print(f"stguard: carrying {os.path.realpath(library)}")
+        carry(library, os.path.join(target, LIBRARY), 0o644)
+        # The CLI of the same build: beside the library as named (a build
+        # tree's validator/ holds both).
+        cli = os.path.join(os.path.dirname(library), "stguard")
+        if os.path.isfile(cli) and os.access(cli, os.X_OK):
+            carry(cli, os.path.join(target, "stguard"), 0o755)
+        else:
+            print(f"stguard: no CLI beside {library}; python -m stguard uses the system's")
 
 
 class CarryingDistribution(Distribution):

@@ -48,3 +48,6 @@ report = stguard.check(sys.argv[1] + "/corpus/real/dtype_int8.safetensors")
 assert report.accepted, report
 print("wheel:", stguard.library_path)
 PY
+# The CLI carried in the wheel, executable once installed.
+env -u STGUARD_LIBRARY -u PYTHONPATH "$work/wheel-venv/bin/python" -m stguard check -q \
+  "$repo/corpus/real/dtype_int8.safetensors"

@@ -1,4 +1,6 @@
-"""python -m stguard check: the CLI's exit codes and output."""
+"""python -m stguard: the CLI's exit codes and output (it runs the CLI carried
+with the package's library: these check that it is that CLI, and that
+arguments, standard input and exit statuses pass through)."""
 from __future__ import annotations
 
 import os
@@ -41,6 +43,13 @@ def both(cli, args, stdin_path=None):
     # hashes and the skipped summary as the CLI writes them.
     ["check", "--deep", os.path.join(CORPUS, "foreign"), os.path.join(CORPUS, "regressions")],
     ["check", "-p", "compat", os.path.join(CORPUS, "real")],
+    # Options and commands the CLI has (all of them pass through).
+    ["check", "-q", "-j", "2", "--fail-on", "warning", os.path.join(CORPUS, "examples")],
+    ["check", "-f", "sarif", "--sarif-root", CORPUS, os.path.join(CORPUS, "real", "bert_float32")],
+    ["check", "--exclude", "*.bin", os.path.join(CORPUS, "foreign")],
+    ["explain", "ST311"],
+    ["codes"],
+    ["policy", "strict"],
 ])
 def test_same_output_and_exit_code_as_the_cli(cli, args):
     mine, theirs = both(cli, args)
@@ -53,6 +62,16 @@ def test_standard_input(cli):
         for fmt in ("json", "jsonl", "text"):
             mine, theirs = both(cli, ["check", "-f", fmt, "--deep", "-"], stdin_path=path)
             assert (mine.returncode, mine.stdout) == (theirs.returncode, theirs.stdout)
+
+
+def test_it_is_the_carried_cli_of_the_library():
+    import stguard
+    version = run(["--version"])
+    assert version.returncode == 0
+    assert stguard.__version__ in version.stdout.decode().split()
+    carried = os.path.join(os.path.dirname(stguard.library_path), "stguard")
+    if "/_lib/" in stguard.library_path:
+        assert os.access(carried, os.X_OK), carried
 
 
 def test_exit_codes(tmp_path):
