@@ -254,30 +254,40 @@ class IndexParser {
 };
 
 // The first kMaxPickleNameBytes of a line (GLOBAL / INST names, the ends of a
-// STRING), its length, and whether every byte passed a check.
+// STRING), its length, and whether every byte passed a check. The kept bytes
+// live in the keeper itself: a walk over a pickle of many GLOBALs allocates
+// nothing per name.
 template <bool (*kCharOk)(char)>
 class LineKeeper {
  public:
+  void Reset() {
+    kept_size_ = 0;
+    length_ = 0;
+    last_ = 0;
+    ok_ = true;
+  }
   void Feed(std::string_view piece) {
-    if (kept_.size() < kMaxPickleNameBytes + 1) {
-      kept_.append(piece.substr(0, kMaxPickleNameBytes + 1 - kept_.size()));
+    if (kept_size_ < kept_.size()) {
+      const size_t take = std::min(piece.size(), kept_.size() - kept_size_);
+      std::copy_n(piece.data(), take, kept_.data() + kept_size_);
+      kept_size_ += take;
     }
     if (!piece.empty()) last_ = piece.back();
     length_ += piece.size();
     if (ok_) ok_ = std::all_of(piece.begin(), piece.end(), kCharOk);
   }
-  const std::string& kept() const { return kept_; }
+  std::string_view kept() const { return std::string_view(kept_.data(), kept_size_); }
   uint64_t length() const { return length_; }
   char last() const { return last_; }
   bool ok() const { return ok_; }
   bool cut() const { return length_ > kMaxPickleNameBytes; }
-  // The name as kept (at most kMaxPickleNameBytes bytes).
-  std::string_view name() const {
-    return std::string_view(kept_).substr(0, kMaxPickleNameBytes);
-  }
+  // The name as kept (at most kMaxPickleNameBytes bytes); valid while the
+  // keeper lives.
+  std::string_view name() const { return kept().substr(0, kMaxPickleNameBytes); }
 
  private:
-  std::string kept_;
+  std::array<char, kMaxPickleNameBytes + 1> kept_{};
+  size_t kept_size_ = 0;
   uint64_t length_ = 0;
   char last_ = 0;
   bool ok_ = true;
@@ -337,6 +347,48 @@ struct Value {
   bool known = true;  // false: read from a memo the walker could not keep
 };
 
+// The memo: index -> value. Picklers number entries 0, 1, 2, ... (MEMOIZE
+// is len(memo) by definition, and PUT/BINPUT are written the same way), so
+// those live in a vector, one allocation per doubling; any other index (a
+// hand-made PUT 4000000000) goes to a map. No index is in both: a key is
+// appended only when the map does not hold it. Memory follows the entries
+// written, never an index's value.
+class Memo {
+ public:
+  size_t size() const { return dense_.size() + sparse_.size(); }
+  const Value* Find(uint64_t index) const {
+    if (index < dense_.size()) return &dense_[static_cast<size_t>(index)];
+    if (sparse_.empty()) return nullptr;
+    const auto it = sparse_.find(index);
+    return it == sparse_.end() ? nullptr : &it->second;
+  }
+  void Put(uint64_t index, const Value& value) {
+    if (index < dense_.size()) {
+      dense_[static_cast<size_t>(index)] = value;
+      return;
+    }
+    if (!sparse_.empty()) {
+      if (const auto it = sparse_.find(index); it != sparse_.end()) {
+        it->second = value;
+        return;
+      }
+    }
+    if (index == dense_.size()) {
+      dense_.push_back(value);
+    } else {
+      sparse_.emplace(index, value);
+    }
+  }
+  void Clear() {
+    dense_.clear();
+    sparse_.clear();
+  }
+
+ private:
+  std::vector<Value> dense_;
+  std::unordered_map<uint64_t, Value> sparse_;
+};
+
 }  // namespace pickle_detail
 
 // Walks one pickle from in.pos(). Imports go to `imports` as they are met,
@@ -348,8 +400,11 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
   walk.begin = in.pos();
   std::vector<Value> stack;
   std::vector<size_t> marks;  // stack sizes at each open MARK
-  std::unordered_map<uint64_t, Value> memo;
+  pickle_detail::Memo memo;
   bool memo_lost = false;  // past limits.max_memo: nothing in the memo can be trusted
+  // GLOBAL / INST's two lines, kept across opcodes so a name is a view.
+  LineKeeper<IsDottedNameChar> module_line;
+  LineKeeper<IsDottedNameChar> name_line;
 
   uint64_t at = walk.begin;
   const auto stop = [&](PickleEnd end, std::string_view problem) {
@@ -370,12 +425,12 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
   const auto remember = [&](uint64_t index) {
     walk.structured = true;
     if (memo_lost) return;
-    if (memo.size() < limits.max_memo || memo.count(index) != 0) {
-      memo[index] = stack.back();
+    if (memo.size() < limits.max_memo || memo.Find(index) != nullptr) {
+      memo.Put(index, stack.back());
     } else {
       // A MEMOIZE index is len(memo), and a later PUT may overwrite any key:
       // once one entry is dropped no entry can be trusted.
-      memo.clear();
+      memo.Clear();
       memo_lost = true;
     }
   };
@@ -398,8 +453,8 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
     // 1. The argument.
     uint64_t number = 0;       // fixed-size argument, or an index
     Value text;                // a str argument's whereabouts
-    std::string module_name;   // GLOBAL / INST
-    std::string global_name;
+    std::string_view module_name;  // GLOBAL / INST (views into module_line, name_line)
+    std::string_view global_name;
     bool name_cut = false;
     switch (op->arg) {
       case PickleArg::kNone:
@@ -485,16 +540,17 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
         break;
       }
       case PickleArg::kNamePair: {
-        LineKeeper<IsDottedNameChar> module;
-        LineKeeper<IsDottedNameChar> name;
-        if (!in.Line([&](std::string_view piece) { module.Feed(piece); })) return ran_out();
-        if (!in.Line([&](std::string_view piece) { name.Feed(piece); })) return ran_out();
-        if (module.length() == 0 || name.length() == 0 || !module.ok() || !name.ok()) {
+        module_line.Reset();
+        name_line.Reset();
+        if (!in.Line([&](std::string_view piece) { module_line.Feed(piece); })) return ran_out();
+        if (!in.Line([&](std::string_view piece) { name_line.Feed(piece); })) return ran_out();
+        if (module_line.length() == 0 || name_line.length() == 0 || !module_line.ok() ||
+            !name_line.ok()) {
           return stop(PickleEnd::kMalformed, "not an importable name");
         }
-        module_name = module.name();
-        global_name = name.name();
-        name_cut = module.cut() || name.cut();
+        module_name = module_line.name();
+        global_name = name_line.name();
+        name_cut = module_line.cut() || name_line.cut();
         break;
       }
     }
@@ -539,9 +595,9 @@ inline PickleWalk WalkPickle(StreamReader& in, ImportList& imports,
           stack.push_back(Value{0, 0, false, /*known=*/false});
           continue;
         }
-        const auto it = memo.find(number);
-        if (it == memo.end()) return stop(PickleEnd::kMalformed, "unknown memo key");
-        stack.push_back(it->second);
+        const Value* found = memo.Find(number);
+        if (found == nullptr) return stop(PickleEnd::kMalformed, "unknown memo key");
+        stack.push_back(*found);
         continue;
       }
       case PickleOp::kProto:

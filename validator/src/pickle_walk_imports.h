@@ -85,8 +85,14 @@ class ImportList {
   void Add(std::string_view module, std::string_view name, uint64_t offset, bool cut = false) {
     if (!record_) return;
     const bool allowed = allowlist_ != nullptr && !cut && allowlist_(module, name);
-    AddNamed(StrCat(Escaped(module), ".", Escaped(name)), allowed ? kAllowed : kDisallowed,
-             offset);
+    // Spelled into a buffer kept between calls: a pickle that imports the
+    // same few names thousands of times (one per tensor) allocates only for
+    // the distinct ones.
+    scratch_.clear();
+    AppendEscaped(scratch_, module);
+    scratch_ += '.';
+    AppendEscaped(scratch_, name);
+    AddNamed(scratch_, allowed ? kAllowed : kDisallowed, offset);
   }
   // STACK_GLOBAL whose operands were not strings the walk could name
   // (computed, or lost with the memo): unknown, so never allowed, but not
@@ -95,14 +101,17 @@ class ImportList {
     if (!record_) return;
     unresolved_ = true;
     if (!first_unresolved_) first_unresolved_ = offset;
-    AddNamed(std::string(kUnresolvedName), kUnknown, offset);
+    scratch_.assign(kUnresolvedName);
+    AddNamed(scratch_, kUnknown, offset);
   }
   // EXT1/EXT2/EXT4: an import through copyreg's extension registry, named
   // by a number the file does not resolve. torch.save never writes one.
   void AddExtension(uint64_t code, uint64_t offset) {
     if (!record_) return;
     extension_ = true;
-    AddNamed(StrCat("<copyreg extension ", code, ">"), kDisallowed, offset);
+    scratch_.clear();
+    StrAppend(scratch_, "<copyreg extension ", code, ">");
+    AddNamed(scratch_, kDisallowed, offset);
   }
 
   void Merge(const ImportList& other) {
@@ -157,7 +166,7 @@ class ImportList {
                   " more");
   }
 
-  void AddNamed(std::string full, Grade grade, uint64_t offset) {
+  void AddNamed(const std::string& full, Grade grade, uint64_t offset) {
     ++count_;
     if (grade == kDisallowed) {
       any_disallowed_ = true;
@@ -201,6 +210,7 @@ class ImportList {
   std::optional<uint64_t> first_unresolved_;
   bool extension_ = false;
   uint64_t count_ = 0;
+  std::string scratch_;  // the name being added
 };
 
 }  // namespace stguard::internal

@@ -20,6 +20,7 @@ using pickle_testing::Framed;
 using pickle_testing::Global;
 using pickle_testing::Proto;
 using pickle_testing::ShortUnicode;
+using pickle_testing::U32;
 using pickle_testing::U64;
 using pickle_testing::Walk;
 using pickle_testing::WalkResult;
@@ -112,6 +113,40 @@ TEST(PickleWalk, MemoFollowsStackGlobalOperands) {
   EXPECT_EQ(Walk(Proto(4) + "NN\x93.").imports, "imports <computed>.<computed>");
   // An unknown key is an error to the unpickler.
   EXPECT_EQ(Walk(posix + "h\x09\x93.").walk.end, PickleEnd::kMalformed);
+}
+
+// The memo keeps indexes 0, 1, 2, ... in a vector and any other in a map
+// (pickle_detail::Memo); every order of writes reads back what was written
+// last, and MEMOIZE numbers entries by how many distinct keys there are.
+TEST(PickleWalk, MemoReadsBackWhateverOrderItWasWrittenIn) {
+  const std::string os = ShortUnicode("os");
+  const std::string system = ShortUnicode("system");
+  const std::string nt = ShortUnicode("nt");
+  const auto put = [](int index) { return "q" + std::string(1, static_cast<char>(index)); };
+  const auto get = [](int index) { return "h" + std::string(1, static_cast<char>(index)); };
+  // PUT 2 before 0 and 1: key 2 is in the map while 0 and 1 fill the
+  // vector; a later PUT 2 overwrites the map's entry and adds no key, so
+  // the MEMOIZE after it is key 3.
+  EXPECT_EQ(Walk(os + put(2) + "0" + system + put(0) + "0" + nt + put(1) + "0" + nt + put(2) +
+                 "0" + system + "\x94" + "0" + get(2) + get(3) + "\x93.")
+                .imports,
+            "imports nt.system");
+  // An index far past the entries written costs one map entry, not a
+  // vector of that length, and reads back.
+  EXPECT_EQ(Walk(os + "r" + U32(0x7fffffff) + "0" + system + put(0) + "0" + "j" +
+                 U32(0x7fffffff) + get(0) + "\x93.")
+                .imports,
+            "imports os.system");
+  // MEMOIZE after a sparse PUT: len(memo) counts both, so the next entry
+  // is 2 (keys 0 and 5 are taken) and key 1 was never written.
+  const std::string memoized = Proto(4) + os + "\x94" + system + put(5) + "\x94" + "00";
+  EXPECT_EQ(Walk(memoized + get(0) + get(2) + "\x93.").imports, "imports os.system");
+  EXPECT_EQ(Walk(memoized + get(1) + ".").walk.end, PickleEnd::kMalformed);
+  // GLOBAL names past the kept length are cut, and say so.
+  const std::string long_name(300, 'a');
+  const WalkResult cut = Walk(Global(long_name, long_name) + ".");
+  EXPECT_EQ(cut.walk.end, PickleEnd::kStop);
+  EXPECT_NE(cut.imports.find(std::string(96, 'a') + "..."), std::string::npos);
 }
 
 TEST(PickleWalk, LimitsEndTheWalk) {
