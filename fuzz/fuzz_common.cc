@@ -695,7 +695,8 @@ void CheckStagesOf(const Report& report, std::span<const uint8_t> file,
   if (identifying && (named || HeaderUnread(report))) {
     const size_t window = std::min(file.size(), stguard::internal::kIdentifyWindowBytes);
     const std::optional<stguard::internal::ForeignFormat> format =
-        stguard::internal::IdentifyForeignFormat(file.first(window), file.size());
+        stguard::internal::IdentifyForeignFormat(file.first(window), file.size(),
+                                                 stguard::internal::ForeignDetail::kNameOnly);
     if (named || format.has_value()) {
       stguard::ValidateOptions unnamed_options;
       unnamed_options.identify_foreign_formats = false;

@@ -354,7 +354,13 @@ void CheckIdentify(std::span<const uint8_t> bytes, uint64_t file_size) {
   const std::optional<stguard::internal::ForeignFormat> b =
       stguard::internal::IdentifyForeignFormat(bytes, file_size);
   if (a.has_value() != b.has_value()) Fail("IdentifyForeignFormat is not deterministic");
-  if (!a) return;
+  if (!a) {
+    if (stguard::internal::IdentifyForeignFormat(bytes, file_size,
+                                                 stguard::internal::ForeignDetail::kNameOnly)) {
+      Fail("IdentifyForeignFormat names a format only when asked for the name only");
+    }
+    return;
+  }
   if (a->family != b->family || a->name != b->name || a->detail != b->detail ||
       a->runs_code_on_load != b->runs_code_on_load) {
     Fail("IdentifyForeignFormat is not deterministic");
@@ -364,6 +370,14 @@ void CheckIdentify(std::span<const uint8_t> bytes, uint64_t file_size) {
   }
   for (const char c : a->detail) {
     if (c < 0x20 || c > 0x7e) Fail("IdentifyForeignFormat: detail not printable ASCII");
+  }
+  // Asked for the name only (one walk, no imports named), it names the same.
+  const std::optional<stguard::internal::ForeignFormat> named_only =
+      stguard::internal::IdentifyForeignFormat(bytes, file_size,
+                                               stguard::internal::ForeignDetail::kNameOnly);
+  if (!named_only || named_only->family != a->family || named_only->name != a->name ||
+      named_only->runs_code_on_load != a->runs_code_on_load) {
+    Fail("IdentifyForeignFormat names another format when asked for the name only");
   }
 }
 

@@ -176,10 +176,15 @@ std::optional<PickleStreams> WalkPickles(Bytes bytes, uint64_t stream_size) {
   return WalkPicklesOnce(bytes, stream_size, /*record_imports=*/true);
 }
 
-std::optional<ForeignFormat> IdentifyPickle(Bytes head, uint64_t size) {
-  const std::optional<PickleStreams> pickles = WalkPickles(head, size);
-  if (!pickles) return std::nullopt;
-  const std::string detail = DescribePickle(pickles->first, pickles->imports);
+std::optional<ForeignFormat> IdentifyPickle(Bytes head, uint64_t size, ForeignDetail wanted) {
+  std::string detail;
+  if (wanted == ForeignDetail::kNameOnly) {
+    if (!WalkPicklesOnce(head, size, /*record_imports=*/false)) return std::nullopt;
+  } else {
+    const std::optional<PickleStreams> pickles = WalkPickles(head, size);
+    if (!pickles) return std::nullopt;
+    detail = DescribePickle(pickles->first, pickles->imports);
+  }
   if (StartsWith(head, kTorchLegacyMagic)) {
     return Found(ForeignFamily::kTorchLegacy, "PyTorch legacy pickle (torch.save)", true, detail);
   }
@@ -782,14 +787,14 @@ NpyDescr ClassifyNpyDescr(std::string_view dict) {
 }
 
 std::optional<ForeignFormat> IdentifyForeignFormat(std::span<const uint8_t> head,
-                                                   uint64_t file_size) {
+                                                   uint64_t file_size, ForeignDetail detail) {
   // A caller passing a size smaller than the bytes it hands over: trust the bytes.
   const uint64_t size = std::max<uint64_t>(file_size, head.size());
   // Signatures first (cheap, unambiguous), then the two heuristics: ONNX
   // (first byte 0x08, which is no pickle opcode) and magic-less pickles.
   if (auto found = IdentifyZip(head, size)) return found;
   if (HasPickleMagic(head)) {
-    if (auto found = IdentifyPickle(head, size)) return found;
+    if (auto found = IdentifyPickle(head, size, detail)) return found;
   }
   if (auto found = IdentifyNpy(head)) return found;
   if (auto found = IdentifyGguf(head)) return found;
@@ -799,7 +804,7 @@ std::optional<ForeignFormat> IdentifyForeignFormat(std::span<const uint8_t> head
   if (auto found = IdentifyGzip(head)) return found;
   if (auto found = IdentifyGitLfsPointer(head)) return found;
   if (auto found = IdentifyOnnx(head, size)) return found;
-  if (!HasPickleMagic(head)) return IdentifyPickle(head, size);
+  if (!HasPickleMagic(head)) return IdentifyPickle(head, size, detail);
   return std::nullopt;
 }
 

@@ -58,8 +58,14 @@ inline constexpr size_t kMaxForeignDetailBytes = 300;
 // nullopt when no known signature matches. Never reads outside `head`; never
 // allocates in proportion to numbers read from the bytes; never throws except
 // std::bad_alloc.
+//
+// `detail`: kNameOnly leaves a pickle's detail empty and walks it once, to
+// decide (what a caller asking only "is it another format?" needs); the
+// other formats' details cost nothing next to it and are given either way.
+enum class ForeignDetail : uint8_t { kDescribe, kNameOnly };
 std::optional<ForeignFormat> IdentifyForeignFormat(std::span<const uint8_t> head,
-                                                   uint64_t file_size);
+                                                   uint64_t file_size,
+                                                   ForeignDetail detail = ForeignDetail::kDescribe);
 
 // The start of a NumPy .npy array: "\x93NUMPY", major, minor, the dict's
 // length (u16 in 1.0, u32 in 2.0 and 3.0), the dict (a Python literal), data.

@@ -158,6 +158,36 @@ TEST(IdentifyForeignFormat, EverySampleIsNamed) {
   }
 }
 
+// Asked for the name only, every sample and every mutation of one is named
+// (or not) exactly as with its detail, and a pickle's detail is left empty.
+TEST(IdentifyForeignFormat, NameOnlyAgreesWithTheDescription) {
+  std::mt19937 rng(3);
+  size_t named = 0;
+  for (const Sample& s : Samples()) {
+    SCOPED_TRACE(s.file);
+    const std::vector<uint8_t> bytes = Load(s.file);
+    for (int round = 0; round < 100; ++round) {
+      std::vector<uint8_t> mutated = bytes;
+      if (round > 0) mutated[rng() % mutated.size()] = static_cast<uint8_t>(rng());
+      const std::optional<ForeignFormat> full = Identify(mutated);
+      const std::optional<ForeignFormat> name_only =
+          IdentifyForeignFormat(mutated, mutated.size(), ForeignDetail::kNameOnly);
+      ASSERT_EQ(full.has_value(), name_only.has_value()) << round;
+      if (!full) continue;
+      ++named;
+      EXPECT_EQ(full->family, name_only->family);
+      EXPECT_EQ(full->name, name_only->name);
+      EXPECT_EQ(full->runs_code_on_load, name_only->runs_code_on_load);
+      if (full->family == ForeignFamily::kPickle || full->family == ForeignFamily::kTorchLegacy) {
+        EXPECT_EQ(name_only->detail, "");
+      } else {
+        EXPECT_EQ(name_only->detail, full->detail);
+      }
+    }
+  }
+  EXPECT_GT(named, Samples().size() * 50);
+}
+
 TEST(IdentifyForeignFormat, NegativeSamplesAreNotNamed) {
   const std::vector<std::string> files = NegativeSamples();
   ASSERT_GE(files.size(), 5u);
