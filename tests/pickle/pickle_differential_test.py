@@ -73,6 +73,18 @@ def short_unicode(text):
     return b"\x8c" + bytes([len(raw)]) + raw
 
 
+def memo_opcode(rng, key, text, one_byte, four_byte):
+    """PUT or GET of `key` in one of its three forms: the decimal text line
+    (PUT/GET), a one-byte index (BINPUT/BINGET) or a four-byte one
+    (LONG_BINPUT/LONG_BINGET)."""
+    form = rng.random()
+    if form < 0.2:
+        return text + b"%d\n" % key
+    if key < 256 and form < 0.7:
+        return one_byte + bytes([key])
+    return four_byte + struct.pack("<I", key)
+
+
 def generate(rng, stats):
     """One pickle program; `stats` counts the memo paths it takes. A model of
     the stack's kinds ("s" a str, "o" anything else) and of the memo steers
@@ -102,13 +114,7 @@ def generate(rng, stats):
             if key in memo:
                 stats["put over a written key"] += 1
             memo[key] = stack[-1]
-            form = rng.random()
-            if form < 0.2:
-                out += b"p%d\n" % key
-            elif key < 256 and form < 0.7:
-                out += b"q" + bytes([key])
-            else:
-                out += b"r" + struct.pack("<I", key)
+            out += memo_opcode(rng, key, b"p", b"q", b"r")
         elif r < 0.64:
             if memo and max(memo) >= len(memo):
                 stats["memoize after a sparse key"] += 1
@@ -125,13 +131,7 @@ def generate(rng, stats):
                 stack.append(memo.get(key, "o"))
             if key >= 300:
                 stats["get of a sparse key"] += 1
-            form = rng.random()
-            if form < 0.2:
-                out += b"g%d\n" % key
-            elif key < 256 and form < 0.7:
-                out += b"h" + bytes([key])
-            else:
-                out += b"j" + struct.pack("<I", key)
+            out += memo_opcode(rng, key, b"g", b"h", b"j")
         elif r < 0.92:
             strings = len(stack) >= 2 and stack[-1] == stack[-2] == "s"
             if len(stack) >= 2 and imports < MAX_IMPORTS and (strings or rng.random() < 0.1):
